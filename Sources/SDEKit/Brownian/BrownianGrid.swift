@@ -1,0 +1,74 @@
+/// One Brownian path per sample on a uniform grid of `finestSteps` steps over [t0, t1], served
+/// at any coarser uniform resolution that divides it.
+///
+/// A coarse step's ΔW is the sum of the fine ΔW it covers and its ΔZ the aggregate
+/// Z = Z₁ + Z₂ + ΔW₁·h₂ applied fine step by fine step, so solutions at different step sizes
+/// are driven by the same path — what a strong convergence study needs. At the finest
+/// resolution the increments equal `BrownianIncrements` with the same seed.
+///
+/// - Complexity: a coarse step costs `finestSteps / stepCount` fine samples per row.
+public struct BrownianGrid: BrownianSource, Hashable {
+  public let normals: NormalSource
+  public let t0: Double
+  public let t1: Double
+  public let finestSteps: Int
+
+  public init(seed: UInt64, t0: Double, t1: Double, finestSteps: Int) {
+    precondition(finestSteps >= 1, "BrownianGrid needs at least one step")
+    self.normals = NormalSource(seed: seed)
+    self.t0 = t0
+    self.t1 = t1
+    self.finestSteps = finestSteps
+  }
+
+  /// The size of a finest step, |t1 − t0| / finestSteps.
+  public var fineStep: Double { abs(t1 - t0) / Double(finestSteps) }
+
+  public func validate(times: [Double]) throws {
+    let steps = times.count - 1
+    guard steps >= 1, finestSteps % steps == 0 else {
+      throw SolveError.invalidConfiguration(
+        "a Brownian grid of \(finestSteps) steps cannot serve \(steps) steps; the step count must divide \(finestSteps)")
+    }
+    let span = t1 - t0
+    let tolerance = 1e-9 * abs(span)
+    for (i, t) in times.enumerated() {
+      let expected = t0 + span * Double(i) / Double(steps)
+      guard abs(t - expected) <= tolerance else {
+        throw SolveError.invalidConfiguration(
+          "a Brownian grid over [\(t0), \(t1)] serves uniform steps only; time \(i) is \(t), expected \(expected)")
+      }
+    }
+  }
+
+  @inlinable
+  public func fill(rows: Range<Int>, width: Int, step: Int, stepCount: Int, h: Double,
+                   increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
+    let ratio = finestSteps / stepCount
+    let hf = fineStep
+    let rootHf = hf.squareRoot()
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * width) { xi in
+      for (offset, row) in rows.enumerated() {
+        let w = increments + offset * width
+        for j in 0..<width { w[j] = 0 }
+        if let spaceTime {
+          let z = spaceTime + offset * width
+          for j in 0..<width { z[j] = 0 }
+          for fine in (step * ratio)..<((step + 1) * ratio) {
+            normals.fill(row: row, step: fine, count: 2 * width, into: xi.baseAddress!)
+            for j in 0..<width {
+              let (dW, dZ) = brownianPair(xi[j], xi[width + j], h: hf, rootH: rootHf)
+              z[j] += dZ + w[j] * hf
+              w[j] += dW
+            }
+          }
+        } else {
+          for fine in (step * ratio)..<((step + 1) * ratio) {
+            normals.fill(row: row, step: fine, count: width, into: xi.baseAddress!)
+            for j in 0..<width { w[j] += rootHf * xi[j] }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,333 @@
+import Dispatch
+import Foundation
+
+/// Solves an SDE on a fixed time grid.
+///
+/// Rows are split into `threads` chunks solved in parallel, each with its own workspace; every
+/// sample's noise is addressed by its row, so the result is bit-identical for any split.
+///
+/// - Parameters:
+///   - problem: drift, diffusion, initial batch and interval (t1 < t0 runs in reverse time).
+///   - solver: any `SDESolver`; checked once against the problem's noise and calculus.
+///   - grid: the time grid (uniform or given times).
+///   - noise: the Brownian source, e.g. `BrownianIncrements(seed:)` or a `BrownianGrid`.
+///   - saveAt: which states to return.
+///   - threads: number of chunks run in parallel (default: the active processor count).
+/// - Returns: the saved states and statistics.
+/// - Throws: `SolveError.incompatible` when the solver cannot solve the problem,
+///   `.invalidConfiguration` for bad grids, save times or thread counts, `.nonFinite` with the
+///   row, step and time where the state stopped being finite.
+/// - Complexity: O(steps × rows × dimension × stages); no allocation inside a step.
+public func solve<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>(
+  _ problem: SDEProblem<F, G>, solver: S, grid: TimeGrid, noise: B, saveAt: SaveAt = .final,
+  threads: Int? = nil
+) throws -> Solution {
+  try checkCompatibility(solver: solver.descriptor, noise: problem.diffusion.noise,
+                         providesDerivative: problem.diffusion.providesDerivative,
+                         calculus: problem.calculus)
+  let plan = try IntegrationPlan(initial: problem.initial, t0: problem.t0, t1: problem.t1,
+                                 grid: grid, saveAt: saveAt, threads: threads)
+  try noise.validate(times: plan.times)
+  let dimension = problem.initial.dimension
+  let width = problem.noiseWidth
+  let needsSpaceTime = solver.descriptor.needsSpaceTimeIntegral
+  return try plan.run { rows in
+    let counter = EvaluationCounter()
+    return SDEChunkStepper(
+      drift: CountingDrift(base: problem.drift, counter: counter),
+      diffusion: CountingDiffusion(base: problem.diffusion, counter: counter),
+      solver: solver, source: noise, counter: counter, rows: rows, dimension: dimension,
+      width: width, stepCount: plan.times.count - 1,
+      workspace: solver.makeWorkspace(rows: rows.count, dimension: dimension),
+      noiseBuffers: SolverWorkspace(buffers: needsSpaceTime ? 2 : 1, rows: rows.count,
+                                    dimension: dimension),
+      needsSpaceTime: needsSpaceTime)
+  }
+}
+
+/// Solves an SDE with independent per-step Brownian increments keyed by `seed`.
+public func solve<F: Drift, G: Diffusion, S: SDESolver>(
+  _ problem: SDEProblem<F, G>, solver: S, grid: TimeGrid, seed: UInt64, saveAt: SaveAt = .final,
+  threads: Int? = nil
+) throws -> Solution {
+  try solve(problem, solver: solver, grid: grid, noise: BrownianIncrements(seed: seed),
+            saveAt: saveAt, threads: threads)
+}
+
+/// Solves an ODE on a fixed time grid; rows run in parallel chunks as for SDEs.
+///
+/// - Throws: `SolveError.invalidConfiguration` for bad grids, save times or thread counts,
+///   `.nonFinite` with the row, step and time where the state stopped being finite.
+public func solve<F: VectorField, S: ODESolver>(
+  _ problem: ODEProblem<F>, solver: S, grid: TimeGrid, saveAt: SaveAt = .final,
+  threads: Int? = nil
+) throws -> Solution {
+  let plan = try IntegrationPlan(initial: problem.initial, t0: problem.t0, t1: problem.t1,
+                                 grid: grid, saveAt: saveAt, threads: threads)
+  let dimension = problem.initial.dimension
+  return try plan.run { rows in
+    let counter = EvaluationCounter()
+    return ODEChunkStepper(
+      field: CountingVectorField(base: problem.field, counter: counter), solver: solver,
+      counter: counter, dimension: dimension,
+      workspace: solver.makeWorkspace(rows: rows.count, dimension: dimension))
+  }
+}
+
+/// Throws unless `solver` can solve a problem with this noise and calculus. Called once per solve.
+public func checkCompatibility(solver: SolverDescriptor, noise: NoiseStructure,
+                               providesDerivative: Bool, calculus: Calculus) throws {
+  guard solver.kind == .sde else {
+    throw SolveError.incompatible(solver: solver.name, reason: "is an ODE solver; the problem is an SDE")
+  }
+  guard solver.order(for: noise) != nil else {
+    let supported = solver.noiseStructures.map(\.rawValue).joined(separator: ", ")
+    throw SolveError.incompatible(
+      solver: solver.name,
+      reason: "supports \(supported) noise; the problem's diffusion has \(noise) noise")
+  }
+  if solver.needsDerivative, noise != .additive, !providesDerivative {
+    throw SolveError.incompatible(
+      solver: solver.name,
+      reason: "needs ∂g/∂x for \(noise) noise; the problem's diffusion does not provide it (milstein-derivative-free does not need it)")
+  }
+  if let solverCalculus = solver.calculus, solverCalculus != calculus, noise != .additive {
+    throw SolveError.incompatible(
+      solver: solver.name,
+      reason: "converges to the \(solverCalculus) solution; the problem is written in \(calculus) form with \(noise) noise, where the two differ")
+  }
+}
+
+// MARK: - The chunked driver
+
+/// One chunk's way of advancing its rows by one step.
+protocol ChunkStepper: SendableMetatype {
+  mutating func advance(_ x: UnsafeMutableBufferPointer<Double>, step: Int, t: Double, h: Double)
+  var counter: EvaluationCounter { get }
+}
+
+struct SDEChunkStepper<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>: ChunkStepper {
+  let drift: CountingDrift<F>
+  let diffusion: CountingDiffusion<G>
+  let solver: S
+  let source: B
+  let counter: EvaluationCounter
+  let rows: Range<Int>
+  let dimension: Int
+  let width: Int
+  let stepCount: Int
+  let workspace: SolverWorkspace
+  let noiseBuffers: SolverWorkspace
+  let needsSpaceTime: Bool
+
+  mutating func advance(_ x: UnsafeMutableBufferPointer<Double>, step: Int, t: Double, h: Double) {
+    let absH = abs(h)
+    let dW = noiseBuffers[0]
+    let dZ = needsSpaceTime ? noiseBuffers[1] : nil
+    source.fill(rows: rows, width: width, step: step, stepCount: stepCount, h: absH,
+                increments: dW.baseAddress!, spaceTime: dZ?.baseAddress)
+    if width != dimension {
+      repeatAcrossRows(dW)
+      if let dZ { repeatAcrossRows(dZ) }
+    }
+    solver.step(drift: drift, diffusion: diffusion, x: x, t: t, h: h,
+                noise: StepNoise(increments: UnsafeBufferPointer(dW),
+                                 spaceTime: dZ.map { UnsafeBufferPointer($0) }, absStep: absH),
+                dimension: dimension, workspace: workspace)
+  }
+
+  /// Scalar noise: spreads each row's single value over its `dimension` slots, in place, from
+  /// the last row back so nothing is overwritten before it is read.
+  private func repeatAcrossRows(_ buffer: UnsafeMutableBufferPointer<Double>) {
+    for row in stride(from: rows.count - 1, through: 0, by: -1) {
+      let value = buffer[row]
+      for j in 0..<dimension { buffer[row * dimension + j] = value }
+    }
+  }
+}
+
+struct ODEChunkStepper<F: VectorField, S: ODESolver>: ChunkStepper {
+  let field: CountingVectorField<F>
+  let solver: S
+  let counter: EvaluationCounter
+  let dimension: Int
+  let workspace: SolverWorkspace
+
+  mutating func advance(_ x: UnsafeMutableBufferPointer<Double>, step: Int, t: Double, h: Double) {
+    solver.step(field: field, y: x, t: t, h: h, dimension: dimension, workspace: workspace)
+  }
+}
+
+/// Raw pointers handed to concurrent chunks; each chunk touches only its own rows.
+private struct SharedBuffers: @unchecked Sendable {
+  let state: UnsafeMutableBufferPointer<Double>
+  let saved: UnsafeMutableBufferPointer<Double>
+}
+
+/// The validated times, save slots and row split of one solve.
+struct IntegrationPlan {
+  let initial: StateBatch
+  /// Every time visited, t0 first.
+  let times: [Double]
+  /// For each index into `times`, the save slot it fills, or nil.
+  let saveSlots: [Int?]
+  let savedTimes: [Double]
+  let chunks: [Range<Int>]
+
+  init(initial: StateBatch, t0: Double, t1: Double, grid: TimeGrid, saveAt: SaveAt, threads: Int?) throws {
+    let gridTimes = try grid.times(from: t0, to: t1)
+    let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+    guard threadCount >= 1 else {
+      throw SolveError.invalidConfiguration("threads must be at least 1, got \(threadCount)")
+    }
+    if let row = firstNonFiniteRow(initial.values, dimension: initial.dimension) {
+      throw SolveError.invalidConfiguration("the initial state of sample row \(row) is not finite")
+    }
+    self.initial = initial
+    switch saveAt {
+    case .final:
+      times = gridTimes
+      saveSlots = gridTimes.indices.map { $0 == gridTimes.count - 1 ? 0 : nil }
+      savedTimes = [t1]
+    case .everyStep:
+      times = gridTimes
+      saveSlots = gridTimes.indices.map { $0 }
+      savedTimes = gridTimes
+    case .times(let requested):
+      (times, saveSlots) = try refine(gridTimes, with: requested)
+      savedTimes = requested
+    }
+    let rows = initial.count
+    let chunkCount = max(1, min(threadCount, rows))
+    chunks = (0..<chunkCount).map { c in (rows * c / chunkCount)..<(rows * (c + 1) / chunkCount) }
+  }
+
+  func run<S: ChunkStepper>(makeStepper: @Sendable (Range<Int>) -> S) throws -> Solution {
+    let dimension = initial.dimension
+    let rowCount = initial.count
+    let stepCount = times.count - 1
+    var state = initial.values
+    var saved = [Double](repeating: 0, count: savedTimes.count * rowCount * dimension)
+    var failures = [SolveError?](repeating: nil, count: chunks.count)
+    var counts = [SolveStatistics](repeating: SolveStatistics(), count: chunks.count)
+    let times = self.times, saveSlots = self.saveSlots, chunks = self.chunks
+
+    state.withUnsafeMutableBufferPointer { statePointer in
+      saved.withUnsafeMutableBufferPointer { savedPointer in
+        let shared = SharedBuffers(state: statePointer, saved: savedPointer)
+        let results = ChunkResults(failures: failures, counts: counts)
+        DispatchQueue.concurrentPerform(iterations: chunks.count) { c in
+          let rows = chunks[c]
+          guard !rows.isEmpty else { return }
+          var stepper = makeStepper(rows)
+          let x = UnsafeMutableBufferPointer(
+            rebasing: shared.state[(rows.lowerBound * dimension)..<(rows.upperBound * dimension)])
+          func save(_ slot: Int?) {
+            guard let slot else { return }
+            let base = (slot * rowCount + rows.lowerBound) * dimension
+            for e in 0..<x.count { shared.saved[base + e] = x[e] }
+          }
+          save(saveSlots[0])
+          var failure: SolveError?
+          for n in 0..<stepCount {
+            stepper.advance(x, step: n, t: times[n], h: times[n + 1] - times[n])
+            if let bad = firstNonFiniteRow(UnsafeBufferPointer(x), dimension: dimension) {
+              failure = .nonFinite(row: rows.lowerBound + bad, step: n, time: times[n + 1])
+              break
+            }
+            save(saveSlots[n + 1])
+          }
+          results.record(chunk: c, failure: failure,
+                         counts: SolveStatistics(steps: stepCount,
+                                                 driftEvaluations: stepper.counter.drift,
+                                                 diffusionEvaluations: stepper.counter.diffusion))
+        }
+        failures = results.failures
+        counts = results.counts
+      }
+    }
+    // The earliest failure (by step, then row) is the one a single thread would have met first.
+    let earliest = failures.compactMap { $0 }.min { a, b in
+      guard case .nonFinite(let rowA, let stepA, _) = a, case .nonFinite(let rowB, let stepB, _) = b
+      else { return false }
+      return (stepA, rowA) < (stepB, rowB)
+    }
+    if let earliest { throw earliest }
+    let states = savedTimes.indices.map { slot in
+      StateBatch(count: rowCount, dimension: dimension,
+                 values: Array(saved[(slot * rowCount * dimension)..<((slot + 1) * rowCount * dimension)]))
+    }
+    return Solution(times: savedTimes, states: states,
+                    statistics: counts.first ?? SolveStatistics(steps: stepCount))
+  }
+}
+
+/// Per-chunk outcomes, written by disjoint chunks under a lock.
+private final class ChunkResults: @unchecked Sendable {
+  private let lock = NSLock()
+  private(set) var failures: [SolveError?]
+  private(set) var counts: [SolveStatistics]
+
+  init(failures: [SolveError?], counts: [SolveStatistics]) {
+    self.failures = failures
+    self.counts = counts
+  }
+
+  func record(chunk: Int, failure: SolveError?, counts chunkCounts: SolveStatistics) {
+    lock.lock()
+    defer { lock.unlock() }
+    failures[chunk] = failure
+    counts[chunk] = chunkCounts
+  }
+}
+
+/// The grid refined to pass through every requested save time, and each time's save slot.
+private func refine(_ grid: [Double], with requested: [Double]) throws -> ([Double], [Int?]) {
+  let t0 = grid[0], t1 = grid[grid.count - 1]
+  let direction: Double = t1 > t0 ? 1 : -1
+  let tolerance = 1e-12 * abs(t1 - t0)
+  guard !requested.isEmpty else {
+    throw SolveError.invalidConfiguration("SaveAt.times needs at least one time")
+  }
+  for (i, t) in requested.enumerated() {
+    guard t.isFinite, (t - t0) * direction >= -tolerance, (t1 - t) * direction >= -tolerance else {
+      throw SolveError.invalidConfiguration("save time \(t) lies outside [\(min(t0, t1)), \(max(t0, t1))]")
+    }
+    if i > 0, !((t - requested[i - 1]) * direction > 0) {
+      throw SolveError.invalidConfiguration(
+        "save times must be strictly \(direction > 0 ? "increasing" : "decreasing"); \(requested[i - 1]) is followed by \(t)")
+    }
+  }
+  var times: [Double] = []
+  var slots: [Int?] = []
+  var next = 0
+  for t in grid {
+    // Requested times strictly before this grid time become grid points of their own.
+    while next < requested.count, (t - requested[next]) * direction > tolerance {
+      times.append(requested[next])
+      slots.append(next)
+      next += 1
+    }
+    times.append(t)
+    if next < requested.count, abs(t - requested[next]) <= tolerance {
+      slots.append(next)
+      next += 1
+    } else {
+      slots.append(nil)
+    }
+  }
+  return (times, slots)
+}
+
+/// The first row holding a NaN or infinity, or nil.
+func firstNonFiniteRow<C: Collection>(_ values: C, dimension: Int) -> Int?
+where C.Element == Double, C.Index == Int {
+  // A value is NaN or infinite exactly when its exponent bits are all ones. Integer ORs
+  // vectorise (floating-point sums would not), so the common all-finite case is one fast pass.
+  let exponent: UInt64 = 0x7FF0_0000_0000_0000
+  var any: UInt64 = 0
+  for i in values.indices { any |= (values[i].bitPattern & exponent) == exponent ? 1 : 0 }
+  guard any != 0 else { return nil }
+  for i in values.indices where !values[i].isFinite { return (i - values.startIndex) / dimension }
+  return nil
+}

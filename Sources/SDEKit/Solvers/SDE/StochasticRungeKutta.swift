@@ -1,0 +1,142 @@
+/// The coefficients of a Rößler stochastic Runge–Kutta method of SRI form (SRA methods are the
+/// special case A₁ = B₁ = 0, β₂ = β₄ = 0):
+///
+/// ```
+/// H⁰_i = x + Σ_j A⁰_ij h f(H⁰_j, t + c⁰_j h) + Σ_j B⁰_ij g(H¹_j, t + c¹_j h) I₍₁,₀₎/|h|
+/// H¹_i = x + Σ_j A¹_ij h f(H⁰_j, t + c⁰_j h) + Σ_j B¹_ij g(H¹_j, t + c¹_j h) √|h|
+/// x₊   = x + Σ_i α_i h f(H⁰_i, t + c⁰_i h)
+///          + Σ_i (β¹_i I₍₁₎ + β²_i I₍₁,₁₎/√|h| + β³_i I₍₁,₀₎/|h| + β⁴_i I₍₁,₁,₁₎/|h|) g(H¹_i, t + c¹_i h)
+/// ```
+///
+/// with, per Wiener process, I₍₁₎ = ΔW, I₍₁,₁₎ = (ΔW² − |h|)/2, I₍₁,₀₎ = ΔZ = ∫(W_s − W_t) ds,
+/// I₍₁,₁,₁₎ = (ΔW³ − 3|h|ΔW)/6. Reference: A. Rößler, "Runge–Kutta methods for the strong
+/// approximation of solutions of stochastic differential equations", SIAM J. Numer. Anal. 48
+/// (2010) 922–952, eqs. (6.1) (SRI) and (6.3) (SRA).
+public struct StochasticRungeKuttaTableau: Sendable, Hashable {
+  public let c0: [Double]
+  public let c1: [Double]
+  /// Square s × s, strictly lower triangular.
+  public let a0: [[Double]]
+  public let a1: [[Double]]
+  public let b0: [[Double]]
+  public let b1: [[Double]]
+  public let alpha: [Double]
+  public let beta1: [Double]
+  public let beta2: [Double]
+  public let beta3: [Double]
+  public let beta4: [Double]
+  /// Stages whose drift value some formula uses (others are never evaluated).
+  public let driftUsed: [Bool]
+  /// Stages whose diffusion value some formula uses.
+  public let diffusionUsed: [Bool]
+
+  public init(c0: [Double], c1: [Double], a0: [[Double]], a1: [[Double]]? = nil, b0: [[Double]],
+              b1: [[Double]]? = nil, alpha: [Double], beta1: [Double], beta2: [Double]? = nil,
+              beta3: [Double], beta4: [Double]? = nil) {
+    let s = alpha.count
+    let zeroMatrix = Array(repeating: Array(repeating: 0.0, count: s), count: s)
+    let zeroVector = Array(repeating: 0.0, count: s)
+    self.c0 = c0
+    self.c1 = c1
+    self.a0 = a0
+    self.a1 = a1 ?? zeroMatrix
+    self.b0 = b0
+    self.b1 = b1 ?? zeroMatrix
+    self.alpha = alpha
+    self.beta1 = beta1
+    self.beta2 = beta2 ?? zeroVector
+    self.beta3 = beta3
+    self.beta4 = beta4 ?? zeroVector
+    for m in [c0, c1, beta1, self.beta2, beta3, self.beta4] { precondition(m.count == s, "tableau sizes disagree") }
+    for m in [a0, self.a1, b0, self.b1] {
+      precondition(m.count == s && m.allSatisfy { $0.count == s }, "tableau matrices must be \(s)×\(s)")
+      for i in 0..<s { for j in i..<s { precondition(m[i][j] == 0, "tableau must be explicit") } }
+    }
+    let a1Final = self.a1, b1Final = self.b1, beta2Final = self.beta2, beta4Final = self.beta4
+    self.driftUsed = (0..<s).map { j in
+      alpha[j] != 0 || (0..<s).contains { a0[$0][j] != 0 || a1Final[$0][j] != 0 }
+    }
+    self.diffusionUsed = (0..<s).map { j in
+      beta1[j] != 0 || beta2Final[j] != 0 || beta3[j] != 0 || beta4Final[j] != 0
+        || (0..<s).contains { b0[$0][j] != 0 || b1Final[$0][j] != 0 }
+    }
+  }
+
+  public var stages: Int { alpha.count }
+}
+
+/// An SDE solver defined by a Rößler tableau; the one kernel below does the stepping.
+public protocol StochasticRungeKuttaMethod: SDESolver {
+  static var tableau: StochasticRungeKuttaTableau { get }
+}
+
+extension StochasticRungeKuttaMethod {
+  /// Per stage a drift and a diffusion buffer, plus the two stage inputs H⁰ and H¹.
+  public func makeWorkspace(rows: Int, dimension: Int) -> SolverWorkspace {
+    SolverWorkspace(buffers: 2 * Self.tableau.stages + 2, rows: rows, dimension: dimension)
+  }
+
+  @inlinable
+  public func step<F: Drift, G: Diffusion>(
+    drift: F, diffusion: G, x: UnsafeMutableBufferPointer<Double>, t: Double, h: Double,
+    noise: StepNoise, dimension: Int, workspace: SolverWorkspace
+  ) {
+    let tableau = Self.tableau
+    let s = tableau.stages
+    let n = x.count
+    let absH = noise.absStep
+    let rootH = absH.squareRoot()
+    let dW = noise.increments
+    let dZ = noise.spaceTime!
+    let h0 = workspace[2 * s], h1 = workspace[2 * s + 1]
+    let additive = diffusion.noise == .additive
+
+    for i in 0..<s {
+      let fi = workspace[i], gi = workspace[s + i]
+      // H⁰_i, needed for the drift of stage i.
+      if tableau.driftUsed[i] {
+        for e in 0..<n { h0[e] = x[e] }
+        for j in 0..<i {
+          let a = tableau.a0[i][j] * h, b = tableau.b0[i][j] / absH
+          let fj = workspace[j], gj = workspace[s + j]
+          if a != 0 { for e in 0..<n { h0[e] += a * fj[e] } }
+          if b != 0 { for e in 0..<n { h0[e] += b * gj[e] * dZ[e] } }
+        }
+        drift.drift(UnsafeBufferPointer(h0), t: t + tableau.c0[i] * h, dimension: dimension, into: fi)
+      }
+      // H¹_i, needed for the diffusion of stage i; additive noise does not depend on x.
+      if tableau.diffusionUsed[i] {
+        if !additive {
+          for e in 0..<n { h1[e] = x[e] }
+          for j in 0..<i {
+            let a = tableau.a1[i][j] * h, b = tableau.b1[i][j] * rootH
+            let fj = workspace[j], gj = workspace[s + j]
+            if a != 0 { for e in 0..<n { h1[e] += a * fj[e] } }
+            if b != 0 { for e in 0..<n { h1[e] += b * gj[e] } }
+          }
+        }
+        diffusion.diffusion(UnsafeBufferPointer(additive ? x : h1), t: t + tableau.c1[i] * h,
+                            dimension: dimension, into: gi)
+      }
+    }
+
+    let inverseH = 1 / absH, inverseRootH = 1 / rootH
+    for i in 0..<s {
+      let a = tableau.alpha[i] * h
+      if a != 0 {
+        let fi = workspace[i]
+        for e in 0..<n { x[e] += a * fi[e] }
+      }
+      let b1 = tableau.beta1[i], b2 = tableau.beta2[i] * inverseRootH
+      let b3 = tableau.beta3[i] * inverseH, b4 = tableau.beta4[i] * inverseH
+      guard b1 != 0 || b2 != 0 || b3 != 0 || b4 != 0 else { continue }
+      let gi = workspace[s + i]
+      for e in 0..<n {
+        let w = dW[e]
+        let i11 = 0.5 * (w * w - absH)
+        let i111 = w * (w * w - 3 * absH) / 6
+        x[e] += gi[e] * (b1 * w + b2 * i11 + b3 * dZ[e] + b4 * i111)
+      }
+    }
+  }
+}
