@@ -12,6 +12,8 @@ import Foundation
 ///   - grid: the time grid (uniform or given times).
 ///   - noise: the Brownian source, e.g. `BrownianIncrements(seed:)` or a `BrownianGrid`.
 ///   - saveAt: which states to return.
+///   - firstSample: the index of the batch's first row among all samples, so that a batch
+///     solved in parts (or on several machines) draws the same noise as the whole batch.
 ///   - threads: number of chunks run in parallel (default: the active processor count).
 /// - Returns: the saved states and statistics.
 /// - Throws: `SolveError.incompatible` when the solver cannot solve the problem,
@@ -20,8 +22,11 @@ import Foundation
 /// - Complexity: O(steps × rows × dimension × stages); no allocation inside a step.
 public func solve<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>(
   _ problem: SDEProblem<F, G>, solver: S, grid: TimeGrid, noise: B, saveAt: SaveAt = .final,
-  threads: Int? = nil
+  firstSample: Int = 0, threads: Int? = nil
 ) throws -> Solution {
+  guard firstSample >= 0 else {
+    throw SolveError.invalidConfiguration("firstSample must be at least 0, got \(firstSample)")
+  }
   try checkCompatibility(solver: solver.descriptor, noise: problem.diffusion.noise,
                          providesDerivative: problem.diffusion.providesDerivative,
                          calculus: problem.calculus)
@@ -36,7 +41,8 @@ public func solve<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>(
     return SDEChunkStepper(
       drift: CountingDrift(base: problem.drift, counter: counter),
       diffusion: CountingDiffusion(base: problem.diffusion, counter: counter),
-      solver: solver, source: noise, counter: counter, rows: rows, dimension: dimension,
+      solver: solver, source: noise, counter: counter,
+      samples: (rows.lowerBound + firstSample)..<(rows.upperBound + firstSample), dimension: dimension,
       width: width, stepCount: plan.times.count - 1,
       workspace: solver.makeWorkspace(rows: rows.count, dimension: dimension),
       noiseBuffers: SolverWorkspace(buffers: needsSpaceTime ? 2 : 1, rows: rows.count,
@@ -48,10 +54,10 @@ public func solve<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>(
 /// Solves an SDE with independent per-step Brownian increments keyed by `seed`.
 public func solve<F: Drift, G: Diffusion, S: SDESolver>(
   _ problem: SDEProblem<F, G>, solver: S, grid: TimeGrid, seed: UInt64, saveAt: SaveAt = .final,
-  threads: Int? = nil
+  firstSample: Int = 0, threads: Int? = nil
 ) throws -> Solution {
   try solve(problem, solver: solver, grid: grid, noise: BrownianIncrements(seed: seed),
-            saveAt: saveAt, threads: threads)
+            saveAt: saveAt, firstSample: firstSample, threads: threads)
 }
 
 /// Solves an ODE on a fixed time grid; rows run in parallel chunks as for SDEs.
@@ -112,7 +118,8 @@ struct SDEChunkStepper<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>:
   let solver: S
   let source: B
   let counter: EvaluationCounter
-  let rows: Range<Int>
+  /// The chunk's rows as sample indices (what the noise is keyed by).
+  let samples: Range<Int>
   let dimension: Int
   let width: Int
   let stepCount: Int
@@ -124,7 +131,7 @@ struct SDEChunkStepper<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>:
     let absH = abs(h)
     let dW = noiseBuffers[0]
     let dZ = needsSpaceTime ? noiseBuffers[1] : nil
-    source.fill(rows: rows, width: width, step: step, stepCount: stepCount, h: absH,
+    source.fill(rows: samples, width: width, step: step, stepCount: stepCount, h: absH,
                 increments: dW.baseAddress!, spaceTime: dZ?.baseAddress)
     if width != dimension {
       repeatAcrossRows(dW)
@@ -139,7 +146,7 @@ struct SDEChunkStepper<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>:
   /// Scalar noise: spreads each row's single value over its `dimension` slots, in place, from
   /// the last row back so nothing is overwritten before it is read.
   private func repeatAcrossRows(_ buffer: UnsafeMutableBufferPointer<Double>) {
-    for row in stride(from: rows.count - 1, through: 0, by: -1) {
+    for row in stride(from: samples.count - 1, through: 0, by: -1) {
       let value = buffer[row]
       for j in 0..<dimension { buffer[row * dimension + j] = value }
     }

@@ -1,0 +1,161 @@
+import Foundation
+
+/// Strong error E‖X_N − X(T)‖ or weak error |E[φ(X_N) − φ(X(T))]| with φ(x) = mean of x's components.
+public enum ErrorKind: String, Sendable, Codable, CaseIterable {
+  case strong
+  case weak
+}
+
+/// One resolution of a convergence study.
+public struct ConvergenceLevel: Sendable, Codable, Hashable {
+  /// k in dt = (t1 − t0)/2ᵏ.
+  public var level: Int
+  public var dt: Double
+  public var error: Double
+  /// Monte-Carlo standard error of `error` (0 for ODEs).
+  public var stderr: Double
+}
+
+/// Errors at several step sizes and the least-squares slope of log error against log dt.
+public struct ConvergenceStudy: Sendable, Codable, Hashable {
+  public var problem: String
+  public var solver: String
+  public var kind: ErrorKind
+  public var paths: Int
+  public var seed: UInt64
+  /// The order the solver's descriptor declares for this problem's noise (nil if none).
+  public var declaredOrder: Double?
+  /// Least-squares slope of log(error) on log(dt); nil with fewer than two levels.
+  public var fittedOrder: Double?
+  public var levels: [ConvergenceLevel]
+}
+
+/// The least-squares slope of y on x.
+/// - Precondition: at least two points with distinct x.
+public func leastSquaresSlope(x: [Double], y: [Double]) -> Double {
+  precondition(x.count == y.count && x.count >= 2, "a slope needs two or more points")
+  let n = Double(x.count)
+  let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
+  var sxy = 0.0, sxx = 0.0
+  for i in x.indices {
+    sxy += (x[i] - mx) * (y[i] - my)
+    sxx += (x[i] - mx) * (x[i] - mx)
+  }
+  return sxy / sxx
+}
+
+/// Checks a list of levels: non-empty, strictly increasing, each in 0...20.
+public func validateLevels(_ levels: [Int]) throws {
+  guard let first = levels.first, let last = levels.last else {
+    throw SolveError.invalidConfiguration("levels must not be empty; give a range such as 3...10")
+  }
+  guard first >= 0, last <= 20 else {
+    throw SolveError.invalidConfiguration("levels must lie in 0...20 (dt = 2⁻ᵏ), got \(first)...\(last)")
+  }
+  for i in 1..<levels.count where levels[i] <= levels[i - 1] {
+    throw SolveError.invalidConfiguration(
+      "levels must increase (coarse to fine), got \(levels[i - 1]) before \(levels[i])")
+  }
+}
+
+/// Measures a solver's strong or weak error on a problem with a known solution at
+/// dt = (t1 − t0)/2ᵏ for each level k, all levels driven by one Brownian path per sample
+/// (a `BrownianGrid` at the finest level), and fits the order.
+///
+/// - Parameters:
+///   - paths: number of sample paths M (≥ 2); standard errors are sample standard deviations / √M.
+///   - levels: strictly increasing k values.
+/// - Throws: `SolveError` for invalid settings, an incompatible solver, a strong study on a
+///   problem without a pathwise solution, or a non-finite state.
+public func convergenceStudy<P: SDETestProblem, S: SDESolver>(
+  problem: P, named name: String, solver: S, kind: ErrorKind, paths: Int, levels: [Int],
+  seed: UInt64 = 0, threads: Int? = nil
+) throws -> ConvergenceStudy {
+  guard paths >= 2 else {
+    throw SolveError.invalidConfiguration("paths must be at least 2 to estimate a standard error, got \(paths)")
+  }
+  try validateLevels(levels)
+  let sde = problem.problem(paths: paths)
+  try checkCompatibility(solver: solver.descriptor, noise: sde.diffusion.noise,
+                         providesDerivative: sde.diffusion.providesDerivative, calculus: sde.calculus)
+  let source = BrownianGrid(seed: seed, t0: problem.t0, t1: problem.t1, finestSteps: 1 << levels.last!)
+  let width = sde.noiseWidth
+  var endpoint = StateBatch(count: paths, dimension: width)
+  endpoint.values.withUnsafeMutableBufferPointer { w in
+    source.fill(rows: 0..<paths, width: width, step: 0, stepCount: 1, h: abs(problem.t1 - problem.t0),
+                increments: w.baseAddress!, spaceTime: nil)
+  }
+  let exact = problem.exactSolution(brownian: endpoint)
+  if kind == .strong && exact == nil {
+    throw SolveError.invalidConfiguration(
+      "\(name) has no pathwise exact solution, so its strong error cannot be measured; use the weak error")
+  }
+  let dimension = sde.initial.dimension
+  var results: [ConvergenceLevel] = []
+  for level in levels {
+    let steps = 1 << level
+    let solution = try solve(sde, solver: solver, grid: .uniform(steps: steps), noise: source,
+                             threads: threads)
+    let final = solution.final
+    var samples = [Double](repeating: 0, count: paths)
+    for r in 0..<paths {
+      switch (kind, exact) {
+      case (.strong, let exact?):
+        var squared = 0.0
+        for j in 0..<dimension { let e = final[r, j] - exact[r, j]; squared += e * e }
+        samples[r] = squared.squareRoot()
+      case (.weak, let exact?):
+        var difference = 0.0
+        for j in 0..<dimension { difference += final[r, j] - exact[r, j] }
+        samples[r] = difference / Double(dimension)
+      case (_, nil):
+        var value = 0.0
+        for j in 0..<dimension { value += final[r, j] - problem.exactMean[j] }
+        samples[r] = value / Double(dimension)
+      }
+    }
+    let (mean, standardError) = meanAndStandardError(samples)
+    results.append(ConvergenceLevel(level: level, dt: abs(problem.t1 - problem.t0) / Double(steps),
+                                    error: abs(mean), stderr: standardError))
+  }
+  let order = solver.descriptor.order(for: sde.diffusion.noise)
+  return ConvergenceStudy(
+    problem: name, solver: solver.descriptor.name, kind: kind, paths: paths, seed: seed,
+    declaredOrder: kind == .strong ? order?.strong : order?.weak,
+    fittedOrder: fitOrder(results), levels: results)
+}
+
+/// Measures an ODE solver's global error ‖y_N − y(t1)‖ at dt = (t1 − t0)/2ᵏ and fits the order.
+public func convergenceStudy<P: ODETestProblem, S: ODESolver>(
+  problem: P, named name: String, solver: S, levels: [Int]
+) throws -> ConvergenceStudy {
+  try validateLevels(levels)
+  let exact = problem.exactFinalState
+  var results: [ConvergenceLevel] = []
+  for level in levels {
+    let steps = 1 << level
+    let final = try solve(problem.problem(), solver: solver, grid: .uniform(steps: steps), threads: 1).final
+    var squared = 0.0
+    for j in exact.indices { let e = final[0, j] - exact[j]; squared += e * e }
+    results.append(ConvergenceLevel(level: level, dt: abs(problem.t1 - problem.t0) / Double(steps),
+                                    error: squared.squareRoot(), stderr: 0))
+  }
+  return ConvergenceStudy(
+    problem: name, solver: solver.descriptor.name, kind: .strong, paths: 1, seed: 0,
+    declaredOrder: solver.descriptor.order(for: nil)?.strong, fittedOrder: fitOrder(results),
+    levels: results)
+}
+
+private func fitOrder(_ levels: [ConvergenceLevel]) -> Double? {
+  let usable = levels.filter { $0.error > 0 }
+  guard usable.count >= 2 else { return nil }
+  return leastSquaresSlope(x: usable.map { log($0.dt) }, y: usable.map { log($0.error) })
+}
+
+/// The sample mean and its standard error (sample standard deviation / √n).
+public func meanAndStandardError(_ samples: [Double]) -> (mean: Double, standardError: Double) {
+  let n = Double(samples.count)
+  let mean = samples.reduce(0, +) / n
+  let variance = samples.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
+  return (mean, (variance / n).squareRoot())
+}

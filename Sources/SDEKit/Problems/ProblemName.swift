@@ -1,0 +1,62 @@
+/// Every built-in problem with an exact solution, by its command-line name.
+public enum ProblemName: String, CaseIterable, Sendable, Codable {
+  case gbm
+  case gbmDiagonal = "gbm-diagonal"
+  case additive
+  case ou
+  case linearODE = "linear-ode"
+
+  public var summary: String {
+    switch self {
+    case .gbm: "geometric Brownian motion dX = μX dt + σX dW, μ = 1.01, σ = 0.87, X₀ = 0.5, T = 1 (REFERENCE W4)"
+    case .gbmDiagonal: "3-dimensional geometric Brownian motion with diagonal noise"
+    case .additive: "du = (β/√(1+t) − u/(2(1+t)))dt + αβ/√(1+t) dW, α = 0.1, β = 0.05, u₀ = 1"
+    case .ou: "Ornstein–Uhlenbeck dX = θ(μ − X)dt + σ dW, θ = 2, μ = 1, σ = 0.5, X₀ = 3 (exact mean only)"
+    case .linearODE: "y' = Ay, A a damped rotation (λ = 0.5, ω = 2π), exact exponential"
+    }
+  }
+
+  public var kind: SolverDescriptor.Kind { self == .linearODE ? .ode : .sde }
+
+  /// The noise structure, nil for the ODE.
+  public var noise: NoiseStructure? {
+    switch self {
+    case .gbm, .gbmDiagonal: .diagonal
+    case .additive, .ou: .additive
+    case .linearODE: nil
+    }
+  }
+
+  /// Whether the strong error can be measured (the exact solution is a function of W(T)).
+  public var hasPathwiseSolution: Bool { self != .ou }
+
+  /// Runs a convergence study of `solver` on this problem. ODE problems ignore `kind`,
+  /// `paths`, `seed` and `threads`.
+  /// - Throws: `SolveError` naming the solver and problem when their kinds differ, and
+  ///   whatever the study throws.
+  public func convergence(solver: SolverName, kind: ErrorKind, paths: Int, levels: [Int],
+                          seed: UInt64 = 0, threads: Int? = nil) throws -> ConvergenceStudy {
+    func sde<P: SDETestProblem>(_ problem: P) throws -> ConvergenceStudy {
+      guard case .sde(let method) = solver.solver else {
+        throw SolveError.incompatible(
+          solver: solver.rawValue, reason: "is an ODE solver; problem \(rawValue) is an SDE")
+      }
+      return try convergenceStudy(problem: problem, named: rawValue, solver: method, kind: kind,
+                                  paths: paths, levels: levels, seed: seed, threads: threads)
+    }
+    func ode<P: ODETestProblem>(_ problem: P) throws -> ConvergenceStudy {
+      guard case .ode(let method) = solver.solver else {
+        throw SolveError.incompatible(
+          solver: solver.rawValue, reason: "is an SDE solver; problem \(rawValue) is an ODE")
+      }
+      return try convergenceStudy(problem: problem, named: rawValue, solver: method, levels: levels)
+    }
+    switch self {
+    case .gbm: return try sde(GeometricBrownianMotion())
+    case .gbmDiagonal: return try sde(DiagonalGeometricBrownianMotion())
+    case .additive: return try sde(LinearAdditiveSDE())
+    case .ou: return try sde(OrnsteinUhlenbeck())
+    case .linearODE: return try ode(LinearODE())
+    }
+  }
+}

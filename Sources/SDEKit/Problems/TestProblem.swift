@@ -1,0 +1,51 @@
+/// An SDE with a known solution, started from one state shared by every path: what the
+/// convergence tools and the tests measure solvers against.
+public protocol SDETestProblem: Sendable {
+  associatedtype DriftType: Drift
+  associatedtype DiffusionType: Diffusion
+
+  var drift: DriftType { get }
+  var diffusion: DiffusionType { get }
+  /// The initial state of every path.
+  var initialState: [Double] { get }
+  var t0: Double { get }
+  var t1: Double { get }
+  var calculus: Calculus { get }
+
+  /// The exact X(t1) of each path from its Brownian increment W(t1) − W(t0) (rows × noise
+  /// width), or nil when the solution is not a function of W(t1) alone.
+  func exactSolution(brownian: StateBatch) -> StateBatch?
+
+  /// The exact mean E X(t1).
+  var exactMean: [Double] { get }
+}
+
+extension SDETestProblem {
+  public var calculus: Calculus { .ito }
+
+  /// The problem with `paths` copies of the initial state.
+  public func problem(paths: Int) -> SDEProblem<DriftType, DiffusionType> {
+    SDEProblem(drift: drift, diffusion: diffusion,
+               initial: StateBatch(count: paths, repeatingRow: initialState),
+               t0: t0, t1: t1, calculus: calculus)
+  }
+}
+
+/// An ODE with a known solution, started from one state.
+public protocol ODETestProblem: Sendable {
+  associatedtype FieldType: VectorField
+
+  var field: FieldType { get }
+  var initialState: [Double] { get }
+  var t0: Double { get }
+  var t1: Double { get }
+  /// The exact y(t1).
+  var exactFinalState: [Double] { get }
+}
+
+extension ODETestProblem {
+  public func problem(copies: Int = 1) -> ODEProblem<FieldType> {
+    ODEProblem(field: field, initial: StateBatch(count: copies, repeatingRow: initialState),
+               t0: t0, t1: t1)
+  }
+}

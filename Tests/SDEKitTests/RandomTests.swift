@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+@testable import SDEKit
+
+@Suite("Random numbers and Brownian increments")
+struct RandomTests {
+  @Test("Philox4x32-10 reproduces the Random123 known-answer vectors")
+  func philoxKnownAnswers() {
+    // Exact targets from Random123's kat_vectors file (counter, key → output).
+    let cases: [(SIMD4<UInt32>, SIMD2<UInt32>, SIMD4<UInt32>)] = [
+      (SIMD4(0, 0, 0, 0), SIMD2(0, 0), SIMD4(0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8)),
+      (SIMD4(repeating: .max), SIMD2(repeating: .max), SIMD4(0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd)),
+      (SIMD4(0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344), SIMD2(0xa409_3822, 0x299f_31d0),
+       SIMD4(0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1)),
+    ]
+    for (counter, key, expected) in cases {
+      #expect(Philox4x32(key: key).block(counter) == expected)
+    }
+  }
+
+  @Test("Normal numbers pass Kolmogorov–Smirnov and match four moments")
+  func normalsDistribution() {
+    let n = 200_000
+    let source = NormalSource(seed: 2024)
+    var z = [Double](repeating: 0, count: n)
+    // 1000 rows × 200 numbers: exercises the row and index parts of the address.
+    z.withUnsafeMutableBufferPointer { buffer in
+      for row in 0..<1000 { source.fill(row: row, step: 7, count: 200, into: buffer.baseAddress! + row * 200) }
+    }
+    let moments = sampleMoments(z)
+    // Five standard errors of each moment estimator under N(0,1): mean 1/√n, variance √(2/n),
+    // skewness √(6/n), kurtosis √(24/n); a fixed seed makes the test deterministic.
+    let nd = Double(n)
+    #expect(abs(moments.mean) < 5 / nd.squareRoot())
+    #expect(abs(moments.variance - 1) < 5 * (2 / nd).squareRoot())
+    #expect(abs(moments.skewness) < 5 * (6 / nd).squareRoot())
+    #expect(abs(moments.kurtosis - 3) < 5 * (24 / nd).squareRoot())
+    // KS critical value at significance 0.001 is 1.949/√n.
+    let d = kolmogorovSmirnov(z) { 0.5 * erfc(-$0 / 2.0.squareRoot()) }
+    #expect(d < 1.949 / nd.squareRoot(), "KS statistic \(d)")
+  }
+
+  @Test("Normals depend only on their address, not on how they are requested")
+  func normalsAddressed() {
+    let source = NormalSource(seed: 99)
+    var all = [Double](repeating: 0, count: 11)
+    all.withUnsafeMutableBufferPointer { source.fill(row: 5, step: 3, count: 11, into: $0.baseAddress!) }
+    for i in 0..<11 {
+      #expect(source.normal(row: 5, step: 3, index: i) == all[i])
+    }
+    var tail = [Double](repeating: 0, count: 6)
+    tail.withUnsafeMutableBufferPointer { source.fill(row: 5, step: 3, first: 5, count: 6, into: $0.baseAddress!) }
+    #expect(Array(all[5...]) == tail)
+    #expect(source.normal(row: 6, step: 3, index: 0) != all[0])
+    #expect(source.normal(row: 5, step: 4, index: 0) != all[0])
+  }
+
+  @Test("ΔW and ΔZ have the exact joint Gaussian law and ΔW passes Kolmogorov–Smirnov")
+  func incrementsLaw() {
+    let rows = 100_000, h = 0.01
+    let source = BrownianIncrements(seed: 1)
+    var w = [Double](repeating: 0, count: rows), z = w
+    w.withUnsafeMutableBufferPointer { wp in
+      z.withUnsafeMutableBufferPointer { zp in
+        source.fill(rows: 0..<rows, width: 1, step: 0, stepCount: 1, h: h,
+                    increments: wp.baseAddress!, spaceTime: zp.baseAddress!)
+      }
+    }
+    let n = Double(rows)
+    let standardized = w.map { $0 / h.squareRoot() }
+    let m = sampleMoments(standardized)
+    // Same five-standard-error bounds as for the normals.
+    #expect(abs(m.mean) < 5 / n.squareRoot())
+    #expect(abs(m.variance - 1) < 5 * (2 / n).squareRoot())
+    #expect(abs(m.skewness) < 5 * (6 / n).squareRoot())
+    #expect(abs(m.kurtosis - 3) < 5 * (24 / n).squareRoot())
+    #expect(kolmogorovSmirnov(standardized) { 0.5 * erfc(-$0 / 2.0.squareRoot()) } < 1.949 / n.squareRoot())
+    // Var ΔZ = h³/3 and Cov(ΔW, ΔZ) = h²/2. In those units ΔZ² is ζ² with ζ ~ N(0,1)
+    // (variance 2), and ΔW·ΔZ is ξ₁² + ξ₁ξ₂/√3 (variance 2 + 1/3); bounds are five standard errors.
+    let varZ = z.reduce(0) { $0 + $1 * $1 } / n / (h * h * h / 3)
+    let cov = zip(w, z).reduce(0) { $0 + $1.0 * $1.1 } / n / (h * h / 2)
+    #expect(abs(varZ - 1) < 5 * (2 / n).squareRoot())
+    #expect(abs(cov - 1) < 5 * (7 / (3 * n)).squareRoot())
+  }
+
+  @Test("Coarse ΔW and ΔZ are the aggregates of the fine ones")
+  func gridAggregation() {
+    let grid = BrownianGrid(seed: 11, t0: 0, t1: 1, finestSteps: 1 << 6)
+    let rows = 50, width = 3
+    for level in 0..<6 {
+      let coarseSteps = 1 << level, fineSteps = coarseSteps * 2
+      let hc = 1.0 / Double(coarseSteps), hf = hc / 2
+      for step in 0..<coarseSteps {
+        let coarse = fill(grid, rows: rows, width: width, step: step, of: coarseSteps, h: hc)
+        let first = fill(grid, rows: rows, width: width, step: 2 * step, of: fineSteps, h: hf)
+        let second = fill(grid, rows: rows, width: width, step: 2 * step + 1, of: fineSteps, h: hf)
+        for e in 0..<(rows * width) {
+          let w = first.w[e] + second.w[e]
+          let z = first.z[e] + second.z[e] + first.w[e] * hf
+          // Exact identities up to the rounding of a few additions: 1e-12 relative.
+          #expect(abs(coarse.w[e] - w) <= 1e-12 * max(abs(w), 1e-300))
+          #expect(abs(coarse.z[e] - z) <= 1e-12 * max(abs(z), 1e-300))
+        }
+      }
+    }
+    // At the finest level the grid is the per-step source with the same seed.
+    let finest = fill(grid, rows: rows, width: width, step: 17, of: 64, h: 1.0 / 64)
+    let perStep = fill(BrownianIncrements(seed: 11), rows: rows, width: width, step: 17, of: 64, h: 1.0 / 64)
+    #expect(finest.w == perStep.w)
+    #expect(finest.z == perStep.z)
+  }
+
+  @Test("A row's increments do not depend on the rows requested with it")
+  func rowsIndependentOfBatch() {
+    let source = BrownianIncrements(seed: 3)
+    let all = fill(source, rows: 100, width: 2, step: 9, of: 10, h: 0.1)
+    var part = [Double](repeating: 0, count: 20), partZ = part
+    part.withUnsafeMutableBufferPointer { wp in
+      partZ.withUnsafeMutableBufferPointer { zp in
+        source.fill(rows: 40..<50, width: 2, step: 9, stepCount: 10, h: 0.1,
+                    increments: wp.baseAddress!, spaceTime: zp.baseAddress!)
+      }
+    }
+    #expect(Array(all.w[80..<100]) == part)
+    #expect(Array(all.z[80..<100]) == partZ)
+  }
+}
+
+func fill<B: BrownianSource>(_ source: B, rows: Int, width: Int, step: Int, of steps: Int, h: Double)
+  -> (w: [Double], z: [Double]) {
+  var w = [Double](repeating: 0, count: rows * width), z = w
+  w.withUnsafeMutableBufferPointer { wp in
+    z.withUnsafeMutableBufferPointer { zp in
+      source.fill(rows: 0..<rows, width: width, step: step, stepCount: steps, h: h,
+                  increments: wp.baseAddress!, spaceTime: zp.baseAddress!)
+    }
+  }
+  return (w, z)
+}
+
+func sampleMoments(_ x: [Double]) -> (mean: Double, variance: Double, skewness: Double, kurtosis: Double) {
+  let n = Double(x.count)
+  let mean = x.reduce(0, +) / n
+  var m2 = 0.0, m3 = 0.0, m4 = 0.0
+  for v in x {
+    let d = v - mean
+    m2 += d * d
+    m3 += d * d * d
+    m4 += d * d * d * d
+  }
+  m2 /= n
+  m3 /= n
+  m4 /= n
+  return (mean, m2, m3 / pow(m2, 1.5), m4 / (m2 * m2))
+}
+
+/// The Kolmogorov–Smirnov statistic sup |F_n − F| of a sample against a continuous CDF.
+func kolmogorovSmirnov(_ sample: [Double], cdf: (Double) -> Double) -> Double {
+  let sorted = sample.sorted()
+  let n = Double(sorted.count)
+  var d = 0.0
+  for (i, x) in sorted.enumerated() {
+    let f = cdf(x)
+    d = max(d, abs(f - Double(i) / n), abs(Double(i + 1) / n - f))
+  }
+  return d
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Testing
+@testable import SDEKit
+
+@Suite("solve: reproducibility, saving, statistics, errors")
+struct SolveTests {
+  static let sdeSolvers: [SolverName] = SolverName.allCases.filter { $0.descriptor.kind == .sde }
+
+  /// An additive-noise problem every SDE solver accepts: OU in 2 dimensions.
+  func ouProblem(rows: Int) -> SDEProblem<DriftFunction, DiffusionFunction> {
+    let ou = OrnsteinUhlenbeck()
+    var problem = ou.problem(paths: rows)
+    problem.initial = StateBatch(count: rows, repeatingRow: [3, -1])
+    return problem
+  }
+
+  func run(_ solver: SolverName, rows: Int, threads: Int) throws -> StateBatch {
+    guard case .sde(let method) = solver.solver else { fatalError() }
+    return try solve(ouProblem(rows: rows), solver: method, grid: .uniform(steps: 50), seed: 77,
+                     threads: threads).final
+  }
+
+  @Test("Bit-identical for one batch of 1024, four of 256, and 1 vs 2 threads", arguments: sdeSolvers)
+  func bitIdentical(_ solver: SolverName) throws {
+    let whole = try run(solver, rows: 1024, threads: 1)
+    #expect(try run(solver, rows: 1024, threads: 2) == whole)
+    #expect(try run(solver, rows: 1024, threads: 3) == whole)
+    // Four batches of 256, each told the index of its first sample, give the same rows.
+    guard case .sde(let method) = solver.solver else { return }
+    for b in 0..<4 {
+      let part = try solve(ouProblem(rows: 256), solver: method, grid: .uniform(steps: 50),
+                           noise: BrownianIncrements(seed: 77), firstSample: 256 * b, threads: 1).final
+      #expect(part == whole.rows((256 * b)..<(256 * (b + 1))))
+    }
+  }
+
+  @Test("Scalar noise shares one Wiener increment across a row's components")
+  func scalarNoise() throws {
+    // dX_i = σ_i dW (one W): X_i(T) − X_i(0) = σ_i W(T) exactly under Euler–Maruyama.
+    let sigma = [0.5, -2.0, 1.0]
+    let diffusion = DiffusionFunction(noise: .scalar) { _, _, d, out in
+      for e in 0..<out.count { out[e] = sigma[e % d] }
+    }
+    let problem = SDEProblem(drift: DriftFunction { _, _, _, out in for e in 0..<out.count { out[e] = 0 } },
+                             diffusion: diffusion, initial: StateBatch(count: 10, dimension: 3),
+                             t0: 0, t1: 1)
+    let final = try solve(problem, solver: EulerMaruyama(), grid: .uniform(steps: 8), seed: 1).final
+    for r in 0..<10 {
+      let w = final[r, 0] / sigma[0]
+      #expect(abs(final[r, 1] - sigma[1] * w) < 1e-12)
+      #expect(abs(final[r, 2] - sigma[2] * w) < 1e-12)
+    }
+  }
+
+  @Test("Statistics count steps and batch evaluations as the descriptors declare", arguments: SolverName.allCases)
+  func statistics(_ solver: SolverName) throws {
+    let statistics: SolveStatistics
+    switch solver.solver {
+    case .sde(let method):
+      let gbm = DiagonalGeometricBrownianMotion()
+      statistics = try solve(gbm.problem(paths: 64), solver: method, grid: .uniform(steps: 10), seed: 0,
+                             threads: 2).statistics
+    case .ode(let method):
+      statistics = try solve(LinearODE().problem(copies: 64), solver: method, grid: .uniform(steps: 10),
+                             threads: 2).statistics
+    }
+    let d = solver.descriptor
+    #expect(statistics.steps == 10)
+    #expect(statistics.driftEvaluations == 10 * d.driftEvaluationsPerStep)
+    #expect(statistics.diffusionEvaluations == 10 * d.diffusionEvaluationsPerStep)
+  }
+
+  @Test("SaveAt: every step and given times (the grid is refined through them)")
+  func saveAt() throws {
+    let problem = LinearODE().problem(copies: 3)
+    let every = try solve(problem, solver: RK4(), grid: .uniform(steps: 8), saveAt: .everyStep)
+    #expect(every.times.count == 9)
+    #expect(every.states[0] == problem.initial)
+    let saved = try solve(problem, solver: RK4(), grid: .uniform(steps: 8), saveAt: .times([0.3, 0.5, 1]))
+    #expect(saved.times == [0.3, 0.5, 1])
+    // RK4 with h ≤ 1/8 on this problem: global error below 1e-3 (measured ≈ 2e-4 at the end).
+    let exactAt03 = LinearODE(t1: 0.3).exactFinalState
+    #expect(abs(saved.states[0][1, 0] - exactAt03[0]) < 1e-3)
+    #expect(saved.final == every.final)
+    #expect(throws: SolveError.self) {
+      try solve(problem, solver: RK4(), grid: .uniform(steps: 8), saveAt: .times([0.5, 0.3]))
+    }
+    #expect(throws: SolveError.self) {
+      try solve(problem, solver: RK4(), grid: .uniform(steps: 8), saveAt: .times([1.5]))
+    }
+  }
+
+  @Test("Reverse time: integrating back from y(1) recovers y(0)")
+  func reverseTime() throws {
+    let ode = LinearODE()
+    let back = ODEProblem(field: ode.field, initial: StateBatch(count: 1, repeatingRow: ode.exactFinalState),
+                          t0: 1, t1: 0)
+    let final = try solve(back, solver: RK4(), grid: .uniform(steps: 256)).final
+    // RK4 error at h = 1/256 on this problem is about 1e-8 (forward study); allow 1e-6.
+    #expect(abs(final[0, 0] - 1) < 1e-6 && abs(final[0, 1]) < 1e-6)
+  }
+
+  @Test("Reverse-time SDE: a Brownian motion run backwards has variance |T|")
+  func reverseTimeSDE() throws {
+    let zero = DriftFunction { _, _, _, out in for e in 0..<out.count { out[e] = 0 } }
+    let unit = DiffusionFunction(noise: .additive) { _, _, _, out in for e in 0..<out.count { out[e] = 1 } }
+    let n = 40_000
+    let problem = SDEProblem(drift: zero, diffusion: unit, initial: StateBatch(count: n, dimension: 1),
+                             t0: 2, t1: 0)
+    let final = try solve(problem, solver: SRA1(), grid: .uniform(steps: 16), seed: 4).final
+    let variance = final.values.reduce(0) { $0 + $1 * $1 } / Double(n)
+    // Sample variance of N(0, 2): standard error 2·√(2/n) ≈ 0.014; five of them.
+    #expect(abs(variance - 2) < 5 * 2 * (2 / Double(n)).squareRoot())
+  }
+
+  @Test("Milstein without ∂g/∂x on diagonal noise names the solver and the noise")
+  func milsteinNeedsDerivative() {
+    let g = DiffusionFunction(noise: .diagonal) { x, _, _, out in for e in 0..<x.count { out[e] = x[e] } }
+    let problem = SDEProblem(drift: LinearDrift(rates: [1]), diffusion: g,
+                             initial: StateBatch(count: 4, dimension: 1, repeating: 1), t0: 0, t1: 1)
+    do {
+      _ = try solve(problem, solver: Milstein(), grid: .uniform(steps: 4), seed: 0)
+      Issue.record("expected an error")
+    } catch let error as SolveError {
+      guard case .incompatible(let solver, let reason) = error else { Issue.record("\(error)"); return }
+      #expect(solver == "milstein")
+      #expect(reason.contains("diagonal") && reason.contains("∂g/∂x"))
+    } catch { Issue.record("\(error)") }
+    // The derivative-free form accepts the same problem.
+    #expect(throws: Never.self) {
+      try solve(problem, solver: MilsteinDerivativeFree(), grid: .uniform(steps: 4), seed: 0)
+    }
+  }
+
+  @Test("SRA1 on non-additive noise names the solver and the noise structure")
+  func sra1NeedsAdditive() {
+    do {
+      _ = try solve(GeometricBrownianMotion().problem(paths: 4), solver: SRA1(), grid: .uniform(steps: 4), seed: 0)
+      Issue.record("expected an error")
+    } catch let error as SolveError {
+      #expect(error == .incompatible(solver: "sra1",
+                                     reason: "supports additive noise; the problem's diffusion has diagonal noise"))
+      #expect(error.description.contains("sra1") && error.description.contains("diagonal"))
+    } catch { Issue.record("\(error)") }
+  }
+
+  @Test("Stochastic Heun is refused on an Itô problem with multiplicative noise")
+  func heunCalculus() {
+    #expect(throws: SolveError.self) {
+      try solve(GeometricBrownianMotion().problem(paths: 4), solver: StochasticHeun(), grid: .uniform(steps: 4), seed: 0)
+    }
+  }
+
+  @Test("A drift that produces NaN stops the solve with row, step and time", arguments: [1, 2])
+  func nonFinite(threads: Int) {
+    // Row 300's drift turns NaN once t ≥ 0.5, i.e. during step 5 of 10 (t 0.5 → 0.6).
+    let drift = DriftFunction { x, t, _, out in
+      for e in 0..<x.count { out[e] = 0 }
+      if t >= 0.5, x.count > 0 {
+        // Rows are chunked; find row 300 by its initial marker value.
+        for e in 0..<x.count where x[e] >= 299.5 && x[e] < 300.5 { out[e] = .nan }
+      }
+    }
+    let zero = DiffusionFunction(noise: .additive) { _, _, _, out in for e in 0..<out.count { out[e] = 0 } }
+    let initial = StateBatch(count: 512, dimension: 1, values: (0..<512).map(Double.init))
+    let problem = SDEProblem(drift: drift, diffusion: zero, initial: initial, t0: 0, t1: 1)
+    do {
+      _ = try solve(problem, solver: EulerMaruyama(), grid: .uniform(steps: 10), seed: 0, threads: threads)
+      Issue.record("expected an error")
+    } catch let error as SolveError {
+      #expect(error == .nonFinite(row: 300, step: 5, time: 0.6))
+      #expect(error.description.contains("row 300") && error.description.contains("step 5"))
+    } catch { Issue.record("\(error)") }
+  }
+
+  @Test("Bad grids and settings are rejected before integrating")
+  func badConfiguration() {
+    let problem = LinearODE().problem()
+    #expect(throws: SolveError.self) { try solve(problem, solver: Euler(), grid: .uniform(steps: 0)) }
+    #expect(throws: SolveError.self) { try solve(problem, solver: Euler(), grid: .times([0, 0.5, 0.4, 1])) }
+    #expect(throws: SolveError.self) { try solve(problem, solver: Euler(), grid: .times([0, 0.5])) }
+    #expect(throws: SolveError.self) { try solve(problem, solver: Euler(), grid: .uniform(steps: 4), threads: 0) }
+    // A Brownian grid of 8 steps cannot serve 3.
+    let gbm = GeometricBrownianMotion().problem(paths: 2)
+    #expect(throws: SolveError.self) {
+      try solve(gbm, solver: EulerMaruyama(), grid: .uniform(steps: 3),
+                noise: BrownianGrid(seed: 0, t0: 0, t1: 1, finestSteps: 8))
+    }
+  }
+}
+

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// Runs the built `sdekit` binary as a user would, and checks its output and exit status.
+@Suite("sdekit command line")
+struct CLITests {
+  struct Run {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+  }
+
+  /// The sdekit executable beside this test bundle in the build products folder.
+  static var executable: URL {
+    var url = Bundle.main.bundleURL
+    for _ in 0..<4 {
+      let candidate = url.appendingPathComponent("sdekit")
+      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+      url = url.deletingLastPathComponent()
+    }
+    return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sdekit")
+  }
+
+  func sdekit(_ arguments: String...) throws -> Run {
+    let process = Process()
+    process.executableURL = CLITests.executable
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+               stderr: String(decoding: errData, as: UTF8.self))
+  }
+
+  @Test("convergence --json has the documented keys and a fitted order near the declared one")
+  func convergenceJSON() throws {
+    let run = try sdekit("convergence", "--problem", "gbm", "--solver", "milstein", "--paths", "2000",
+                         "--levels", "3...8", "--json")
+    #expect(run.status == 0, "\(run.stderr)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    #expect(object["problem"] as? String == "gbm")
+    #expect(object["solver"] as? String == "milstein")
+    #expect(object["declared_order"] as? Double == 1.0)
+    let fitted = try #require(object["fitted_order"] as? Double)
+    #expect(abs(fitted - 1.0) <= 0.2)
+    let levels = try #require(object["levels"] as? [[String: Any]])
+    #expect(levels.count == 6)
+    for level in levels {
+      #expect(level["dt"] is Double && level["error"] is Double && level["stderr"] is Double)
+    }
+    #expect(levels.first?["dt"] as? Double == 0.125)
+  }
+
+  @Test("convergence prints a table with the fitted and declared order")
+  func convergenceTable() throws {
+    let run = try sdekit("convergence", "--problem", "linear-ode", "--solver", "rk4", "--levels", "3,4,5")
+    #expect(run.status == 0)
+    let lines = run.stdout.split(separator: "\n")
+    #expect(lines.count == 6)
+    #expect(lines.last?.hasPrefix("fitted order") == true)
+    #expect(lines.last?.hasSuffix("declared 4.0") == true)
+  }
+
+  @Test("list solvers and problems, as text and JSON")
+  func list() throws {
+    let text = try sdekit("list", "solvers")
+    for name in ["euler", "heun", "midpoint", "rk4", "euler-maruyama", "milstein", "milstein-derivative-free",
+                 "stochastic-heun", "sra1", "sriw1"] {
+      #expect(text.stdout.split(separator: "\n").contains { $0.hasPrefix(name + " ") }, "\(name)")
+    }
+    let json = try sdekit("list", "solvers", "--json")
+    let array = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+    #expect(array.count == 10)
+    #expect(array.contains { $0["name"] as? String == "sra1" && $0["needs_space_time_integral"] as? Bool == true })
+    let problems = try sdekit("list", "problems")
+    for name in ["gbm", "gbm-diagonal", "additive", "ou", "linear-ode"] {
+      #expect(problems.stdout.split(separator: "\n").contains { $0.hasPrefix(name + " ") }, "\(name)")
+    }
+  }
+
+  @Test("Bad input: one line on stderr naming the value, non-zero exit, nothing on stdout",
+        arguments: [
+          (["convergence", "--problem", "nope"], ["nope", "gbm", "linear-ode"]),
+          (["convergence", "--solver", "nope"], ["nope", "euler-maruyama", "sriw1"]),
+          (["convergence", "--levels", "10...3"], ["10...3", "reversed"]),
+          (["convergence", "--levels", ""], ["empty"]),
+          (["convergence", "--paths", "1"], ["--paths", "1"]),
+          (["convergence", "--problem", "gbm", "--solver", "sra1", "--paths", "10", "--levels", "2...3"],
+           ["sra1", "diagonal"]),
+          (["convergence", "--problem", "gbm", "--solver", "rk4"], ["rk4", "ODE"]),
+          (["convergence", "--problem", "ou", "--solver", "euler-maruyama"], ["ou", "--weak"]),
+        ])
+  func badInput(arguments: [String], mentions: [String]) throws {
+    let process = Process()
+    process.executableURL = CLITests.executable
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus != 0)
+    #expect(stdout.isEmpty)
+    let lines = stderr.split(separator: "\n")
+    #expect(lines.count == 1, "\(stderr)")
+    for word in mentions { #expect(stderr.contains(word), "\(word) missing from: \(stderr)") }
+  }
+}

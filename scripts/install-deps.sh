@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the system packages SDEKit builds against (GSL and pkg-config) when they are missing.
+# Called by `make test`, `make build` and `make demo`; safe to run again.
+set -euo pipefail
+
+missing=()
+dpkg -s libgsl-dev >/dev/null 2>&1 || missing+=(libgsl-dev)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing ${missing[*]} with apt-get" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq "${missing[@]}" >/dev/null
