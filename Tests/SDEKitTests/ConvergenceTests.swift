@@ -8,6 +8,8 @@ struct OrderCase: CustomTestStringConvertible, Sendable {
   let kind: ErrorKind
   let levels: [Int]
   let paths: Int
+  /// The slope to expect when it differs from the declared order, with the reason.
+  var measuredInstead: Double? = nil
 
   var testDescription: String { "\(solver.rawValue) on \(problem.rawValue) (\(kind.rawValue))" }
 }
@@ -25,6 +27,21 @@ struct ConvergenceTests {
     .init(solver: .milstein, problem: .gbmDiagonal, kind: .strong, levels: Array(3...10), paths: 2000),
     .init(solver: .sriw1, problem: .gbmDiagonal, kind: .strong, levels: Array(3...10), paths: 2000),
     .init(solver: .eulerMaruyama, problem: .additive, kind: .strong, levels: Array(3...10), paths: 4000),
+    // Additive noise with a nonlinear drift: no closed form, so the error is measured against
+    // SRA1 at dt = 2⁻¹² on the same path (16× finer than the finest level; its own error is
+    // 16^1.5 = 64 times smaller). Measured 1.62 and 1.01 with seed 42.
+    .init(solver: .sra1, problem: .doubleWell, kind: .strong, levels: Array(3...8), paths: 2000),
+    .init(solver: .sriw1, problem: .doubleWell, kind: .strong, levels: Array(3...8), paths: 2000),
+    .init(solver: .stochasticHeun, problem: .doubleWell, kind: .strong, levels: Array(3...8), paths: 2000),
+    .init(solver: .stochasticHeun, problem: .ou, kind: .strong, levels: Array(3...8), paths: 2000),
+    // On the linear additive SDE both methods converge faster than declared: with
+    // v = √(1+t)·u the equation is dv = β dt + αβ dW, so the noise coefficient is constant and
+    // the drift linear, and the remainder terms of order 1.5 (SRA1) and 1.0 (Heun) vanish.
+    // Both measure 2.00; we assert that, so a regression to a lower order is caught.
+    .init(solver: .sra1, problem: .additive, kind: .strong, levels: Array(3...10), paths: 4000,
+          measuredInstead: 2.0),
+    .init(solver: .stochasticHeun, problem: .additive, kind: .strong, levels: Array(3...10), paths: 4000,
+          measuredInstead: 2.0),
   ]
 
   @Test("strong order within ±0.2 of declared", arguments: strongCases)
@@ -32,8 +49,10 @@ struct ConvergenceTests {
     let study = try c.problem.convergence(solver: c.solver, kind: c.kind, paths: c.paths, levels: c.levels, seed: 42)
     let declared = try #require(study.declaredOrder)
     let fitted = try #require(study.fittedOrder)
-    // ±0.2 is DiffEqDevTools' tolerance for a least-squares slope over 8 levels.
-    #expect(abs(fitted - declared) <= 0.2, "fitted \(fitted), declared \(declared): \(study.levels)")
+    // ±0.2 is DiffEqDevTools' tolerance for a least-squares slope over 6–8 levels.
+    let expected = c.measuredInstead ?? declared
+    #expect(abs(fitted - expected) <= 0.2, "fitted \(fitted), expected \(expected): \(study.levels)")
+    #expect(fitted >= declared - 0.2, "never slower than declared")
   }
 
   @Test("ODE solvers show their classical order on y' = Ay", arguments: [SolverName.euler, .heun, .midpoint, .rk4])

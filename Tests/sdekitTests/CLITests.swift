@@ -77,7 +77,7 @@ struct CLITests {
     #expect(array.count == 10)
     #expect(array.contains { $0["name"] as? String == "sra1" && $0["needs_space_time_integral"] as? Bool == true })
     let problems = try sdekit("list", "problems")
-    for name in ["gbm", "gbm-diagonal", "additive", "ou", "linear-ode"] {
+    for name in ["gbm", "gbm-diagonal", "additive", "ou", "double-well", "linear-ode"] {
       #expect(problems.stdout.split(separator: "\n").contains { $0.hasPrefix(name + " ") }, "\(name)")
     }
   }
@@ -92,7 +92,7 @@ struct CLITests {
           (["convergence", "--problem", "gbm", "--solver", "sra1", "--paths", "10", "--levels", "2...3"],
            ["sra1", "diagonal"]),
           (["convergence", "--problem", "gbm", "--solver", "rk4"], ["rk4", "ODE"]),
-          (["convergence", "--problem", "ou", "--solver", "euler-maruyama"], ["ou", "--weak"]),
+          (["convergence", "--problem", "linear-ode", "--solver", "rk4", "--weak"], ["--weak", "ODE"]),
         ])
   func badInput(arguments: [String], mentions: [String]) throws {
     let process = Process()

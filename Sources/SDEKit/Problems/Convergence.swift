@@ -23,6 +23,9 @@ public struct ConvergenceStudy: Sendable, Codable, Hashable {
   public var kind: ErrorKind
   public var paths: Int
   public var seed: UInt64
+  /// What the errors are measured against: "exact solution", "exact mean", or a reference
+  /// solve on the same Brownian path ("reference sra1 at dt = 2^-14").
+  public var reference: String
   /// The order the solver's descriptor declares for this problem's noise (nil if none).
   public var declaredOrder: Double?
   /// Least-squares slope of log(error) on log(dt); nil with fewer than two levels.
@@ -58,70 +61,93 @@ public func validateLevels(_ levels: [Int]) throws {
   }
 }
 
-/// Measures a solver's strong or weak error on a problem with a known solution at
-/// dt = (t1 − t0)/2ᵏ for each level k, all levels driven by one Brownian path per sample
-/// (a `BrownianGrid` at the finest level), and fits the order.
+/// How many levels finer than the finest studied level a reference solve runs.
+public let referenceLevelOffset = 4
+
+/// Measures a solver's strong or weak error at dt = (t1 − t0)/2ᵏ for each level k, all levels
+/// driven by one Brownian path per sample (a `BrownianGrid`), and fits the order.
+///
+/// Errors are measured against the exact solution X(T) as a function of W(T) when the problem
+/// has one; otherwise the weak error uses the exact mean when known, and everything else a
+/// reference solve on the same path, `referenceSolver` at level k_max + `referenceLevelOffset`.
 ///
 /// - Parameters:
 ///   - paths: number of sample paths M (≥ 2); standard errors are sample standard deviations / √M.
 ///   - levels: strictly increasing k values.
-/// - Throws: `SolveError` for invalid settings, an incompatible solver, a strong study on a
-///   problem without a pathwise solution, or a non-finite state.
+///   - referenceSolver: the solver for the reference; defaults to SRA1 for additive noise and
+///     SRIW1 otherwise (both strong order 1.5).
+/// - Throws: `SolveError` for invalid settings, an incompatible solver or a non-finite state.
 public func convergenceStudy<P: SDETestProblem, S: SDESolver>(
   problem: P, named name: String, solver: S, kind: ErrorKind, paths: Int, levels: [Int],
-  seed: UInt64 = 0, threads: Int? = nil
+  seed: UInt64 = 0, threads: Int? = nil, referenceSolver: (any SDESolver)? = nil
 ) throws -> ConvergenceStudy {
   guard paths >= 2 else {
     throw SolveError.invalidConfiguration("paths must be at least 2 to estimate a standard error, got \(paths)")
   }
   try validateLevels(levels)
   let sde = problem.problem(paths: paths)
-  try checkCompatibility(solver: solver.descriptor, noise: sde.diffusion.noise,
+  let noise = sde.diffusion.noise
+  try checkCompatibility(solver: solver.descriptor, noise: noise,
                          providesDerivative: sde.diffusion.providesDerivative, calculus: sde.calculus)
-  let source = BrownianGrid(seed: seed, t0: problem.t0, t1: problem.t1, finestSteps: 1 << levels.last!)
+  let span = abs(problem.t1 - problem.t0)
   let width = sde.noiseWidth
+  let dimension = sde.initial.dimension
+
+  // What each path is compared with: the exact X(T) from W(T), a reference solve, or (weak
+  // error only) the exact mean.
+  var target: StateBatch?
+  var source = BrownianGrid(seed: seed, t0: problem.t0, t1: problem.t1, finestSteps: 1 << levels.last!)
+  let reference: String
+  let exactMean = problem.exactMean
   var endpoint = StateBatch(count: paths, dimension: width)
   endpoint.values.withUnsafeMutableBufferPointer { w in
-    source.fill(rows: 0..<paths, width: width, step: 0, stepCount: 1, h: abs(problem.t1 - problem.t0),
+    source.fill(rows: 0..<paths, width: width, step: 0, stepCount: 1, h: span,
                 increments: w.baseAddress!, spaceTime: nil)
   }
-  let exact = problem.exactSolution(brownian: endpoint)
-  if kind == .strong && exact == nil {
-    throw SolveError.invalidConfiguration(
-      "\(name) has no pathwise exact solution, so its strong error cannot be measured; use the weak error")
+  if let exact = problem.exactSolution(brownian: endpoint) {
+    target = exact
+    reference = "exact solution"
+  } else if kind == .weak, exactMean != nil {
+    reference = "exact mean"
+  } else {
+    let referenceLevel = levels.last! + referenceLevelOffset
+    guard referenceLevel <= 24 else {
+      throw SolveError.invalidConfiguration(
+        "a reference solve at level \(referenceLevel) is too fine; the finest level must be at most \(24 - referenceLevelOffset)")
+    }
+    let method: any SDESolver = referenceSolver ?? (noise == .additive ? SRA1() : SRIW1())
+    source = BrownianGrid(seed: seed, t0: problem.t0, t1: problem.t1, finestSteps: 1 << referenceLevel)
+    target = try solve(sde, solver: method, grid: .uniform(steps: 1 << referenceLevel), noise: source,
+                       threads: threads).final
+    reference = "reference \(method.descriptor.name) at dt = 2^-\(referenceLevel)"
   }
-  let dimension = sde.initial.dimension
+
   var results: [ConvergenceLevel] = []
   for level in levels {
     let steps = 1 << level
-    let solution = try solve(sde, solver: solver, grid: .uniform(steps: steps), noise: source,
-                             threads: threads)
-    let final = solution.final
+    let final = try solve(sde, solver: solver, grid: .uniform(steps: steps), noise: source,
+                          threads: threads).final
     var samples = [Double](repeating: 0, count: paths)
     for r in 0..<paths {
-      switch (kind, exact) {
-      case (.strong, let exact?):
+      if let target, kind == .strong {
         var squared = 0.0
-        for j in 0..<dimension { let e = final[r, j] - exact[r, j]; squared += e * e }
+        for j in 0..<dimension { let e = final[r, j] - target[r, j]; squared += e * e }
         samples[r] = squared.squareRoot()
-      case (.weak, let exact?):
+      } else {
+        // Weak error of φ(x) = mean of the components, against the same path or the exact mean.
         var difference = 0.0
-        for j in 0..<dimension { difference += final[r, j] - exact[r, j] }
+        for j in 0..<dimension { difference += final[r, j] - (target?[r, j] ?? exactMean![j]) }
         samples[r] = difference / Double(dimension)
-      case (_, nil):
-        var value = 0.0
-        for j in 0..<dimension { value += final[r, j] - problem.exactMean[j] }
-        samples[r] = value / Double(dimension)
       }
     }
     let (mean, standardError) = meanAndStandardError(samples)
-    results.append(ConvergenceLevel(level: level, dt: abs(problem.t1 - problem.t0) / Double(steps),
-                                    error: abs(mean), stderr: standardError))
+    results.append(ConvergenceLevel(level: level, dt: span / Double(steps), error: abs(mean),
+                                    stderr: standardError))
   }
-  let order = solver.descriptor.order(for: sde.diffusion.noise)
+  let order = solver.descriptor.order(for: noise)
   return ConvergenceStudy(
     problem: name, solver: solver.descriptor.name, kind: kind, paths: paths, seed: seed,
-    declaredOrder: kind == .strong ? order?.strong : order?.weak,
+    reference: reference, declaredOrder: kind == .strong ? order?.strong : order?.weak,
     fittedOrder: fitOrder(results), levels: results)
 }
 
@@ -142,7 +168,7 @@ public func convergenceStudy<P: ODETestProblem, S: ODESolver>(
   }
   return ConvergenceStudy(
     problem: name, solver: solver.descriptor.name, kind: .strong, paths: 1, seed: 0,
-    declaredOrder: solver.descriptor.order(for: nil)?.strong, fittedOrder: fitOrder(results),
+    reference: "exact solution", declaredOrder: solver.descriptor.order(for: nil)?.strong, fittedOrder: fitOrder(results),
     levels: results)
 }
 

@@ -28,7 +28,7 @@ public struct GeometricBrownianMotion: SDETestProblem {
                       values: brownian.values.map { x0 * exp(rate * t1 + sigma * $0) })
   }
 
-  public var exactMean: [Double] { [x0 * exp(mu * t1)] }
+  public var exactMean: [Double]? { [x0 * exp(mu * t1)] }
 }
 
 /// d independent geometric Brownian motions dX_i = μ_i X_i dt + σ_i X_i dW_i (Itô): diagonal noise.
@@ -63,7 +63,7 @@ public struct DiagonalGeometricBrownianMotion: SDETestProblem {
     return out
   }
 
-  public var exactMean: [Double] { (0..<x0.count).map { x0[$0] * exp(mu[$0] * t1) } }
+  public var exactMean: [Double]? { (0..<x0.count).map { x0[$0] * exp(mu[$0] * t1) } }
 }
 
 /// f_i(x) = a_i x_i.

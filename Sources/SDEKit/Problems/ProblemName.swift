@@ -4,6 +4,7 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
   case gbmDiagonal = "gbm-diagonal"
   case additive
   case ou
+  case doubleWell = "double-well"
   case linearODE = "linear-ode"
 
   public var summary: String {
@@ -11,7 +12,8 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
     case .gbm: "geometric Brownian motion dX = μX dt + σX dW, μ = 1.01, σ = 0.87, X₀ = 0.5, T = 1 (REFERENCE W4)"
     case .gbmDiagonal: "3-dimensional geometric Brownian motion with diagonal noise"
     case .additive: "du = (β/√(1+t) − u/(2(1+t)))dt + αβ/√(1+t) dW, α = 0.1, β = 0.05, u₀ = 1"
-    case .ou: "Ornstein–Uhlenbeck dX = θ(μ − X)dt + σ dW, θ = 2, μ = 1, σ = 0.5, X₀ = 3 (exact mean only)"
+    case .ou: "Ornstein–Uhlenbeck dX = θ(μ − X)dt + σ dW, θ = 2, μ = 1, σ = 0.5, X₀ = 3 (exact mean)"
+    case .doubleWell: "double well dX = (X − X³)dt + σ dW, σ = 0.5, X₀ = 0.5 (reference solve)"
     case .linearODE: "y' = Ay, A a damped rotation (λ = 0.5, ω = 2π), exact exponential"
     }
   }
@@ -22,13 +24,14 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
   public var noise: NoiseStructure? {
     switch self {
     case .gbm, .gbmDiagonal: .diagonal
-    case .additive, .ou: .additive
+    case .additive, .ou, .doubleWell: .additive
     case .linearODE: nil
     }
   }
 
-  /// Whether the strong error can be measured (the exact solution is a function of W(T)).
-  public var hasPathwiseSolution: Bool { self != .ou }
+  /// Whether the exact solution is a function of W(T); if not, strong errors are measured
+  /// against a reference solve on the same path.
+  public var hasPathwiseSolution: Bool { self != .ou && self != .doubleWell }
 
   /// Runs a convergence study of `solver` on this problem. ODE problems ignore `kind`,
   /// `paths`, `seed` and `threads`.
@@ -56,6 +59,7 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
     case .gbmDiagonal: return try sde(DiagonalGeometricBrownianMotion())
     case .additive: return try sde(LinearAdditiveSDE())
     case .ou: return try sde(OrnsteinUhlenbeck())
+    case .doubleWell: return try sde(DoubleWell())
     case .linearODE: return try ode(LinearODE())
     }
   }

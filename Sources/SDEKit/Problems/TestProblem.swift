@@ -16,8 +16,8 @@ public protocol SDETestProblem: Sendable {
   /// width), or nil when the solution is not a function of W(t1) alone.
   func exactSolution(brownian: StateBatch) -> StateBatch?
 
-  /// The exact mean E X(t1).
-  var exactMean: [Double] { get }
+  /// The exact mean E X(t1), or nil when unknown.
+  var exactMean: [Double]? { get }
 }
 
 extension SDETestProblem {
