@@ -55,6 +55,16 @@ struct ConvergenceTests {
     #expect(fitted >= declared - 0.2, "never slower than declared")
   }
 
+  @Test("Stochastic Heun has strong order 1 on GBM read as a Stratonovich equation")
+  func stochasticHeunStratonovich() throws {
+    let study = try convergenceStudy(problem: GeometricBrownianMotion(calculus: .stratonovich), named: "gbm",
+                                     solver: StochasticHeun(), kind: .strong, paths: 4000,
+                                     levels: Array(3...10), seed: 42)
+    let declared = try #require(study.declaredOrder)
+    let fitted = try #require(study.fittedOrder)
+    #expect(abs(fitted - declared) <= 0.2, "fitted \(fitted), declared \(declared): \(study.levels)")
+  }
+
   @Test("ODE solvers show their classical order on y' = Ay", arguments: [SolverName.euler, .heun, .midpoint, .rk4])
   func odeOrder(_ solver: SolverName) throws {
     let study = try ProblemName.linearODE.convergence(solver: solver, kind: .strong, paths: 1, levels: Array(4...10))

@@ -1,21 +1,28 @@
 import Foundation
 
-/// Geometric Brownian motion dX = μX dt + σX dW (Itô), one dimension.
+/// Geometric Brownian motion dX = μX dt + σX dW, one dimension.
 ///
-/// Exact solution X(t) = X₀ exp((μ − σ²/2) t + σ W(t)); E X(t) = X₀ e^{μt}. The defaults are
-/// workload W4 of shared/REFERENCE.md: μ = 1.01, σ = 0.87, X₀ = 0.5 on [0, 1].
+/// In Itô form the exact solution is X(t) = X₀ exp((μ − σ²/2) t + σ W(t)) and E X(t) = X₀ e^{μt};
+/// read as a Stratonovich equation it is X₀ exp(μt + σW(t)) with mean X₀ e^{(μ + σ²/2)t}. The
+/// defaults are workload W4 of shared/REFERENCE.md: μ = 1.01, σ = 0.87, X₀ = 0.5 on [0, 1], Itô.
 public struct GeometricBrownianMotion: SDETestProblem {
   public var mu: Double
   public var sigma: Double
   public var x0: Double
   public var t1: Double
+  public var calculus: Calculus
 
-  public init(mu: Double = 1.01, sigma: Double = 0.87, x0: Double = 0.5, t1: Double = 1) {
+  public init(mu: Double = 1.01, sigma: Double = 0.87, x0: Double = 0.5, t1: Double = 1,
+              calculus: Calculus = .ito) {
     self.mu = mu
     self.sigma = sigma
     self.x0 = x0
     self.t1 = t1
+    self.calculus = calculus
   }
+
+  /// The deterministic exponent rate: μ − σ²/2 in Itô form, μ in Stratonovich form.
+  private var rate: Double { calculus == .ito ? mu - 0.5 * sigma * sigma : mu }
 
   public var t0: Double { 0 }
   public var initialState: [Double] { [x0] }
@@ -23,12 +30,11 @@ public struct GeometricBrownianMotion: SDETestProblem {
   public var diffusion: LinearDiagonalDiffusion { LinearDiagonalDiffusion(scales: [sigma]) }
 
   public func exactSolution(brownian: StateBatch) -> StateBatch? {
-    let rate = mu - 0.5 * sigma * sigma
-    return StateBatch(count: brownian.count, dimension: 1,
-                      values: brownian.values.map { x0 * exp(rate * t1 + sigma * $0) })
+    StateBatch(count: brownian.count, dimension: 1,
+               values: brownian.values.map { x0 * exp(rate * t1 + sigma * $0) })
   }
 
-  public var exactMean: [Double]? { [x0 * exp(mu * t1)] }
+  public var exactMean: [Double]? { [x0 * exp((rate + 0.5 * sigma * sigma) * t1)] }
 }
 
 /// d independent geometric Brownian motions dX_i = μ_i X_i dt + σ_i X_i dW_i (Itô): diagonal noise.
