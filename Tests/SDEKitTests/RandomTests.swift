@@ -18,6 +18,40 @@ struct RandomTests {
     }
   }
 
+  @Test("Eight-lane Philox equals the scalar Philox in every lane")
+  func philoxLanes() {
+    let generator = Philox4x32(seed: 0xDEAD_BEEF_1234)
+    let low = SIMD8<UInt64>(0, 1, 2, 0xFFFF_FFFF, 77, 1 << 31, 5, 6)
+    let high = SIMD8<UInt64>(0, 0, 9, 0xFFFF_FFFF, 3, 1, 0, 2)
+    let lanes = generator.blocks(12, 34, low, high)
+    for l in 0..<8 {
+      let w = generator.block(12, 34, UInt32(low[l]), UInt32(high[l]))
+      #expect([UInt64(w.0), UInt64(w.1), UInt64(w.2), UInt64(w.3)] == [lanes.0[l], lanes.1[l], lanes.2[l], lanes.3[l]])
+    }
+  }
+
+  @Test("Box–Muller's log, sine and cosine agree with libm to a few ulp")
+  func boxMullerMath() {
+    // Every u = (a + 1)/2³² the generator can produce, sampled on a grid plus the extremes;
+    // 4 ulp (relative 1e-15) for ln, 1e-15 absolute for sin and cos of 2πt.
+    var worstLog = 0.0, worstTrig = 0.0
+    var inputs: [Double] = [0x1p-32, 0.5, 1, 0.7071067811865476, 0.7071067811865475, 1 - 0x1p-32]
+    for k in 0..<4000 { inputs.append((Double(k) * 1_073_741.3 + 1).rounded() * 0x1p-32) }
+    for start in stride(from: 0, to: inputs.count - 7, by: 8) {
+      let u = SIMD8<Double>(inputs[start..<(start + 8)])
+      let ln = BoxMullerMath.log(u)
+      let (s, c) = BoxMullerMath.sinCos(turns: u - 0x1p-32)
+      for l in 0..<8 {
+        let exact = Foundation.log(u[l])
+        if exact != 0 { worstLog = max(worstLog, abs(ln[l] - exact) / abs(exact)) } else { #expect(ln[l] == 0) }
+        let angle = 2 * Double.pi * (u[l] - 0x1p-32)
+        worstTrig = max(worstTrig, abs(s[l] - sin(angle)), abs(c[l] - cos(angle)))
+      }
+    }
+    #expect(worstLog < 1e-15, "worst relative log error \(worstLog)")
+    #expect(worstTrig < 1e-15, "worst sin/cos error \(worstTrig)")
+  }
+
   @Test("Normal numbers pass Kolmogorov–Smirnov and match four moments")
   func normalsDistribution() {
     let n = 200_000

@@ -46,27 +46,31 @@ public struct BrownianGrid: BrownianSource, Hashable {
                    increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
     let ratio = finestSteps / stepCount
     let hf = fineStep
-    let rootHf = hf.squareRoot()
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * width) { xi in
-      for (offset, row) in rows.enumerated() {
-        let w = increments + offset * width
-        for j in 0..<width { w[j] = 0 }
-        if let spaceTime {
-          let z = spaceTime + offset * width
-          for j in 0..<width { z[j] = 0 }
-          for fine in (step * ratio)..<((step + 1) * ratio) {
-            normals.fill(row: row, step: fine, count: 2 * width, into: xi.baseAddress!)
-            for j in 0..<width {
-              let (dW, dZ) = brownianPair(xi[j], xi[width + j], h: hf, rootH: rootHf)
-              z[j] += dZ + w[j] * hf
-              w[j] += dW
+    let k = BrownianCoefficients(h: hf)
+    let n = rows.count * width
+    for e in 0..<n { increments[e] = 0 }
+    if let spaceTime {
+      for e in 0..<n { spaceTime[e] = 0 }
+      // Z over joined steps: Z = Z₁ + Z₂ + ΔW₁·h₂, fine step by fine step. ξ₁ of a row always
+      // arrives before its ξ₂, so W still holds the value before this fine step when Z needs it.
+      for fine in (step * ratio)..<((step + 1) * ratio) {
+        normals.generate(rows: rows, step: fine, count: 2 * width) { offset, lanes, index, xi in
+          for lane in 0..<lanes {
+            let row = offset + lane
+            if index < width {
+              let e = row * width + index
+              spaceTime[e] += k.c1 * xi[lane] + increments[e] * hf
+              increments[e] += k.rootH * xi[lane]
+            } else {
+              spaceTime[row * width + index - width] += k.c2 * xi[lane]
             }
           }
-        } else {
-          for fine in (step * ratio)..<((step + 1) * ratio) {
-            normals.fill(row: row, step: fine, count: width, into: xi.baseAddress!)
-            for j in 0..<width { w[j] += rootHf * xi[j] }
-          }
+        }
+      }
+    } else {
+      for fine in (step * ratio)..<((step + 1) * ratio) {
+        normals.generate(rows: rows, step: fine, count: width) { offset, lanes, index, xi in
+          for lane in 0..<lanes { increments[(offset + lane) * width + index] += k.rootH * xi[lane] }
         }
       }
     }

@@ -20,13 +20,21 @@ extension BrownianSource {
   public func validate(times: [Double]) throws {}
 }
 
-/// Exact joint sample of (ΔW, ΔZ) over a step of size h from two independent standard normals:
-/// ΔW = √h ξ₁, ΔZ = ½ h^{3/2} (ξ₁ + ξ₂/√3), so Var ΔZ = h³/3 and Cov(ΔW, ΔZ) = h²/2.
-@inlinable
-func brownianPair(_ xi1: Double, _ xi2: Double, h: Double, rootH: Double) -> (Double, Double) {
-  let dW = rootH * xi1
-  let dZ = 0.5 * h * rootH * (xi1 + xi2 * 0.577_350_269_189_625_8)
-  return (dW, dZ)
+/// The coefficients that turn two independent standard normals ξ₁, ξ₂ into an exact joint
+/// sample of (ΔW, ΔZ) over a step of size h: ΔW = √h ξ₁, ΔZ = c₁ξ₁ + c₂ξ₂ with c₁ = ½h^{3/2}
+/// and c₂ = c₁/√3, so Var ΔZ = h³/3 and Cov(ΔW, ΔZ) = h²/2.
+@usableFromInline
+struct BrownianCoefficients {
+  @usableFromInline let rootH: Double
+  @usableFromInline let c1: Double
+  @usableFromInline let c2: Double
+
+  @inlinable
+  init(h: Double) {
+    rootH = h.squareRoot()
+    c1 = 0.5 * h * rootH
+    c2 = c1 * 0.577_350_269_189_625_8
+  }
 }
 
 /// Independent increments per step, keyed by (seed, sample row, step index).
@@ -41,24 +49,22 @@ public struct BrownianIncrements: BrownianSource, Hashable {
   @inlinable
   public func fill(rows: Range<Int>, width: Int, step: Int, stepCount: Int, h: Double,
                    increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
-    let rootH = h.squareRoot()
+    let k = BrownianCoefficients(h: h)
     if let spaceTime {
-      // Scratch for one row's 2·width normals; the standard library keeps small sizes on the stack.
-      withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * width) { xi in
-        for (offset, row) in rows.enumerated() {
-          normals.fill(row: row, step: step, count: 2 * width, into: xi.baseAddress!)
-          for j in 0..<width {
-            let (dW, dZ) = brownianPair(xi[j], xi[width + j], h: h, rootH: rootH)
-            increments[offset * width + j] = dW
-            spaceTime[offset * width + j] = dZ
+      normals.generate(rows: rows, step: step, count: 2 * width) { offset, lanes, index, xi in
+        for lane in 0..<lanes {
+          let row = offset + lane
+          if index < width {
+            increments[row * width + index] = k.rootH * xi[lane]
+            spaceTime[row * width + index] = k.c1 * xi[lane]
+          } else {
+            spaceTime[row * width + index - width] += k.c2 * xi[lane]
           }
         }
       }
     } else {
-      for (offset, row) in rows.enumerated() {
-        let out = increments + offset * width
-        normals.fill(row: row, step: step, count: width, into: out)
-        for j in 0..<width { out[j] *= rootH }
+      normals.generate(rows: rows, step: step, count: width) { offset, lanes, index, xi in
+        for lane in 0..<lanes { increments[(offset + lane) * width + index] = k.rootH * xi[lane] }
       }
     }
   }

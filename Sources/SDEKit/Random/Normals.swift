@@ -1,15 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Standard normal numbers addressed by (sample row, step, index), from Philox4x32-10.
 ///
 /// Normal number `i` of (row, step) comes from Philox block `i / 4` at counter
-/// (i / 4, step, row low 32 bits, row high 32 bits); the block's four 32-bit words become
-/// two Box–Muller pairs. A number therefore depends only on the seed and its address, never on
-/// the batch size, chunking or thread count.
+/// (i / 4, step, row low 32 bits, row high 32 bits): the block's words (w₀, w₁) give numbers
+/// 4b and 4b + 1, (w₂, w₃) give 4b + 2 and 4b + 3, by Box–Muller (cos first, then sin) with
+/// `BoxMullerMath`. A number therefore depends only on the seed and its address — never on
+/// the batch size, chunking, thread count or machine.
 public struct NormalSource: Sendable, Hashable {
   public let seed: UInt64
   public let generator: Philox4x32
@@ -20,32 +15,51 @@ public struct NormalSource: Sendable, Hashable {
     self.generator = Philox4x32(seed: seed)
   }
 
+  /// Generates normal numbers 0 ..< `count` of (row, step) for every row in `rows`, eight
+  /// rows at a time, and hands them to `store` in increasing index order within each group:
+  /// `store(firstRowOffset, lanes, index, values)` where lane ℓ < `lanes` of `values` is number
+  /// `index` of row `rows.lowerBound + firstRowOffset + ℓ` (lanes past `lanes` are padding).
+  ///
+  /// - Complexity: one Philox block per four numbers per row; Philox and Box–Muller both run
+  ///   on eight rows at once.
+  @inlinable @inline(__always)
+  public func generate(rows: Range<Int>, step: Int, count: Int,
+                       _ store: (_ firstRowOffset: Int, _ lanes: Int, _ index: Int, _ values: SIMD8<Double>) -> Void) {
+    let stepWord = UInt32(truncatingIfNeeded: step)
+    var offset = 0
+    while offset < rows.count {
+      let lanes = min(8, rows.count - offset)
+      // Padding lanes repeat the last row; their values are never stored.
+      let first = UInt64(truncatingIfNeeded: rows.lowerBound + offset), last = lanes - 1
+      let bits = SIMD8<UInt64>(first, first + UInt64(min(1, last)), first + UInt64(min(2, last)),
+                               first + UInt64(min(3, last)), first + UInt64(min(4, last)),
+                               first + UInt64(min(5, last)), first + UInt64(min(6, last)),
+                               first + UInt64(last))
+      let rowLow = bits & 0xFFFF_FFFF, rowHigh = bits &>> 32
+      var block = 0
+      while block << 2 < count {
+        let words = generator.blocks(UInt32(truncatingIfNeeded: block), stepWord, rowLow, rowHigh)
+        let base = block << 2
+        let (c0, s0) = NormalSource.boxMuller(words.0, words.1)
+        store(offset, lanes, base, c0)
+        if base + 1 < count { store(offset, lanes, base + 1, s0) }
+        if base + 2 < count {
+          let (c1, s1) = NormalSource.boxMuller(words.2, words.3)
+          store(offset, lanes, base + 2, c1)
+          if base + 3 < count { store(offset, lanes, base + 3, s1) }
+        }
+        block += 1
+      }
+      offset += 8
+    }
+  }
+
   /// Writes normal numbers `first ..< first + count` of (row, step) to `output`.
-  /// - Precondition: `step` and `(first + count) / 4` are below 2³².
   @inlinable
   public func fill(row: Int, step: Int, first: Int = 0, count: Int,
                    into output: UnsafeMutablePointer<Double>) {
-    guard count > 0 else { return }
-    let rowLow = UInt32(truncatingIfNeeded: row)
-    let rowHigh = UInt32(truncatingIfNeeded: row >> 32)
-    let stepWord = UInt32(truncatingIfNeeded: step)
-    var index = first
-    let end = first + count
-    while index < end {
-      let blockIndex = index >> 2
-      let words = generator.block(SIMD4(UInt32(truncatingIfNeeded: blockIndex), stepWord, rowLow, rowHigh))
-      // Indices 4b, 4b+1 come from the pair (words.x, words.y); 4b+2, 4b+3 from (words.z, words.w).
-      let blockStart = blockIndex << 2
-      if index < blockStart + 2 {
-        let pair = NormalSource.boxMuller(words.x, words.y)
-        if index == blockStart { output[index - first] = pair.0; index += 1 }
-        if index < end { output[index - first] = pair.1; index += 1 }
-      }
-      if index < end {
-        let pair = NormalSource.boxMuller(words.z, words.w)
-        if index == blockStart + 2 { output[index - first] = pair.0; index += 1 }
-        if index < end { output[index - first] = pair.1; index += 1 }
-      }
+    generate(rows: row..<(row + 1), step: step, count: first + count) { _, _, index, values in
+      if index >= first { output[index - first] = values[0] }
     }
   }
 
@@ -57,15 +71,21 @@ public struct NormalSource: Sendable, Hashable {
     return value
   }
 
-  /// Box–Muller: u₁ ∈ (0, 1] for the radius (never log 0), u₂ ∈ [0, 1) for the angle.
-  /// The largest magnitude reachable is √(2·32·ln 2) ≈ 6.66.
-  @inlinable
-  static func boxMuller(_ a: UInt32, _ b: UInt32) -> (Double, Double) {
-    let scale = 1.0 / 4_294_967_296.0
-    let u1 = (Double(a) + 1) * scale
-    let u2 = Double(b) * scale
-    let radius = (-2 * log(u1)).squareRoot()
-    let angle = 2 * Double.pi * u2
-    return (radius * cos(angle), radius * sin(angle))
+  /// Box–Muller on eight lanes of 32-bit words: u₁ = (a + 1)/2³² ∈ (0, 1] for the radius
+  /// √(−2 ln u₁) (never ln 0; the largest magnitude reachable is √(2·32·ln 2) ≈ 6.66),
+  /// u₂ = b/2³² ∈ [0, 1) for the angle in turns. Returns (r cos 2πu₂, r sin 2πu₂).
+  @inlinable @inline(__always)
+  static func boxMuller(_ a: SIMD8<UInt64>, _ b: SIMD8<UInt64>) -> (SIMD8<Double>, SIMD8<Double>) {
+    let logU = BoxMullerMath.log((exactDouble(a) + 1) * 0x1p-32)
+    let squared = -2 * logU
+    let radius = squared.squareRoot()
+    let (sine, cosine) = BoxMullerMath.sinCos(turns: exactDouble(b) * 0x1p-32)
+    return (radius * cosine, radius * sine)
+  }
+
+  /// Lanes below 2⁵² as doubles, exactly, by the 2⁵² trick (no scalar conversions).
+  @inlinable @inline(__always)
+  static func exactDouble(_ x: SIMD8<UInt64>) -> SIMD8<Double> {
+    unsafeBitCast(x | 0x4330_0000_0000_0000, to: SIMD8<Double>.self) - 4_503_599_627_370_496
   }
 }

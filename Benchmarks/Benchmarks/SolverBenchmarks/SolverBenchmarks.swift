@@ -1,0 +1,60 @@
+import Benchmark
+import SDEKit
+
+// Workload W4 of shared/REFERENCE.md at its finest resolution: 10,000 GBM paths, dt = 2⁻¹⁰,
+// noise generated per step (BrownianIncrements), one solve per iteration. Every benchmark
+// reports wall time per solve; divide by 10,000 × 1024 path-steps for ns per path-step.
+// SRA1 needs additive noise, so it runs on the additive linear SDE at the same size, beside
+// Euler–Maruyama on that problem as its peer.
+let paths = 10_000
+let steps = 1 << 10
+
+let benchmarks: @Sendable () -> Void = {
+  let configuration = Benchmark.Configuration(
+    metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(5), maxIterations: 20)
+
+  for threads in [1, 2] {
+    Benchmark("W4/gbm/euler-maruyama/dt=2^-10/threads=\(threads)", configuration: configuration) { benchmark in
+      let problem = GeometricBrownianMotion().problem(paths: paths)
+      benchmark.startMeasurement()
+      let solution = try solve(problem, solver: EulerMaruyama(), grid: .uniform(steps: steps), seed: 1,
+                               threads: threads)
+      blackHole(solution.final.values[0])
+    }
+    Benchmark("W4/gbm/milstein/dt=2^-10/threads=\(threads)", configuration: configuration) { benchmark in
+      let problem = GeometricBrownianMotion().problem(paths: paths)
+      benchmark.startMeasurement()
+      let solution = try solve(problem, solver: Milstein(), grid: .uniform(steps: steps), seed: 1,
+                               threads: threads)
+      blackHole(solution.final.values[0])
+    }
+    Benchmark("additive/euler-maruyama/dt=2^-10/threads=\(threads)", configuration: configuration) { benchmark in
+      let problem = LinearAdditiveSDE().problem(paths: paths)
+      benchmark.startMeasurement()
+      let solution = try solve(problem, solver: EulerMaruyama(), grid: .uniform(steps: steps), seed: 1,
+                               threads: threads)
+      blackHole(solution.final.values[0])
+    }
+    Benchmark("additive/sra1/dt=2^-10/threads=\(threads)", configuration: configuration) { benchmark in
+      let problem = LinearAdditiveSDE().problem(paths: paths)
+      benchmark.startMeasurement()
+      let solution = try solve(problem, solver: SRA1(), grid: .uniform(steps: steps), seed: 1,
+                               threads: threads)
+      blackHole(solution.final.values[0])
+    }
+  }
+
+  // The Brownian source alone: what the noise costs per path-step.
+  Benchmark("noise/brownian-increments/width=1", configuration: configuration) { benchmark in
+    let source = BrownianIncrements(seed: 1)
+    var w = [Double](repeating: 0, count: paths)
+    benchmark.startMeasurement()
+    w.withUnsafeMutableBufferPointer { buffer in
+      for step in 0..<steps {
+        source.fill(rows: 0..<paths, width: 1, step: step, stepCount: steps, h: 1.0 / Double(steps),
+                    increments: buffer.baseAddress!, spaceTime: nil)
+      }
+    }
+    blackHole(w[0])
+  }
+}
