@@ -66,6 +66,17 @@ public protocol VectorField: Sendable {
                 into output: UnsafeMutableBufferPointer<Double>)
 }
 
+/// A vector field that also provides its Jacobian, for implicit ODE methods.
+///
+/// Rows are independent samples, so the Jacobian of the batch is block diagonal: one
+/// `dimension × dimension` block ∂F_i/∂y_j per row, row-major within the block.
+public protocol JacobianField: VectorField {
+  /// Writes the blocks (rows × dimension × dimension values) and ∂F/∂t (rows × dimension).
+  func jacobian(_ y: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
+                blocks: UnsafeMutableBufferPointer<Double>,
+                timeDerivative: UnsafeMutableBufferPointer<Double>)
+}
+
 // MARK: - Closure-backed conformances
 
 /// A batch function of the shape every SDEKit protocol uses.

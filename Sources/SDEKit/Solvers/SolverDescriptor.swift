@@ -36,11 +36,13 @@ public struct SolverDescriptor: Sendable, Codable, Hashable {
   public var needsSpaceTimeIntegral: Bool
   /// Whether the method chooses its own step sizes.
   public var isAdaptive: Bool
+  /// Whether an ODE method needs the Jacobian ∂F/∂y (implicit methods).
+  public var needsJacobian: Bool
 
   public init(name: String, summary: String, kind: Kind, calculus: Calculus?, orders: [Order],
               driftEvaluationsPerStep: Int, diffusionEvaluationsPerStep: Int = 0,
               needsDerivative: Bool = false, needsSpaceTimeIntegral: Bool = false,
-              isAdaptive: Bool = false) {
+              isAdaptive: Bool = false, needsJacobian: Bool = false) {
     self.name = name
     self.summary = summary
     self.kind = kind
@@ -51,6 +53,7 @@ public struct SolverDescriptor: Sendable, Codable, Hashable {
     self.needsDerivative = needsDerivative
     self.needsSpaceTimeIntegral = needsSpaceTimeIntegral
     self.isAdaptive = isAdaptive
+    self.needsJacobian = needsJacobian
   }
 
   /// The noise structures an SDE solver supports, in declaration order.
