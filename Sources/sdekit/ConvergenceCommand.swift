@@ -1,28 +1,40 @@
 import ArgumentParser
 import Foundation
+import GSLIntegrators
 import SDEKit
 
 struct ConvergenceCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "convergence",
-    abstract: "Measure a solver's order on a problem with an exact solution.",
+    abstract: "Measure a solver's order, or an adaptive solver's error against cost.",
     discussion: """
-      Solves the problem at dt = 2^-k for each level k, every level driven by the same Brownian \
+      SDE problems: solves at dt = 2^-k for each level k, every level driven by the same Brownian \
       path per sample, and prints the error with its Monte-Carlo standard error and the fitted \
-      log-log slope beside the order the solver declares.
+      log-log slope beside the order the solver declares. ODE problems with a fixed-step solver: \
+      the same with the global error. Adaptive solvers (dopri5, gsl-*): error, evaluations and \
+      steps per tolerance (--tolerances), or with --fixed the fixed-step order over --levels.
       """)
 
   @Option(help: "The problem.")
   var problem: ProblemName = .gbm
 
   @Option(help: "The solver.")
-  var solver: SolverName = .eulerMaruyama
+  var solver: SolverChoice = .native(.eulerMaruyama)
 
   @Option(help: "Number of sample paths (at least 2).")
   var paths: Int = 10_000
 
   @Option(help: "Levels k, dt = 2^-k: a range 3...10 or a list 3,5,7, coarse to fine, within 0...20.")
   var levels: String = "3...10"
+
+  @Option(help: "Adaptive solvers: tolerances (rtol = atol), decades 1e-3...1e-10 or a list 1e-4,1e-6.")
+  var tolerances: String = "1e-3...1e-8"
+
+  @Flag(help: "Adaptive solvers: measure the fixed-step order over --levels instead.")
+  var fixed = false
+
+  @Option(help: "Adaptive solvers: the batch as one system or each sample on its own.")
+  var mode: SystemMode = .batch
 
   @Flag(help: "Measure the weak error |E[X_N − X(T)]| instead of the strong error E|X_N − X(T)|.")
   var weak = false
@@ -44,25 +56,60 @@ struct ConvergenceCommand: ParsableCommand {
     guard parsed.allSatisfy({ (0...20).contains($0) }) else {
       throw ValidationError("--levels must lie within 0...20, got \(levels)")
     }
+    _ = try ToleranceSyntax.parse(tolerances)
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    let kind = solver.descriptor.kind
+    if problem.kind != kind {
+      throw ValidationError("\(solver.name) is an \(kind == .ode ? "ODE" : "SDE") solver; problem \(problem.rawValue) is an \(problem.kind == .ode ? "ODE" : "SDE")")
+    }
     if weak && problem.kind == .ode {
       throw ValidationError("--weak applies to SDE problems; \(problem.rawValue) is an ODE")
+    }
+    if fixed && !solver.descriptor.isAdaptive {
+      throw ValidationError("--fixed applies to adaptive solvers; \(solver.name) always takes fixed steps")
     }
   }
 
   func run() throws {
-    let study = try problem.convergence(
-      solver: solver, kind: weak ? .weak : .strong, paths: paths,
-      levels: try LevelSyntax.parse(levels), seed: seed, threads: threads)
-    print(json ? try jsonString(study) : ConvergenceCommand.table(study))
+    let levelList = try LevelSyntax.parse(levels)
+    guard let ode = problem.odeProblem, let adaptive = solver.adaptive(AdaptiveSettings()) else {
+      guard case .native(let name) = solver else { return }
+      let study = try problem.convergence(solver: name, kind: weak ? .weak : .strong, paths: paths,
+                                          levels: levelList, seed: seed, threads: threads)
+      print(json ? try jsonString(study) : ConvergenceCommand.table(study))
+      return
+    }
+    if fixed {
+      let study = try fixedStudy(ode, adaptive, levels: levelList)
+      print(json ? try jsonString(study) : ConvergenceCommand.table(study))
+    } else {
+      let study = try toleranceStudy(ode, tolerances: try ToleranceSyntax.parse(tolerances))
+      print(json ? try jsonString(study) : ConvergenceCommand.table(study))
+    }
+  }
+
+  private func fixedStudy<P: ODETestProblem>(_ ode: P, _ adaptive: any AdaptiveODESolver, levels: [Int]) throws
+    -> ConvergenceStudy {
+    let reference = try gslReferenceFinalState(ode)
+    return try convergenceStudy(problem: ode, named: problem.rawValue, fixedStepsOf: adaptive, levels: levels,
+                                reference: reference.state, referenceName: reference.name)
+  }
+
+  private func toleranceStudy<P: ODETestProblem>(_ ode: P, tolerances: [Double]) throws -> WorkPrecisionStudy {
+    let reference = try gslReferenceFinalState(ode)
+    let choice = solver
+    return try workPrecisionStudy(problem: ode, named: problem.rawValue, tolerances: tolerances, mode: mode,
+                                  reference: reference.state, referenceName: reference.name) { settings in
+      AnyAdaptiveSolver(base: choice.adaptive(settings)!)
+    }
   }
 
   static func table(_ study: ConvergenceStudy) -> String {
     var lines: [String] = []
-    let isODE = SolverName(rawValue: study.solver)?.descriptor.kind == .ode
-    let header = isODE
-      ? "\(study.problem) · \(study.solver) · global error"
-      : "\(study.problem) · \(study.solver) · \(study.kind.rawValue) error against the \(study.reference) · \(study.paths) paths · seed \(study.seed)"
+    let isSDE = ProblemName(rawValue: study.problem)?.kind == .sde
+    let header = isSDE
+      ? "\(study.problem) · \(study.solver) · \(study.kind.rawValue) error against the \(study.reference) · \(study.paths) paths · seed \(study.seed)"
+      : "\(study.problem) · \(study.solver) · global error against the \(study.reference)"
     lines.append(header)
     lines.append(pad("level", 6) + pad("dt", 12) + pad("error", 12) + pad("stderr", 12))
     for level in study.levels {
@@ -73,6 +120,34 @@ struct ConvergenceCommand: ParsableCommand {
     let declared = study.declaredOrder.map { String(format: "%.1f", $0) } ?? "none"
     lines.append("fitted order \(fitted) · declared \(declared)")
     return lines.joined(separator: "\n")
+  }
+
+  static func table(_ study: WorkPrecisionStudy) -> String {
+    var lines = ["\(study.problem) · \(study.solver) · \(study.mode.rawValue) · error (max |y − y*|/(1 + |y*|)) against the \(study.reference)"]
+    lines.append(pad("tolerance", 10) + pad("error", 12) + pad("error/tol", 10) + pad("evaluations", 12)
+                 + pad("steps", 8) + pad("rejected", 9))
+    for p in study.points {
+      lines.append(pad(String(format: "%.0e", p.tolerance), 10) + pad(scientific(p.error), 12)
+                   + pad(String(format: "%.2f", p.error / p.tolerance), 10) + pad(String(p.evaluations), 12)
+                   + pad(String(p.steps), 8) + pad(String(p.rejectedSteps), 9))
+    }
+    return lines.joined(separator: "\n")
+  }
+}
+
+/// An adaptive solver chosen at run time, as a concrete type for the generic study.
+struct AnyAdaptiveSolver: AdaptiveODESolver {
+  let base: any AdaptiveODESolver
+  var descriptor: SolverDescriptor { base.descriptor }
+  var settings: AdaptiveSettings { base.settings }
+
+  func integrate<F: VectorField>(_ problem: ODEProblem<F>, through times: [Double]) throws
+    -> (states: [StateBatch], statistics: SolveStatistics) {
+    try base.integrate(problem, through: times)
+  }
+
+  func integrateFixed<F: VectorField>(_ problem: ODEProblem<F>, steps: Int) throws -> StateBatch {
+    try base.integrateFixed(problem, steps: steps)
   }
 }
 

@@ -20,7 +20,7 @@ struct ListCommand: ParsableCommand {
   func run() throws {
     switch (topic, json) {
     case (.solvers, true):
-      print(try jsonString(SolverName.allCases.map(\.descriptor)))
+      print(try jsonString(SolverChoice.allCases.map(\.descriptor)))
     case (.solvers, false):
       print(ListCommand.solverTable())
     case (.problems, true):
@@ -35,19 +35,25 @@ struct ListCommand: ParsableCommand {
 
   static func solverTable() -> String {
     var lines = ["name                      kind  calculus      orders (noise: strong/weak)                          evals/step (f, g)"]
-    for name in SolverName.allCases {
-      let d = name.descriptor
+    for choice in SolverChoice.allCases {
+      let d = choice.descriptor
       let orders = d.orders.map { order in
-        "\(order.noise?.rawValue ?? "ode"): \(trimmed(order.strong))/\(trimmed(order.weak))"
+        d.isAdaptive ? "order \(Int(order.strong))" : "\(order.noise?.rawValue ?? "ode"): \(trimmed(order.strong))/\(trimmed(order.weak))"
       }.joined(separator: ", ")
       let calculus = d.calculus?.description ?? "—"
+      let cost: String
+      if d.isAdaptive {
+        cost = "adaptive" + (d.needsJacobian ? ", needs Jacobian" : "")
+      } else {
+        cost = "\(d.driftEvaluationsPerStep), \(d.diffusionEvaluationsPerStep)"
+          + (d.needsDerivative ? " (+∂g/∂x)" : "") + (d.needsSpaceTimeIntegral ? " (ΔZ)" : "")
+      }
       lines.append(
         d.name.padding(toLength: 26, withPad: " ", startingAt: 0)
           + d.kind.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)
           + calculus.padding(toLength: 14, withPad: " ", startingAt: 0)
           + orders.padding(toLength: 53, withPad: " ", startingAt: 0)
-          + "\(d.driftEvaluationsPerStep), \(d.diffusionEvaluationsPerStep)"
-          + (d.needsDerivative ? " (+∂g/∂x)" : "") + (d.needsSpaceTimeIntegral ? " (ΔZ)" : ""))
+          + cost)
     }
     return lines.joined(separator: "\n")
   }

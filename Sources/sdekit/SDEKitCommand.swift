@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GSLIntegrators
 import SDEKit
 
 @main
@@ -33,8 +34,48 @@ struct SDEKitCommand: ParsableCommand {
   }
 }
 
-extension SolverName: ExpressibleByArgument {}
 extension ProblemName: ExpressibleByArgument {}
+extension SystemMode: ExpressibleByArgument {}
+
+/// A solver named on the command line: one of SDEKit's own or one of GSL's steppers.
+enum SolverChoice: ExpressibleByArgument, CaseIterable, Sendable {
+  case native(SolverName)
+  case gsl(GSLStepType)
+
+  static var allCases: [SolverChoice] {
+    SolverName.allCases.map(SolverChoice.native) + GSLStepType.allCases.map(SolverChoice.gsl)
+  }
+
+  init?(argument: String) {
+    guard let match = SolverChoice.allCases.first(where: { $0.name == argument }) else { return nil }
+    self = match
+  }
+
+  static var allValueStrings: [String] { allCases.map(\.name) }
+
+  var name: String {
+    switch self {
+    case .native(let solver): solver.rawValue
+    case .gsl(let stepper): stepper.name
+    }
+  }
+
+  var descriptor: SolverDescriptor {
+    switch self {
+    case .native(let solver): solver.descriptor
+    case .gsl(let stepper): stepper.descriptor
+    }
+  }
+
+  /// The adaptive solver at the given settings, nil for fixed-step solvers.
+  func adaptive(_ settings: AdaptiveSettings) -> (any AdaptiveODESolver)? {
+    switch self {
+    case .native(.dopri5): DormandPrince5(settings: settings)
+    case .native: nil
+    case .gsl(let stepper): GSLODESolver(stepper, settings: settings)
+    }
+  }
+}
 
 /// JSON as the CLI prints it: snake_case keys, sorted, indented.
 func jsonString<T: Encodable>(_ value: T) throws -> String {

@@ -65,19 +65,40 @@ struct CLITests {
     #expect(lines.last?.hasSuffix("declared 4.0") == true)
   }
 
+  @Test("A work–precision study per tolerance, and the fixed-step order of an adaptive solver")
+  func adaptiveStudies() throws {
+    let run = try sdekit("convergence", "--problem", "lotka-volterra", "--solver", "gsl-rk8pd",
+                         "--tolerances", "1e-3...1e-6", "--json")
+    #expect(run.status == 0, "\(run.stderr)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    let points = try #require(object["points"] as? [[String: Any]])
+    #expect(points.map { $0["tolerance"] as? Double } == [1e-3, 1e-4, 1e-5, 1e-6])
+    let errors = points.compactMap { $0["error"] as? Double }
+    #expect(errors.count == 4 && errors.last! < errors.first!)
+    #expect(points.allSatisfy { ($0["evaluations"] as? Int ?? 0) > 0 && ($0["steps"] as? Int ?? 0) > 0 })
+    let fixed = try sdekit("convergence", "--problem", "linear-ode", "--solver", "dopri5", "--fixed", "--levels", "3...7")
+    #expect(fixed.status == 0)
+    #expect(fixed.stdout.split(separator: "\n").last?.hasSuffix("declared 5.0") == true)
+  }
+
   @Test("list solvers and problems, as text and JSON")
   func list() throws {
     let text = try sdekit("list", "solvers")
-    for name in ["euler", "heun", "midpoint", "rk4", "euler-maruyama", "milstein", "milstein-derivative-free",
-                 "stochastic-heun", "sra1", "sriw1"] {
+    for name in ["euler", "heun", "midpoint", "rk4", "dopri5", "euler-maruyama", "milstein",
+                 "milstein-derivative-free", "stochastic-heun", "sra1", "sriw1", "gsl-rk2", "gsl-rk4",
+                 "gsl-rkf45", "gsl-rkck", "gsl-rk8pd", "gsl-rk1imp", "gsl-rk2imp", "gsl-rk4imp", "gsl-bsimp",
+                 "gsl-msadams", "gsl-msbdf"] {
       #expect(text.stdout.split(separator: "\n").contains { $0.hasPrefix(name + " ") }, "\(name)")
     }
     let json = try sdekit("list", "solvers", "--json")
     let array = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
-    #expect(array.count == 10)
+    #expect(array.count == 22)
     #expect(array.contains { $0["name"] as? String == "sra1" && $0["needs_space_time_integral"] as? Bool == true })
+    #expect(array.contains { $0["name"] as? String == "gsl-bsimp" && $0["needs_jacobian"] as? Bool == true })
+    #expect(array.contains { $0["name"] as? String == "gsl-rk8pd" && $0["needs_jacobian"] as? Bool == false })
     let problems = try sdekit("list", "problems")
-    for name in ["gbm", "gbm-diagonal", "additive", "ou", "double-well", "linear-ode"] {
+    for name in ["gbm", "gbm-diagonal", "additive", "ou", "double-well", "linear-ode", "lotka-volterra",
+                 "arenstorf", "van-der-pol"] {
       #expect(problems.stdout.split(separator: "\n").contains { $0.hasPrefix(name + " ") }, "\(name)")
     }
   }
@@ -93,6 +114,10 @@ struct CLITests {
            ["sra1", "diagonal"]),
           (["convergence", "--problem", "gbm", "--solver", "rk4"], ["rk4", "ODE"]),
           (["convergence", "--problem", "linear-ode", "--solver", "rk4", "--weak"], ["--weak", "ODE"]),
+          (["convergence", "--problem", "arenstorf", "--solver", "gsl-rk4", "--tolerances", "1e-8...1e-3"],
+           ["--tolerances", "reversed"]),
+          (["convergence", "--problem", "arenstorf", "--solver", "gsl-rk4", "--tolerances", "0"], ["--tolerances", "0"]),
+          (["convergence", "--problem", "linear-ode", "--solver", "rk4", "--fixed"], ["--fixed", "rk4"]),
         ])
   func badInput(arguments: [String], mentions: [String]) throws {
     let process = Process()

@@ -151,28 +151,7 @@ public func convergenceStudy<P: SDETestProblem, S: SDESolver>(
     fittedOrder: fitOrder(results), levels: results)
 }
 
-/// Measures an ODE solver's global error ‖y_N − y(t1)‖ at dt = (t1 − t0)/2ᵏ and fits the order.
-public func convergenceStudy<P: ODETestProblem, S: ODESolver>(
-  problem: P, named name: String, solver: S, levels: [Int]
-) throws -> ConvergenceStudy {
-  try validateLevels(levels)
-  let exact = problem.exactFinalState
-  var results: [ConvergenceLevel] = []
-  for level in levels {
-    let steps = 1 << level
-    let final = try solve(problem.problem(), solver: solver, grid: .uniform(steps: steps), threads: 1).final
-    var squared = 0.0
-    for j in exact.indices { let e = final[0, j] - exact[j]; squared += e * e }
-    results.append(ConvergenceLevel(level: level, dt: abs(problem.t1 - problem.t0) / Double(steps),
-                                    error: squared.squareRoot(), stderr: 0))
-  }
-  return ConvergenceStudy(
-    problem: name, solver: solver.descriptor.name, kind: .strong, paths: 1, seed: 0,
-    reference: "exact solution", declaredOrder: solver.descriptor.order(for: nil)?.strong, fittedOrder: fitOrder(results),
-    levels: results)
-}
-
-private func fitOrder(_ levels: [ConvergenceLevel]) -> Double? {
+func fitOrder(_ levels: [ConvergenceLevel]) -> Double? {
   let usable = levels.filter { $0.error > 0 }
   guard usable.count >= 2 else { return nil }
   return leastSquaresSlope(x: usable.map { log($0.dt) }, y: usable.map { log($0.error) })

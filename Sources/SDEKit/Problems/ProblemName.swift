@@ -6,6 +6,9 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
   case ou
   case doubleWell = "double-well"
   case linearODE = "linear-ode"
+  case lotkaVolterra = "lotka-volterra"
+  case arenstorf
+  case vanDerPol = "van-der-pol"
 
   public var summary: String {
     switch self {
@@ -15,17 +18,31 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
     case .ou: "Ornstein–Uhlenbeck dX = θ(μ − X)dt + σ dW, θ = 2, μ = 1, σ = 0.5, X₀ = 3 (exact mean)"
     case .doubleWell: "double well dX = (X − X³)dt + σ dW, σ = 0.5, X₀ = 0.5 (reference solve)"
     case .linearODE: "y' = Ay, A a damped rotation (λ = 0.5, ω = 2π), exact exponential"
+    case .lotkaVolterra: "Lotka–Volterra predator–prey, a = 1.5, b = 1, c = 3, d = 1, y₀ = (1, 1), t ∈ [0, 10]"
+    case .arenstorf: "Arenstorf orbit of the restricted three-body problem, one period"
+    case .vanDerPol: "Van der Pol oscillator, μ = 1000 (stiff), y₀ = (2, 0), t ∈ [0, 2], analytic Jacobian"
     }
   }
 
-  public var kind: SolverDescriptor.Kind { self == .linearODE ? .ode : .sde }
+  public var kind: SolverDescriptor.Kind { odeProblem == nil ? .sde : .ode }
+
+  /// The ODE problem behind this name, nil for SDE problems.
+  public var odeProblem: (any ODETestProblem)? {
+    switch self {
+    case .linearODE: LinearODE()
+    case .lotkaVolterra: LotkaVolterra()
+    case .arenstorf: Arenstorf()
+    case .vanDerPol: VanDerPol()
+    case .gbm, .gbmDiagonal, .additive, .ou, .doubleWell: nil
+    }
+  }
 
   /// The noise structure, nil for the ODE.
   public var noise: NoiseStructure? {
     switch self {
     case .gbm, .gbmDiagonal: .diagonal
     case .additive, .ou, .doubleWell: .additive
-    case .linearODE: nil
+    case .linearODE, .lotkaVolterra, .arenstorf, .vanDerPol: nil
     }
   }
 
@@ -33,8 +50,8 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
   /// against a reference solve on the same path.
   public var hasPathwiseSolution: Bool { self != .ou && self != .doubleWell }
 
-  /// Runs a convergence study of `solver` on this problem. ODE problems ignore `kind`,
-  /// `paths`, `seed` and `threads`.
+  /// Runs a convergence study of `solver` on this problem (for an adaptive ODE solver, the
+  /// fixed-step order of its formula). ODE problems ignore `kind`, `paths`, `seed` and `threads`.
   /// - Throws: `SolveError` naming the solver and problem when their kinds differ, and
   ///   whatever the study throws.
   public func convergence(solver: SolverName, kind: ErrorKind, paths: Int, levels: [Int],
@@ -48,11 +65,15 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
                                   paths: paths, levels: levels, seed: seed, threads: threads)
     }
     func ode<P: ODETestProblem>(_ problem: P) throws -> ConvergenceStudy {
-      guard case .ode(let method) = solver.solver else {
+      switch solver.solver {
+      case .ode(let method):
+        return try convergenceStudy(problem: problem, named: rawValue, solver: method, levels: levels)
+      case .adaptiveODE(let method):
+        return try convergenceStudy(problem: problem, named: rawValue, fixedStepsOf: method, levels: levels)
+      case .sde:
         throw SolveError.incompatible(
           solver: solver.rawValue, reason: "is an SDE solver; problem \(rawValue) is an ODE")
       }
-      return try convergenceStudy(problem: problem, named: rawValue, solver: method, levels: levels)
     }
     switch self {
     case .gbm: return try sde(GeometricBrownianMotion())
@@ -60,7 +81,7 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
     case .additive: return try sde(LinearAdditiveSDE())
     case .ou: return try sde(OrnsteinUhlenbeck())
     case .doubleWell: return try sde(DoubleWell())
-    case .linearODE: return try ode(LinearODE())
+    case .linearODE, .lotkaVolterra, .arenstorf, .vanDerPol: return try ode(odeProblem!)
     }
   }
 }

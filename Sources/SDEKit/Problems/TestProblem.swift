@@ -39,11 +39,15 @@ public protocol ODETestProblem: Sendable {
   var initialState: [Double] { get }
   var t0: Double { get }
   var t1: Double { get }
-  /// The exact y(t1).
-  var exactFinalState: [Double] { get }
+  /// The exact y(t1), or nil when there is no closed form (studies then use a reference).
+  var exactFinalState: [Double]? { get }
+  /// Whether the problem is stiff (references and suggestions use an implicit method).
+  var isStiff: Bool { get }
 }
 
 extension ODETestProblem {
+  public var isStiff: Bool { false }
+
   public func problem(copies: Int = 1) -> ODEProblem<FieldType> {
     ODEProblem(field: field, initial: StateBatch(count: copies, repeatingRow: initialState),
                t0: t0, t1: t1)

@@ -81,6 +81,9 @@ public protocol AdaptiveODESolver: Sendable {
   /// (monotone in the direction of t1) and returns the state at each.
   func integrate<F: VectorField>(_ problem: ODEProblem<F>, through times: [Double]) throws
     -> (states: [StateBatch], statistics: SolveStatistics)
+
+  /// Fixed-step mode for order studies: `steps` equal steps from t0 to t1, no error control.
+  func integrateFixed<F: VectorField>(_ problem: ODEProblem<F>, steps: Int) throws -> StateBatch
 }
 
 /// How an adaptive solver treats a batch.
