@@ -33,6 +33,10 @@ demo: build
 	  $(SDEKIT) convergence --problem $$problem --solver $$solver --paths 4000 --levels 3...8 | tail -n 1 || exit 1; \
 	done
 	@echo
+	@echo "== adaptive: Dormand–Prince 5(4) and GSL's rk8pd on Lotka–Volterra, error against cost =="
+	@$(SDEKIT) convergence --problem lotka-volterra --solver dopri5 --tolerances 1e-3...1e-9
+	@$(SDEKIT) convergence --problem lotka-volterra --solver gsl-rk8pd --tolerances 1e-3...1e-9
+	@echo
 	@echo "== ODE solvers on y' = Ay (global error, dt = 2^-5 ... 2^-10) =="
 	@for solver in euler heun midpoint rk4; do \
 	  printf '%-14s %-26s ' linear-ode $$solver; \
