@@ -18,8 +18,9 @@ struct RandomTests {
     }
   }
 
-  @Test("Eight-lane Philox equals the scalar Philox in every lane")
+  @Test("Each of the eight Philox lanes is the block of its own counter")
   func philoxLanes() {
+    // Lane ℓ must not depend on the other lanes: compare with the same counter in every lane.
     let generator = Philox4x32(seed: 0xDEAD_BEEF_1234)
     let low = SIMD8<UInt64>(0, 1, 2, 0xFFFF_FFFF, 77, 1 << 31, 5, 6)
     let high = SIMD8<UInt64>(0, 0, 9, 0xFFFF_FFFF, 3, 1, 0, 2)

@@ -7,7 +7,7 @@ struct SolveTests {
   static let sdeSolvers: [SolverName] = SolverName.allCases.filter { $0.descriptor.kind == .sde }
 
   /// An additive-noise problem every SDE solver accepts: OU in 2 dimensions.
-  func ouProblem(rows: Int) -> SDEProblem<DriftFunction, DiffusionFunction> {
+  func ouProblem(rows: Int) -> SDEProblem<DriftFunction, ConstantDiffusion> {
     let ou = OrnsteinUhlenbeck()
     var problem = ou.problem(paths: rows)
     problem.initial = StateBatch(count: rows, repeatingRow: [3, -1])
@@ -118,7 +118,7 @@ struct SolveTests {
   @Test("Reverse-time SDE: a Brownian motion run backwards has variance |T|")
   func reverseTimeSDE() throws {
     let zero = DriftFunction { _, _, _, out in for e in 0..<out.count { out[e] = 0 } }
-    let unit = DiffusionFunction(noise: .additive) { _, _, _, out in for e in 0..<out.count { out[e] = 1 } }
+    let unit = ConstantDiffusion(1)
     let n = 40_000
     let problem = SDEProblem(drift: zero, diffusion: unit, initial: StateBatch(count: n, dimension: 1),
                              t0: 2, t1: 0)
@@ -176,7 +176,7 @@ struct SolveTests {
         for e in 0..<x.count where x[e] >= 299.5 && x[e] < 300.5 { out[e] = .nan }
       }
     }
-    let zero = DiffusionFunction(noise: .additive) { _, _, _, out in for e in 0..<out.count { out[e] = 0 } }
+    let zero = ConstantDiffusion(0)
     let initial = StateBatch(count: 512, dimension: 1, values: (0..<512).map(Double.init))
     let problem = SDEProblem(drift: drift, diffusion: zero, initial: initial, t0: 0, t1: 1)
     do {

@@ -21,7 +21,9 @@ struct CLITests {
     return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sdekit")
   }
 
-  func sdekit(_ arguments: String...) throws -> Run {
+  func sdekit(_ arguments: String...) throws -> Run { try sdekit(arguments) }
+
+  func sdekit(_ arguments: [String]) throws -> Run {
     let process = Process()
     process.executableURL = CLITests.executable
     process.arguments = arguments
@@ -120,20 +122,10 @@ struct CLITests {
           (["convergence", "--problem", "linear-ode", "--solver", "rk4", "--fixed"], ["--fixed", "rk4"]),
         ])
   func badInput(arguments: [String], mentions: [String]) throws {
-    let process = Process()
-    process.executableURL = CLITests.executable
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus != 0)
-    #expect(stdout.isEmpty)
-    let lines = stderr.split(separator: "\n")
-    #expect(lines.count == 1, "\(stderr)")
-    for word in mentions { #expect(stderr.contains(word), "\(word) missing from: \(stderr)") }
+    let run = try sdekit(arguments)
+    #expect(run.status != 0)
+    #expect(run.stdout.isEmpty)
+    #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+    for word in mentions { #expect(run.stderr.contains(word), "\(word) missing from: \(run.stderr)") }
   }
 }

@@ -9,39 +9,25 @@ import SDEKit
 let paths = 10_000
 let steps = 1 << 10
 
-let benchmarks: @Sendable () -> Void = {
-  let configuration = Benchmark.Configuration(
-    metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(5), maxIterations: 20)
+let configuration = Benchmark.Configuration(
+  metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(5), maxIterations: 20)
 
+/// One benchmark: a solve of `problem` with `solver` on `threads` threads.
+func register<P: SDETestProblem, S: SDESolver>(_ name: String, _ problem: P, _ solver: S, threads: Int) {
+  Benchmark("\(name)/\(solver.descriptor.name)/dt=2^-10/threads=\(threads)", configuration: configuration) { benchmark in
+    let sde = problem.problem(paths: paths)
+    benchmark.startMeasurement()
+    let solution = try solve(sde, solver: solver, grid: .uniform(steps: steps), seed: 1, threads: threads)
+    blackHole(solution.final.values[0])
+  }
+}
+
+let benchmarks: @Sendable () -> Void = {
   for threads in [1, 2] {
-    Benchmark("W4/gbm/euler-maruyama/dt=2^-10/threads=\(threads)", configuration: configuration) { benchmark in
-      let problem = GeometricBrownianMotion().problem(paths: paths)
-      benchmark.startMeasurement()
-      let solution = try solve(problem, solver: EulerMaruyama(), grid: .uniform(steps: steps), seed: 1,
-                               threads: threads)
-      blackHole(solution.final.values[0])
-    }
-    Benchmark("W4/gbm/milstein/dt=2^-10/threads=\(threads)", configuration: configuration) { benchmark in
-      let problem = GeometricBrownianMotion().problem(paths: paths)
-      benchmark.startMeasurement()
-      let solution = try solve(problem, solver: Milstein(), grid: .uniform(steps: steps), seed: 1,
-                               threads: threads)
-      blackHole(solution.final.values[0])
-    }
-    Benchmark("additive/euler-maruyama/dt=2^-10/threads=\(threads)", configuration: configuration) { benchmark in
-      let problem = LinearAdditiveSDE().problem(paths: paths)
-      benchmark.startMeasurement()
-      let solution = try solve(problem, solver: EulerMaruyama(), grid: .uniform(steps: steps), seed: 1,
-                               threads: threads)
-      blackHole(solution.final.values[0])
-    }
-    Benchmark("additive/sra1/dt=2^-10/threads=\(threads)", configuration: configuration) { benchmark in
-      let problem = LinearAdditiveSDE().problem(paths: paths)
-      benchmark.startMeasurement()
-      let solution = try solve(problem, solver: SRA1(), grid: .uniform(steps: steps), seed: 1,
-                               threads: threads)
-      blackHole(solution.final.values[0])
-    }
+    register("W4/gbm", GeometricBrownianMotion(), EulerMaruyama(), threads: threads)
+    register("W4/gbm", GeometricBrownianMotion(), Milstein(), threads: threads)
+    register("additive", LinearAdditiveSDE(), EulerMaruyama(), threads: threads)
+    register("additive", LinearAdditiveSDE(), SRA1(), threads: threads)
   }
 
   // The Brownian source alone: what the noise costs per path-step.

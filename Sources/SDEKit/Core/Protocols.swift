@@ -77,6 +77,18 @@ public protocol JacobianField: VectorField {
                 timeDerivative: UnsafeMutableBufferPointer<Double>)
 }
 
+/// Additive noise with a constant coefficient, g_i = σ for every component.
+public struct ConstantDiffusion: Diffusion {
+  public let sigma: Double
+  public init(_ sigma: Double) { self.sigma = sigma }
+  public var noise: NoiseStructure { .additive }
+
+  public func diffusion(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
+                        into output: UnsafeMutableBufferPointer<Double>) {
+    for e in 0..<output.count { output[e] = sigma }
+  }
+}
+
 // MARK: - Closure-backed conformances
 
 /// A batch function of the shape every SDEKit protocol uses.

@@ -31,12 +31,7 @@ public struct OrnsteinUhlenbeck: SDETestProblem {
     }
   }
 
-  public var diffusion: DiffusionFunction {
-    let sigma = self.sigma
-    return DiffusionFunction(noise: .additive) { _, _, _, out in
-      for e in 0..<out.count { out[e] = sigma }
-    }
-  }
+  public var diffusion: ConstantDiffusion { ConstantDiffusion(sigma) }
 
   public func exactSolution(brownian: StateBatch) -> StateBatch? { nil }
 

@@ -24,28 +24,14 @@ public struct Philox4x32: Sendable, Hashable {
     return SIMD4(words.0, words.1, words.2, words.3)
   }
 
-  /// The same block on plain words: the form the hot loops use (scalar code optimises better
-  /// than SIMD4 element access here).
-  @inlinable @inline(__always)
+  /// The same block on plain words: lane 0 of `blocks`, so the scalar and the eight-lane forms
+  /// cannot drift apart.
+  @inlinable
   public func block(_ c0: UInt32, _ c1: UInt32, _ c2: UInt32, _ c3: UInt32)
     -> (UInt32, UInt32, UInt32, UInt32) {
-    var x0 = c0, x1 = c1, x2 = c2, x3 = c3
-    var k0 = key.x, k1 = key.y
-    for round in 0..<10 {
-      let p0 = UInt64(0xD251_1F53) &* UInt64(x0)
-      let p1 = UInt64(0xCD9E_8D57) &* UInt64(x2)
-      let y0 = UInt32(truncatingIfNeeded: p1 >> 32) ^ x1 ^ k0
-      let y2 = UInt32(truncatingIfNeeded: p0 >> 32) ^ x3 ^ k1
-      x1 = UInt32(truncatingIfNeeded: p1)
-      x3 = UInt32(truncatingIfNeeded: p0)
-      x0 = y0
-      x2 = y2
-      if round < 9 {
-        k0 = k0 &+ 0x9E37_79B9
-        k1 = k1 &+ 0xBB67_AE85
-      }
-    }
-    return (x0, x1, x2, x3)
+    let lanes = blocks(c0, c1, SIMD8(repeating: UInt64(c2)), SIMD8(repeating: UInt64(c3)))
+    return (UInt32(truncatingIfNeeded: lanes.0[0]), UInt32(truncatingIfNeeded: lanes.1[0]),
+            UInt32(truncatingIfNeeded: lanes.2[0]), UInt32(truncatingIfNeeded: lanes.3[0]))
   }
 
   /// Eight blocks at once, one per lane: lane ℓ of the result is `block(c0, c1, c2[ℓ], c3[ℓ])`.
