@@ -56,7 +56,8 @@ public struct Arenstorf: ODETestProblem {
 }
 
 /// The Van der Pol oscillator y₁' = y₂, y₂' = μ(1 − y₁²)y₂ − y₁ with μ = 1000: stiff.
-/// Defaults y₀ = (2, 0) on [0, 2]. Provides its Jacobian for implicit methods.
+/// Defaults y₀ = (2, 0) on [0, 1000] (most of the first slow phase; the first fast jump is near
+/// t ≈ 807). Provides its Jacobian for implicit methods.
 public struct VanDerPol: ODETestProblem {
   public var mu = 1000.0
   public var y0: [Double] = [2, 0]

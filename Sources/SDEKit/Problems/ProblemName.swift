@@ -20,7 +20,7 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
     case .linearODE: "y' = Ay, A a damped rotation (λ = 0.5, ω = 2π), exact exponential"
     case .lotkaVolterra: "Lotka–Volterra predator–prey, a = 1.5, b = 1, c = 3, d = 1, y₀ = (1, 1), t ∈ [0, 10]"
     case .arenstorf: "Arenstorf orbit of the restricted three-body problem, one period"
-    case .vanDerPol: "Van der Pol oscillator, μ = 1000 (stiff), y₀ = (2, 0), t ∈ [0, 2], analytic Jacobian"
+    case .vanDerPol: "Van der Pol oscillator, μ = 1000 (stiff), y₀ = (2, 0), t ∈ [0, 1000], analytic Jacobian"
     }
   }
 
