@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // SDEKit: SDE and ODE solvers for score-based diffusion models.
-// Module order (each depends only on those above it): CGSL → SDEKit → GSLIntegrators → sdekit.
-// ScoreModels and Samplers join this list with their own issues.
+// Module order (each depends only on those above it):
+// CGSL → SDEKit → GSLIntegrators → ScoreModels → sdekit. Samplers joins with its issue.
 
 import PackageDescription
 
@@ -10,6 +10,7 @@ let package = Package(
   products: [
     .library(name: "SDEKit", targets: ["SDEKit"]),
     .library(name: "GSLIntegrators", targets: ["GSLIntegrators"]),
+    .library(name: "ScoreModels", targets: ["ScoreModels"]),
     .executable(name: "sdekit", targets: ["sdekit"]),
   ],
   dependencies: [
@@ -20,6 +21,7 @@ let package = Package(
 
     .target(name: "SDEKit"),
     .target(name: "GSLIntegrators", dependencies: ["SDEKit", "CGSL"]),
+    .target(name: "ScoreModels", dependencies: ["SDEKit"]),
     .executableTarget(
       name: "sdekit",
       dependencies: [
@@ -38,6 +40,7 @@ let package = Package(
 
     .testTarget(name: "SDEKitTests", dependencies: ["SDEKit"]),
     .testTarget(name: "GSLIntegratorsTests", dependencies: ["GSLIntegrators"]),
+    .testTarget(name: "ScoreModelsTests", dependencies: ["ScoreModels"]),
     .testTarget(name: "sdekitTests", dependencies: ["sdekit"]),
   ],
   swiftLanguageModes: [.v6]

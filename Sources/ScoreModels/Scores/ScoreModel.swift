@@ -1,0 +1,79 @@
+/// A model of the score ∇log p_t(x), evaluated on a batch of rows (rows × dimension, row-major)
+/// into a caller-owned buffer. A learned network is one; the exact mixture score is another.
+public protocol ScoreModel: Sendable {
+  var dimension: Int { get }
+  func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>)
+}
+
+/// The exact score of a Gaussian mixture under a diffusion process.
+public struct ExactMixtureScore<P: DiffusionProcess>: ScoreModel {
+  public let mixture: GaussianMixture
+  public let process: P
+
+  public init(mixture: GaussianMixture, process: P) {
+    self.mixture = mixture
+    self.process = process
+  }
+
+  public var dimension: Int { mixture.dimension }
+
+  public func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
+    mixture.evaluate(x, a: process.meanCoefficient(t), s: process.standardDeviation(t),
+                     logDensity: nil, score: output)
+  }
+
+  /// log p_t for each row.
+  public func logDensity(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
+    mixture.evaluate(x, a: process.meanCoefficient(t), s: process.standardDeviation(t),
+                     logDensity: output, score: nil)
+  }
+}
+
+/// What a network predicts, in the usual parameterisations of diffusion models.
+public enum Parameterisation: String, Sendable, Codable, CaseIterable {
+  /// ∇log p_t(x) itself.
+  case score
+  /// The noise ε̂ in x = a x₀ + s ε: score = −ε̂/s.
+  case noise
+  /// The clean sample x̂₀: score = (a x̂₀ − x)/s².
+  case data
+  /// The velocity v = a ε − s x₀ (Salimans & Ho 2022): ε̂ = (s x + a v)/(a² + s²), then as noise.
+  case velocity
+}
+
+/// A network's prediction on a batch, in some parameterisation.
+public protocol DenoisingNetwork: Sendable {
+  var dimension: Int { get }
+  func predict(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>)
+}
+
+/// A score model from a network of any parameterisation, converting in place.
+public struct ParameterisedScore<N: DenoisingNetwork, P: DiffusionProcess>: ScoreModel {
+  public let network: N
+  public let process: P
+  public let parameterisation: Parameterisation
+
+  public init(network: N, process: P, parameterisation: Parameterisation) {
+    self.network = network
+    self.process = process
+    self.parameterisation = parameterisation
+  }
+
+  public var dimension: Int { network.dimension }
+
+  public func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
+    network.predict(x, t: t, into: output)
+    let a = process.meanCoefficient(t), s = process.standardDeviation(t)
+    switch parameterisation {
+    case .score:
+      break
+    case .noise:
+      for e in 0..<output.count { output[e] = -output[e] / s }
+    case .data:
+      for e in 0..<output.count { output[e] = (a * output[e] - x[e]) / (s * s) }
+    case .velocity:
+      let norm = a * a + s * s
+      for e in 0..<output.count { output[e] = -((s * x[e] + a * output[e]) / norm) / s }
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import SDEKit
+import Testing
+@testable import ScoreModels
+
+@Suite("Processes, exact mixture scores and parameterisations")
+struct ScoreModelsTests {
+  static let processes: [ProcessName] = ProcessName.allCases
+
+  @Test("Mean and variance of every process solve the linear SDE's moment equations", arguments: processes)
+  func momentEquations(_ name: ProcessName) {
+    // For dx = c x dt + g dW: da/dt = c a and d(s²)/dt = 2 c s² + g². Central differences with
+    // h = 1e-6 have error O(h²·|third derivative|) ≈ 1e-9 here; assert 1e-6 relative.
+    let p = name.process
+    for t in [0.05, 0.3, 0.6, 0.9] {
+      let h = 1e-6
+      let dA = (p.meanCoefficient(t + h) - p.meanCoefficient(t - h)) / (2 * h)
+      let s2 = { (u: Double) in p.standardDeviation(u) * p.standardDeviation(u) }
+      let dS = (s2(t + h) - s2(t - h)) / (2 * h)
+      let c = p.driftRate(t), g = p.diffusion(t), a = p.meanCoefficient(t)
+      #expect(abs(dA - c * a) <= 1e-6 * max(abs(c * a), 1e-3), "\(name) t = \(t): da/dt")
+      #expect(abs(dS - (2 * c * s2(t) + g * g)) <= 1e-6 * max(abs(2 * c * s2(t) + g * g), 1e-3), "\(name) t = \(t): ds²/dt")
+    }
+  }
+
+  @Test("Exact scores equal the gradient of the exact log p_t", arguments: processes)
+  func scoreIsGradient(_ name: ProcessName) {
+    let process = name.process
+    for target in TargetName.allCases {
+      let mixture = target.mixture, d = mixture.dimension
+      let rows = target == .gmm64d16 ? 4 : 16
+      for t in [process.defaultEpsilon, 0.1, 0.5, process.T] {
+        // Points from p_t itself: a·x₀ + s·z with x₀ exact samples.
+        let x0 = mixture.sample(count: rows, seed: 3)
+        let a = process.meanCoefficient(t), s = process.standardDeviation(t)
+        var x = x0.values
+        for e in x.indices { x[e] = a * x[e] + s * NormalSource(seed: 4).normal(row: e / d, step: 0, index: e % d) }
+        var score = [Double](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { xp in
+          score.withUnsafeMutableBufferPointer { mixture.evaluate(xp, a: a, s: s, logDensity: nil, score: $0) }
+        }
+        var worst = 0.0
+        for e in x.indices {
+          let h = 1e-5 * max(1, abs(x[e]))
+          var plus = x, minus = x
+          plus[e] += h
+          minus[e] -= h
+          let difference = (logDensity(mixture, plus, a, s)[e / d] - logDensity(mixture, minus, a, s)[e / d]) / (plus[e] - minus[e])
+          worst = max(worst, abs(difference - score[e]) / (abs(score[e]) + 1))
+        }
+        // Central differences: truncation ≈ h²·|∂³ log p|/6 and rounding ≈ 1e-16·|log p|/h,
+        // both below 1e-8 at these points; the bound is 1e-6 relative.
+        #expect(worst < 1e-6, "\(name) \(target) t = \(t): worst relative difference \(worst)")
+      }
+    }
+  }
+
+  func logDensity(_ mixture: GaussianMixture, _ x: [Double], _ a: Double, _ s: Double) -> [Double] {
+    var out = [Double](repeating: 0, count: x.count / mixture.dimension)
+    x.withUnsafeBufferPointer { xp in
+      out.withUnsafeMutableBufferPointer { mixture.evaluate(xp, a: a, s: s, logDensity: $0, score: nil) }
+    }
+    return out
+  }
+
+  @Test("DDPM's ᾱ_i matches the continuous process's a(t_i)²", arguments: DDPMSchedule.Kind.allCases)
+  func ddpmMatchesContinuous(_ kind: DDPMSchedule.Kind) {
+    let schedule = kind == .linear ? DDPMSchedule.linear() : DDPMSchedule.cosine()
+    let process = schedule.continuousProcess
+    var worst = 0.0
+    for i in 0..<(schedule.steps - 1) {
+      let a = process.meanCoefficient(schedule.time(ofStep: i))
+      worst = max(worst, abs(schedule.alphaBars[i] - a * a))
+    }
+    // Differences are the O(β²) terms of log(1 − β) and the discretisation of ∫β: measured
+    // below 2e-4; the bound is 1e-3.
+    #expect(worst < 1e-3, "worst |ᾱ_i − a(t_i)²| = \(worst)")
+  }
+
+  /// The exact score re-expressed as a network of the given parameterisation.
+  struct ExactPrediction: DenoisingNetwork {
+    let exact: ExactMixtureScore<VPSDE>
+    let parameterisation: Parameterisation
+    var dimension: Int { exact.dimension }
+
+    func predict(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
+      exact.score(x, t: t, into: output)
+      let a = exact.process.meanCoefficient(t), s = exact.process.standardDeviation(t)
+      for e in 0..<output.count {
+        let epsilon = -s * output[e]
+        let x0 = (x[e] - s * epsilon) / a
+        switch parameterisation {
+        case .score: break
+        case .noise: output[e] = epsilon
+        case .data: output[e] = x0
+        case .velocity: output[e] = a * epsilon - s * x0
+        }
+      }
+    }
+  }
+
+  @Test("Every parameterisation converts back to the same score", arguments: Parameterisation.allCases)
+  func parameterisations(_ parameterisation: Parameterisation) {
+    let exact = ExactMixtureScore(mixture: TargetName.gmm2d8.mixture, process: VPSDE())
+    let model = ParameterisedScore(network: ExactPrediction(exact: exact, parameterisation: parameterisation),
+                                   process: VPSDE(), parameterisation: parameterisation)
+    let x = TargetName.gmm2d8.mixture.sample(count: 32, seed: 9).values
+    for t in [0.01, 0.3, 0.9] {
+      var expected = [Double](repeating: 0, count: x.count), actual = expected
+      x.withUnsafeBufferPointer { xp in
+        expected.withUnsafeMutableBufferPointer { exact.score(xp, t: t, into: $0) }
+        actual.withUnsafeMutableBufferPointer { model.score(xp, t: t, into: $0) }
+      }
+      // Two conversions in double precision: a few ulp of the larger of |x|/s² and the score.
+      for (e, a) in zip(expected, actual) { #expect(abs(e - a) <= 1e-9 * (1 + abs(e)), "t = \(t): \(e) vs \(a)") }
+    }
+  }
+
+  @Test("Exact samples: moments match and a sample depends only on (seed, row)")
+  func exactSamples() {
+    let mixture = TargetName.gmm2d8.mixture
+    let n = 100_000
+    let samples = mixture.sample(count: n, seed: 11)
+    let m = mixture.mean, c = mixture.covariance
+    for j in 0..<2 {
+      let column = stride(from: j, to: samples.values.count, by: 2).map { samples.values[$0] }
+      let mean = column.reduce(0, +) / Double(n)
+      // Five standard errors: √(C_jj / n).
+      #expect(abs(mean - m[j]) < 5 * (c[j * 2 + j] / Double(n)).squareRoot())
+      let variance = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)
+      // Var of a sample variance ≈ (μ₄ − σ⁴)/n; for this mixture μ₄ ≤ 2σ⁴, so SE ≤ σ²/√n.
+      #expect(abs(variance - c[j * 2 + j]) < 5 * c[j * 2 + j] / Double(n).squareRoot())
+    }
+    let occupancy = mixture.mostResponsibleComponent(samples.values).reduce(into: [Int](repeating: 0, count: 8)) { $0[$1] += 1 }
+    // Components overlap negligibly (distance 3.06 = 6σ): each near n/8, within 5 binomial SE.
+    for count in occupancy { #expect(abs(Double(count) / Double(n) - 0.125) < 5 * (0.125 * 0.875 / Double(n)).squareRoot()) }
+    let part = mixture.sample(count: 10, seed: 11, firstRow: 5)
+    #expect(part == samples.rows(5..<15))
+  }
+
+  @Test("ε outside (0, T) is rejected with a message naming it")
+  func epsilonValidation() {
+    #expect(throws: DiffusionError.self) { try VPSDE().validate(epsilon: 0) }
+    #expect(throws: DiffusionError.self) { try VPSDE().validate(epsilon: 1) }
+    #expect(throws: Never.self) { try VPSDE().validate(epsilon: 1e-3) }
+  }
+}
