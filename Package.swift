@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // SDEKit: SDE and ODE solvers for score-based diffusion models.
 // Module order (each depends only on those above it):
-// CGSL → SDEKit → GSLIntegrators → ScoreModels → sdekit. Samplers joins with its issue.
+// CGSL → SDEKit → GSLIntegrators → ScoreModels → Samplers → sdekit.
 
 import PackageDescription
 
@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "SDEKit", targets: ["SDEKit"]),
     .library(name: "GSLIntegrators", targets: ["GSLIntegrators"]),
     .library(name: "ScoreModels", targets: ["ScoreModels"]),
+    .library(name: "Samplers", targets: ["Samplers"]),
     .executable(name: "sdekit", targets: ["sdekit"]),
   ],
   dependencies: [
@@ -22,6 +23,7 @@ let package = Package(
     .target(name: "SDEKit"),
     .target(name: "GSLIntegrators", dependencies: ["SDEKit", "CGSL"]),
     .target(name: "ScoreModels", dependencies: ["SDEKit"]),
+    .target(name: "Samplers", dependencies: ["SDEKit", "GSLIntegrators", "ScoreModels"]),
     .executableTarget(
       name: "sdekit",
       dependencies: [
@@ -41,6 +43,7 @@ let package = Package(
     .testTarget(name: "SDEKitTests", dependencies: ["SDEKit"]),
     .testTarget(name: "GSLIntegratorsTests", dependencies: ["GSLIntegrators"]),
     .testTarget(name: "ScoreModelsTests", dependencies: ["ScoreModels"]),
+    .testTarget(name: "SamplersTests", dependencies: ["Samplers"]),
     .testTarget(name: "sdekitTests", dependencies: ["sdekit"]),
   ],
   swiftLanguageModes: [.v6]

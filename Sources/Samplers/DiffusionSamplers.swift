@@ -1,0 +1,149 @@
+import Dispatch
+import Foundation
+import ScoreModels
+import SDEKit
+
+/// Settings shared by the diffusion-specific samplers.
+public struct DiffusionSamplerSettings: Sendable, Hashable, Codable {
+  /// DDPM's per-step variance: β (true) or the posterior β̃ (false).
+  public var ancestralUsesBeta: Bool = true
+  /// DDIM's η ∈ [0, 1]: 0 deterministic, 1 DDPM-like.
+  public var eta: Double = 0
+  /// Langevin signal-to-noise ratio r: corrector step ε = 2 r² s(t)².
+  public var snr: Double = 0.16
+  /// Langevin corrector steps per noise level.
+  public var correctorSteps: Int = 1
+
+  public init(ancestralUsesBeta: Bool = true, eta: Double = 0, snr: Double = 0.16, correctorSteps: Int = 1) {
+    self.ancestralUsesBeta = ancestralUsesBeta
+    self.eta = eta
+    self.snr = snr
+    self.correctorSteps = correctorSteps
+  }
+}
+
+/// The loops of the samplers that are not SDE or ODE solvers. Each runs on row chunks in
+/// parallel; every random number is addressed by (seed, row, sub-step), so results do not
+/// depend on the split.
+enum DiffusionLoops {
+  /// DDPM ancestral sampling (Ho et al. 2020, Algorithm 2) on a time grid of a variance-
+  /// preserving process, with ᾱ(t) = a(t)²: from t to t′, α = ᾱ(t)/ᾱ(t′), β = 1 − α,
+  /// x′ = (x + β s_θ(x, t))/√α + σ z with σ² = β or β(1 − ᾱ(t′))/(1 − ᾱ(t)); no noise on the last step.
+  static func ancestral<P: DiffusionProcess, S: ScoreModel>(
+    _ x: UnsafeMutableBufferPointer<Double>, rows: Range<Int>, process: P, score: S, times: [Double],
+    settings: DiffusionSamplerSettings, seed: UInt64
+  ) {
+    let d = score.dimension
+    var gradient = [Double](repeating: 0, count: x.count)
+    var z = gradient
+    for n in 0..<(times.count - 1) {
+      let (t, next) = (times[n], times[n + 1])
+      let alphaBar = square(process.meanCoefficient(t)), alphaBarNext = square(process.meanCoefficient(next))
+      let alpha = alphaBar / alphaBarNext, beta = 1 - alpha
+      let variance = settings.ancestralUsesBeta ? beta : beta * (1 - alphaBarNext) / (1 - alphaBar)
+      let sigma = n == times.count - 2 ? 0 : variance.squareRoot()
+      gradient.withUnsafeMutableBufferPointer { score.score(UnsafeBufferPointer(x), t: t, into: $0) }
+      normals(&z, rows: rows, step: n, dimension: d, seed: seed, skip: sigma == 0)
+      let inverseRoot = 1 / alpha.squareRoot()
+      for e in 0..<x.count { x[e] = (x[e] + beta * gradient[e]) * inverseRoot + sigma * z[e] }
+    }
+  }
+
+  /// DDIM (Song, Meng & Ermon 2021, eq. 12) on a time grid of a variance-preserving process:
+  /// x̂₀ = (x − √(1 − ᾱ) ε̂)/√ᾱ, x′ = √ᾱ′ x̂₀ + √(1 − ᾱ′ − σ²) ε̂ + σ z,
+  /// σ = η √((1 − ᾱ′)/(1 − ᾱ)) √(1 − ᾱ/ᾱ′), ε̂ = −√(1 − ᾱ) s_θ.
+  static func ddim<P: DiffusionProcess, S: ScoreModel>(
+    _ x: UnsafeMutableBufferPointer<Double>, rows: Range<Int>, process: P, score: S, times: [Double],
+    settings: DiffusionSamplerSettings, seed: UInt64
+  ) {
+    let d = score.dimension
+    var gradient = [Double](repeating: 0, count: x.count)
+    var z = gradient
+    for n in 0..<(times.count - 1) {
+      let (t, next) = (times[n], times[n + 1])
+      let alphaBar = square(process.meanCoefficient(t)), alphaBarNext = square(process.meanCoefficient(next))
+      let sigma = settings.eta * ((1 - alphaBarNext) / (1 - alphaBar) * (1 - alphaBar / alphaBarNext)).squareRoot()
+      gradient.withUnsafeMutableBufferPointer { score.score(UnsafeBufferPointer(x), t: t, into: $0) }
+      normals(&z, rows: rows, step: n, dimension: d, seed: seed, skip: sigma == 0)
+      let noiseScale = (1 - alphaBar).squareRoot()
+      let direction = max(0, 1 - alphaBarNext - sigma * sigma).squareRoot()
+      for e in 0..<x.count {
+        let epsilon = -noiseScale * gradient[e]
+        let x0 = (x[e] - noiseScale * epsilon) / alphaBar.squareRoot()
+        x[e] = alphaBarNext.squareRoot() * x0 + direction * epsilon + sigma * z[e]
+      }
+    }
+  }
+
+  /// Predictor–corrector sampling (Song et al. 2021, Algorithms 2 and 3): at each grid time K
+  /// Langevin corrector steps x ← x + ε s_θ + √(2ε) z, then a reverse-diffusion predictor
+  /// (Euler–Maruyama on the reverse SDE) to the next time. With `predictor == false` it is
+  /// annealed Langevin dynamics over the grid's noise levels (Song & Ermon 2019, Algorithm 1,
+  /// whose step α_i ∝ σ_i² is the ε below).
+  static func predictorCorrector<P: DiffusionProcess, S: ScoreModel>(
+    _ x: UnsafeMutableBufferPointer<Double>, rows: Range<Int>, process: P, score: S, times: [Double],
+    settings: DiffusionSamplerSettings, seed: UInt64, predictor: Bool
+  ) {
+    let d = score.dimension, K = settings.correctorSteps
+    var gradient = [Double](repeating: 0, count: x.count)
+    var z = gradient
+    for n in 0..<(times.count - 1) {
+      let (t, next) = (times[n], times[n + 1])
+      // Corrector at the current noise level, then (for PC) the predictor to the next one.
+      // ε = 2 r² s(t)²: for a Gaussian p_t of variance s² the score has norm ≈ ‖z‖/s, so this
+      // is score_sde's 2 (r ‖z‖ / ‖s_θ‖)² with the norms replaced by their typical values. The
+      // sampled norms would make ε explode for a sample sitting on a mode (‖s_θ‖ → 0), and
+      // score_sde's batch averages would tie samples together.
+      let sd = process.standardDeviation(t)
+      let step = 2 * settings.snr * settings.snr * sd * sd
+      let root = (2 * step).squareRoot()
+      for k in 0..<K {
+        gradient.withUnsafeMutableBufferPointer { score.score(UnsafeBufferPointer(x), t: t, into: $0) }
+        normals(&z, rows: rows, step: n * (K + 1) + k + 1, dimension: d, seed: seed, skip: false)
+        for e in 0..<x.count { x[e] += step * gradient[e] + root * z[e] }
+      }
+      guard predictor else { continue }
+      let h = next - t
+      gradient.withUnsafeMutableBufferPointer { score.score(UnsafeBufferPointer(x), t: t, into: $0) }
+      let last = n == times.count - 2
+      normals(&z, rows: rows, step: n * (K + 1), dimension: d, seed: seed, skip: last)
+      let c = process.driftRate(t), g = process.diffusion(t)
+      let noise = last ? 0 : g * abs(h).squareRoot()
+      for e in 0..<x.count { x[e] += h * (c * x[e] - g * g * gradient[e]) + noise * z[e] }
+    }
+  }
+
+  /// Standard normals for rows × dimension at (seed, row, step), or zeros when `skip`.
+  static func normals(_ z: inout [Double], rows: Range<Int>, step: Int, dimension: Int, seed: UInt64, skip: Bool) {
+    if skip {
+      for e in z.indices { z[e] = 0 }
+      return
+    }
+    z.withUnsafeMutableBufferPointer { out in
+      NormalSource(seed: seed).generate(rows: rows, step: step, count: dimension) { offset, lanes, index, xi in
+        for lane in 0..<lanes { out[(offset + lane) * dimension + index] = xi[lane] }
+      }
+    }
+  }
+
+  @inline(__always) static func square(_ v: Double) -> Double { v * v }
+}
+
+/// Runs `body` on chunks of rows of `state` in parallel; each chunk sees only its own rows.
+func forEachChunk(of state: inout StateBatch, threads: Int,
+                  _ body: @Sendable (Range<Int>, UnsafeMutableBufferPointer<Double>) -> Void) {
+  let rows = state.count, d = state.dimension
+  let chunks = max(1, min(threads, rows))
+  state.values.withUnsafeMutableBufferPointer { buffer in
+    let shared = SharedState(buffer: buffer)
+    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+      let range = (rows * c / chunks)..<(rows * (c + 1) / chunks)
+      guard !range.isEmpty else { return }
+      body(range, UnsafeMutableBufferPointer(rebasing: shared.buffer[(range.lowerBound * d)..<(range.upperBound * d)]))
+    }
+  }
+}
+
+private struct SharedState: @unchecked Sendable {
+  let buffer: UnsafeMutableBufferPointer<Double>
+}

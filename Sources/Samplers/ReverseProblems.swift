@@ -1,0 +1,88 @@
+import ScoreModels
+import SDEKit
+
+/// The drift of the reverse-time SDE, f(x, t) − g(t)² s_θ(x, t) with f = c(t)·x
+/// (Anderson 1982; Song et al. 2021, eq. 6). Integrated from T down to ε.
+public struct ReverseDrift<P: DiffusionProcess, S: ScoreModel>: Drift {
+  public let process: P
+  public let score: S
+
+  public func drift(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
+                    into output: UnsafeMutableBufferPointer<Double>) {
+    score.score(x, t: t, into: output)
+    let c = process.driftRate(t), g = process.diffusion(t)
+    let g2 = g * g
+    for e in 0..<output.count { output[e] = c * x[e] - g2 * output[e] }
+  }
+}
+
+/// The additive diffusion g(t) of a process.
+public struct ProcessDiffusion<P: DiffusionProcess>: Diffusion {
+  public let process: P
+  public var noise: NoiseStructure { .additive }
+
+  public func diffusion(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
+                        into output: UnsafeMutableBufferPointer<Double>) {
+    let g = process.diffusion(t)
+    for e in 0..<output.count { output[e] = g }
+  }
+}
+
+/// The probability-flow ODE dx/dt = f(x, t) − ½ g(t)² s_θ(x, t) (Song et al. 2021, eq. 13),
+/// whose solution from x_T ~ p_T has the marginals of the forward SDE.
+public struct ProbabilityFlowField<P: DiffusionProcess, S: ScoreModel>: VectorField {
+  public let process: P
+  public let score: S
+
+  public func evaluate(_ y: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
+                       into output: UnsafeMutableBufferPointer<Double>) {
+    score.score(y, t: t, into: output)
+    let c = process.driftRate(t), g = process.diffusion(t)
+    let halfG2 = 0.5 * g * g
+    for e in 0..<output.count { output[e] = c * y[e] - halfG2 * output[e] }
+  }
+}
+
+/// The reverse-time SDE from T down to ε as an SDEKit problem.
+public func reverseSDE<P: DiffusionProcess, S: ScoreModel>(
+  process: P, score: S, initial: StateBatch, epsilon: Double
+) -> SDEProblem<ReverseDrift<P, S>, ProcessDiffusion<P>> {
+  SDEProblem(drift: ReverseDrift(process: process, score: score), diffusion: ProcessDiffusion(process: process),
+             initial: initial, t0: process.T, t1: epsilon)
+}
+
+/// The probability-flow ODE from T down to ε as an SDEKit problem.
+public func probabilityFlowODE<P: DiffusionProcess, S: ScoreModel>(
+  process: P, score: S, initial: StateBatch, epsilon: Double
+) -> ODEProblem<ProbabilityFlowField<P, S>> {
+  ODEProblem(field: ProbabilityFlowField(process: process, score: score), initial: initial, t0: process.T, t1: epsilon)
+}
+
+/// `count` samples of the prior N(0, σ_prior² I); sample i is a pure function of
+/// (seed, firstRow + i). Its normals use step index 2³² − 1 of the seed's `NormalSource`, which
+/// no sampling step reaches.
+public func priorSamples<P: DiffusionProcess>(_ process: P, count: Int, dimension: Int, seed: UInt64,
+                                              firstRow: Int = 0) -> StateBatch {
+  var out = StateBatch(count: count, dimension: dimension)
+  let sigma = process.priorStandardDeviation
+  out.values.withUnsafeMutableBufferPointer { values in
+    NormalSource(seed: seed).generate(rows: firstRow..<(firstRow + count), step: priorStep, count: dimension) {
+      offset, lanes, index, xi in
+      for lane in 0..<lanes { values[(offset + lane) * dimension + index] = sigma * xi[lane] }
+    }
+  }
+  return out
+}
+
+/// The step index reserved for the prior's normals.
+let priorStep = Int(UInt32.max)
+
+/// Tweedie's formula: E[x₀ | x_t] = (x + s(t)² ∇log p_t(x)) / a(t), one score evaluation.
+public func denoise<P: DiffusionProcess, S: ScoreModel>(_ x: inout StateBatch, process: P, score: S, t: Double) {
+  let a = process.meanCoefficient(t), s = process.standardDeviation(t)
+  var gradient = [Double](repeating: 0, count: x.values.count)
+  x.values.withUnsafeBufferPointer { xp in
+    gradient.withUnsafeMutableBufferPointer { score.score(xp, t: t, into: $0) }
+  }
+  for e in x.values.indices { x.values[e] = (x.values[e] + s * s * gradient[e]) / a }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import GSLIntegrators
+import SDEKit
+import ScoreModels
+import Testing
+@testable import Samplers
+
+/// A sampler under a process, at the setting the quality test calls converged.
+struct SamplerCase: CustomTestStringConvertible, Sendable {
+  let sampler: SamplerName
+  let process: ProcessName
+  var testDescription: String { "\(sampler.name) on \(process.rawValue)" }
+
+  /// The converged settings, per sampler: fixed-step SDE solvers of strong order ≤ 1 take 1000
+  /// steps, SRA1/SRIW1 200; fixed-step ODE solvers 2000 (Euler), 200 (Heun, midpoint, RK4);
+  /// adaptive ODE solvers rtol = atol = 1e-5 on the whole batch, except GSL's implicit steppers
+  /// (per sample at 1e-3: batch mode would need a dense 40,000² Jacobian); DDPM 1000 steps,
+  /// DDIM 100, PC 500 (one corrector step, r = 0.16), annealed Langevin 500 levels × 5 steps at
+  /// r = 0.3.
+  var configuration: SamplingConfiguration {
+    var c = SamplingConfiguration()
+    c.process = process
+    c.sampler = sampler.name
+    c.count = 20_000
+    c.seed = 1
+    switch sampler {
+    case .reverseSDE(.sra1), .reverseSDE(.sriw1): c.steps = 200
+    case .reverseSDE: c.steps = 1000
+    case .probabilityFlow(.euler): c.steps = 2000
+    case .probabilityFlow: c.steps = 200
+    case .probabilityFlowGSL(let stepper) where stepper.needsJacobian:
+      c.mode = .perSample
+      c.relativeTolerance = 1e-3
+      c.absoluteTolerance = 1e-3
+    case .probabilityFlowGSL: break
+    case .ddpm: c.steps = 1000
+    case .ddim: c.steps = 100
+    case .pcLangevin: c.steps = 500
+    case .annealedLangevin:
+      c.steps = 500
+      c.diffusionSettings.correctorSteps = 5
+      c.diffusionSettings.snr = 0.3
+    }
+    return c
+  }
+}
+
+@Suite("Samplers")
+struct SamplersTests {
+  static let qualityCases: [SamplerCase] = SamplerName.allCases.flatMap { sampler in
+    [ProcessName.vp, .ve].filter { sampler.descriptor.processes.contains($0) }.map { SamplerCase(sampler: sampler, process: $0) }
+  }
+
+  /// Covariance errors of exact 20,000-sample sets of gmm2d8: the yardstick of the quality test.
+  static let exactCovarianceErrorMedian: Double = {
+    let target = TargetName.gmm2d8.mixture
+    let errors = (0..<7).map { momentErrors(target.sample(count: 20_000, seed: 1000 + UInt64($0)), target: target).1 }
+    return errors.sorted()[3]
+  }()
+
+  @Test("Every sampler at its converged setting reproduces gmm2d8", arguments: qualityCases)
+  func quality(_ c: SamplerCase) throws {
+    let target = TargetName.gmm2d8.mixture
+    let result = try runSampler(c.configuration)
+    let metrics = try evaluateSamples(result.samples, target: target, seed: 5)
+    let n = Double(result.samples.count)
+    // 1. Covariance error at most twice the median for exact samples of the same size.
+    #expect(metrics.covarianceError <= 2 * Self.exactCovarianceErrorMedian,
+            "covariance error \(metrics.covarianceError), exact median \(Self.exactCovarianceErrorMedian)")
+    // 2. Each mode within 4 binomial standard errors of 1/8.
+    let binomial = (0.125 * 0.875 / n).squareRoot()
+    for (k, share) in metrics.modeOccupancy.enumerated() {
+      #expect(abs(share - 0.125) <= 4 * binomial, "mode \(k): \(share)")
+    }
+    // 3. Mean log-density within 4 Monte-Carlo standard errors of E_p[log p]: the standard error
+    //    combines the samples' (sd/√n) and the 200,000 exact samples' (sd/√200,000).
+    var logs = [Double](repeating: 0, count: result.samples.count)
+    result.samples.values.withUnsafeBufferPointer { xp in
+      logs.withUnsafeMutableBufferPointer { target.evaluate(xp, a: 1, s: 0, logDensity: $0, score: nil) }
+    }
+    let mean = logs.reduce(0, +) / n
+    let sd = (logs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)).squareRoot()
+    let standardError = sd * (1 / n + 1 / 200_000).squareRoot()
+    #expect(abs(metrics.meanLogDensity - metrics.exactMeanLogDensity) <= 4 * standardError,
+            "mean log p \(metrics.meanLogDensity), exact \(metrics.exactMeanLogDensity), SE \(standardError)")
+    #expect(result.nfe > 0)
+  }
+
+  @Test("Stochastic samplers give the same bits for any thread count and batch size",
+        arguments: SamplerName.allCases.filter { $0.descriptor.stochastic })
+  func reproducible(_ sampler: SamplerName) throws {
+    var c = SamplingConfiguration()
+    c.sampler = sampler.name
+    c.process = sampler.descriptor.processes.contains(.vp) ? .vp : .ve
+    c.steps = 20
+    c.count = 64
+    c.seed = 3
+    c.diffusionSettings.eta = 0.5
+    c.threads = 1
+    let one = try runSampler(c).samples
+    c.threads = 3
+    #expect(try runSampler(c).samples == one)
+    c.count = 40
+    c.threads = 2
+    #expect(try runSampler(c).samples == one.rows(0..<40))
+  }
+
+  /// The Gaussian target's probability-flow map is exact:
+  /// x_t = a(t)μ + √(v(t)/v(T))·(x_T − a(T)μ), v = a²σ₀² + s², per component.
+  func exactFlow(_ prior: StateBatch, process: VPSDE, epsilon: Double) -> StateBatch {
+    let target = TargetName.gaussian.mixture
+    var out = prior
+    for r in 0..<prior.count {
+      for j in 0..<2 {
+        let mu = target.means[0][j], sigma = target.standardDeviations[0][j]
+        let v = { (t: Double) -> Double in
+          let a = process.meanCoefficient(t), s = process.standardDeviation(t)
+          return a * a * sigma * sigma + s * s
+        }
+        out[r, j] = process.meanCoefficient(epsilon) * mu
+          + (v(epsilon) / v(process.T)).squareRoot() * (prior[r, j] - process.meanCoefficient(process.T) * mu)
+      }
+    }
+    return out
+  }
+
+  @Test("Gaussian target, probability-flow ODE: fixed-step slopes against the exact flow map",
+        arguments: [(SolverName.euler, 1.0), (.heun, 2.0), (.rk4, 4.0)])
+  func flowOrder(_ solver: SolverName, declared: Double) throws {
+    let process = VPSDE(), epsilon = 1e-3
+    let score = ExactMixtureScore(mixture: TargetName.gaussian.mixture, process: process)
+    let prior = priorSamples(process, count: 100, dimension: 2, seed: 8)
+    let exact = exactFlow(prior, process: process, epsilon: epsilon)
+    guard case .ode(let method) = solver.solver else { return }
+    var errors: [Double] = [], steps: [Double] = []
+    // Levels 6…10: with β up to 20 the coarser grids are not yet in the asymptotic range.
+    for level in 6...10 {
+      let n = 1 << level
+      let final = try solve(probabilityFlowODE(process: process, score: score, initial: prior, epsilon: epsilon),
+                            solver: method, grid: .uniform(steps: n)).final
+      errors.append(zip(final.values, exact.values).map { abs($0 - $1) }.max()!)
+      steps.append(Double(n))
+    }
+    let slope = -leastSquaresSlope(x: steps.map { log($0) }, y: errors.map { log($0) })
+    #expect(abs(slope - declared) <= 0.3, "slope \(slope): errors \(errors)")
+  }
+
+  @Test("Gaussian target, probability-flow ODE: adaptive solvers meet their tolerance",
+        arguments: ["ode-dopri5", "ode-gsl-rkf45", "ode-gsl-rk8pd", "ode-gsl-msadams"])
+  func flowAdaptive(_ name: String) throws {
+    let process = VPSDE()
+    for tolerance in [1e-4, 1e-7] {
+      var c = SamplingConfiguration()
+      c.sampler = name
+      c.target = .gaussian
+      c.count = 100
+      c.seed = 8
+      c.relativeTolerance = tolerance
+      c.absoluteTolerance = tolerance
+      let result = try runSampler(c)
+      let exact = exactFlow(priorSamples(process, count: 100, dimension: 2, seed: 8), process: process, epsilon: 1e-3)
+      let error = zip(result.samples.values, exact.values).map { abs($0 - $1) / (1 + abs($1)) }.max()!
+      // Errors accumulate over the steps of a local-error control (see GSLIntegrators' tests);
+      // measured at most 6× the tolerance here, asserted 30×.
+      #expect(error <= 30 * tolerance, "\(name) at \(tolerance): error \(error)")
+    }
+  }
+
+  @Test("Gaussian target, reverse SDE: strong order against a 2¹⁴-step solution on the same path",
+        arguments: [(SolverName.eulerMaruyama, TargetName.gaussian, 1.0), (.sra1, .gaussian, 2.0), (.sra1, .gmm2d8, 1.5)])
+  func reverseStrongOrder(_ solver: SolverName, target: TargetName, expected: Double) throws {
+    let process = VPSDE(), epsilon = 1e-3, paths = 400
+    let score = ExactMixtureScore(mixture: target.mixture, process: process)
+    let prior = priorSamples(process, count: paths, dimension: 2, seed: 12)
+    let problem = reverseSDE(process: process, score: score, initial: prior, epsilon: epsilon)
+    let grid = BrownianGrid(seed: 12, t0: process.T, t1: epsilon, finestSteps: 1 << 14)
+    let reference = try solve(problem, solver: SRA1(), grid: .uniform(steps: 1 << 14), noise: grid).final
+    guard case .sde(let method) = solver.solver else { return }
+    var errors: [Double] = [], sizes: [Double] = []
+    for level in 6...10 {
+      let final = try solve(problem, solver: method, grid: .uniform(steps: 1 << level), noise: grid).final
+      var total = 0.0
+      for r in 0..<paths {
+        let dx = final[r, 0] - reference[r, 0], dy = final[r, 1] - reference[r, 1]
+        total += (dx * dx + dy * dy).squareRoot()
+      }
+      errors.append(total / Double(paths))
+      sizes.append((process.T - epsilon) / Double(1 << level))
+    }
+    let slope = leastSquaresSlope(x: sizes.map { log($0) }, y: errors.map { log($0) })
+    // ±0.25 as the issue states. On the Gaussian target the reverse SDE is linear with additive
+    // noise, where SRA1's order-1.5 remainder vanishes and it measures 1.93 (as on the linear
+    // additive SDE in SDEKit's tests); its declared 1.5 shows on gmm2d8, whose score is nonlinear.
+    #expect(abs(slope - expected) <= 0.25, "slope \(slope): errors \(errors)")
+  }
+
+  @Test("Bad settings give errors that name the value")
+  func errors() throws {
+    func failure(_ change: (inout SamplingConfiguration) -> Void) -> String? {
+      var c = SamplingConfiguration()
+      c.count = 4
+      c.steps = 4
+      change(&c)
+      do {
+        _ = try runSampler(c)
+        return nil
+      } catch { return "\(error)" }
+    }
+    #expect(failure { $0.epsilon = 0 }?.contains("ε") == true)
+    #expect(failure { $0.epsilon = 1 }?.contains("1") == true)
+    #expect(failure { $0.steps = 0 }?.contains("steps") == true)
+    #expect(failure { $0.sampler = "ddpm"; $0.process = .ve }?.contains("ve") == true)
+    #expect(failure { $0.sampler = "annealed-langevin"; $0.process = .vp }?.contains("vp") == true)
+    let unknown = try #require(failure { $0.sampler = "nope" })
+    #expect(unknown.contains("nope") && unknown.contains("euler-maruyama") && unknown.contains("ode-gsl-rk8pd"))
+    let wrong = StateBatch(count: 4, dimension: 3)
+    #expect(throws: DiffusionError.self) { try evaluateSamples(wrong, target: TargetName.gmm2d8.mixture) }
+  }
+
+  @Test("Time grids run from T to ε and are monotone", arguments: TimeGridKind.allCases)
+  func grids(_ kind: TimeGridKind) {
+    for process in [ProcessName.vp, .ve] {
+      let times = kind.times(process: process.process, steps: 50, epsilon: 1e-3)
+      #expect(times.count == 51 && times.first == process.process.T && times.last == 1e-3)
+      #expect(zip(times, times.dropFirst()).allSatisfy { $0 > $1 }, "\(kind) on \(process)")
+    }
+  }
+}
