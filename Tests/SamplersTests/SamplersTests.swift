@@ -58,19 +58,27 @@ struct SamplersTests {
     return errors.sorted()[3]
   }()
 
+  /// E_p[log p] of gmm2d8 from 200,000 exact samples (standard error ≈ 0.0022).
+  static let exactMeanLogDensity = meanLogDensity(TargetName.gmm2d8.mixture.sample(count: 200_000, seed: 7),
+                                                  target: TargetName.gmm2d8.mixture)
+
   @Test("Every sampler at its converged setting reproduces gmm2d8", arguments: qualityCases)
   func quality(_ c: SamplerCase) throws {
     let target = TargetName.gmm2d8.mixture
     let result = try runSampler(c.configuration)
-    let metrics = try evaluateSamples(result.samples, target: target, seed: 5)
     let n = Double(result.samples.count)
+    // (The sliced W2 of `evaluateSamples` is left out here: between exact sets it already
+    // varies as 0.087 ± 0.024, and its 768 sorts would double the test's time.)
     // 1. Covariance error at most twice the median for exact samples of the same size.
-    #expect(metrics.covarianceError <= 2 * Self.exactCovarianceErrorMedian,
-            "covariance error \(metrics.covarianceError), exact median \(Self.exactCovarianceErrorMedian)")
+    let covarianceError = momentErrors(result.samples, target: target).1
+    #expect(covarianceError <= 2 * Self.exactCovarianceErrorMedian,
+            "covariance error \(covarianceError), exact median \(Self.exactCovarianceErrorMedian)")
     // 2. Each mode within 4 binomial standard errors of 1/8.
     let binomial = (0.125 * 0.875 / n).squareRoot()
-    for (k, share) in metrics.modeOccupancy.enumerated() {
-      #expect(abs(share - 0.125) <= 4 * binomial, "mode \(k): \(share)")
+    var counts = [Double](repeating: 0, count: 8)
+    for k in target.mostResponsibleComponent(result.samples.values) { counts[k] += 1 }
+    for (k, count) in counts.enumerated() {
+      #expect(abs(count / n - 0.125) <= 4 * binomial, "mode \(k): \(count / n)")
     }
     // 3. Mean log-density within 4 Monte-Carlo standard errors of E_p[log p]: the standard error
     //    combines the samples' (sd/√n) and the 200,000 exact samples' (sd/√200,000).
@@ -81,8 +89,8 @@ struct SamplersTests {
     let mean = logs.reduce(0, +) / n
     let sd = (logs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)).squareRoot()
     let standardError = sd * (1 / n + 1 / 200_000).squareRoot()
-    #expect(abs(metrics.meanLogDensity - metrics.exactMeanLogDensity) <= 4 * standardError,
-            "mean log p \(metrics.meanLogDensity), exact \(metrics.exactMeanLogDensity), SE \(standardError)")
+    #expect(abs(mean - Self.exactMeanLogDensity) <= 4 * standardError,
+            "mean log p \(mean), exact \(Self.exactMeanLogDensity), SE \(standardError)")
     #expect(result.nfe > 0)
   }
 
@@ -192,6 +200,18 @@ struct SamplersTests {
     // noise, where SRA1's order-1.5 remainder vanishes and it measures 1.93 (as on the linear
     // additive SDE in SDEKit's tests); its declared 1.5 shows on gmm2d8, whose score is nonlinear.
     #expect(abs(slope - expected) <= 0.25, "slope \(slope): errors \(errors)")
+  }
+
+  @Test("Metrics of exact samples sit at their floors")
+  func metricsOfExactSamples() throws {
+    let target = TargetName.gmm2d8.mixture
+    let metrics = try evaluateSamples(target.sample(count: 20_000, seed: 77), target: target, seed: 5)
+    // An exact set is another draw of the floor's pairs: within the floor's spread (0.087 ± 0.024
+    // for 20,000 samples) — asserted within 3× the floor.
+    #expect(metrics.slicedW2 < 3 * metrics.slicedW2Floor, "\(metrics.slicedW2) vs floor \(metrics.slicedW2Floor)")
+    #expect(metrics.slicedW2Floor > 0.02 && metrics.slicedW2Floor < 0.2)
+    #expect(abs(metrics.meanLogDensity - metrics.exactMeanLogDensity) < 0.04)
+    #expect(metrics.modeOccupancy.allSatisfy { abs($0 - 0.125) < 0.01 })
   }
 
   @Test("Bad settings give errors that name the value")
