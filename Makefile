@@ -20,8 +20,21 @@ test: deps
 
 SDEKIT := .build/release/sdekit
 
-# For now the demo is a convergence study: measured orders beside declared ones.
+DEMO := demo-output
+
+# The main job on a built-in default: sample gmm2d8 under the VP SDE, write the samples (.npy)
+# and a JSON report to $(DEMO)/, compare a few samplers, then show measured solver orders.
 demo: build
+	@mkdir -p $(DEMO)
+	@echo "== SRA1 on the reverse VP SDE, gmm2d8, 20,000 samples =="
+	@$(SDEKIT) sample --target gmm2d8 --sampler sra1 --steps 200 --count 20000 \
+	  -o $(DEMO)/gmm2d8-sra1.npy --report $(DEMO)/gmm2d8-sra1.json
+	@echo
+	@echo "== other samplers on the same target (NFE, time, quality) =="
+	@for run in euler-maruyama:1000 ddpm:1000 ddim:100 ode-rk4:100 ode-dopri5:1 ode-gsl-rk8pd:1; do \
+	  sampler=$${run%%:*}; steps=$${run##*:}; \
+	  $(SDEKIT) sample --target gmm2d8 --sampler $$sampler --steps $$steps --count 20000 | sed -n '1,3p' || exit 1; echo; \
+	done
 	@echo "== Milstein on geometric Brownian motion (REFERENCE W4), 10,000 paths, one Brownian path per sample =="
 	@$(SDEKIT) convergence --problem gbm --solver milstein --paths 10000 --levels 3...10
 	@echo
@@ -42,6 +55,8 @@ demo: build
 	  printf '%-14s %-26s ' linear-ode $$solver; \
 	  $(SDEKIT) convergence --problem linear-ode --solver $$solver --levels 5...10 | tail -n 1 || exit 1; \
 	done
+	@echo
+	@echo "samples and report in $(DEMO)/"
 
 bench: deps
 	cd Benchmarks && $(SWIFT) package -Xswiftc -target-cpu -Xswiftc native benchmark

@@ -29,6 +29,8 @@ let package = Package(
       dependencies: [
         "SDEKit",
         "GSLIntegrators",
+        "ScoreModels",
+        "Samplers",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

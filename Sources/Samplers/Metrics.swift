@@ -45,8 +45,9 @@ public func evaluateSamples(_ samples: StateBatch, target: GaussianMixture, seed
   }.sorted()
   let logDensity = meanLogDensity(samples, target: target)
   let exactLogDensity = meanLogDensity(target.sample(count: 200_000, seed: seed &+ 2), target: target)
-  var occupancy = [Double](repeating: 0, count: target.components)
-  for k in target.mostResponsibleComponent(samples.values) { occupancy[k] += 1 / Double(samples.count) }
+  var counts = [Int](repeating: 0, count: target.components)
+  for k in target.mostResponsibleComponent(samples.values) { counts[k] += 1 }
+  let occupancy = counts.map { Double($0) / Double(samples.count) }
   return SampleMetrics(meanError: mean, covarianceError: covariance, slicedW2: sw2,
                        slicedW2Floor: floors[floors.count / 2], meanLogDensity: logDensity,
                        exactMeanLogDensity: exactLogDensity, modeOccupancy: occupancy)

@@ -1,14 +1,19 @@
 import ArgumentParser
 import Foundation
+import Samplers
+import ScoreModels
 import SDEKit
 
 struct ListCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "list", abstract: "List the built-in solvers or problems.")
+    commandName: "list", abstract: "List the built-in solvers, problems, samplers, targets or processes.")
 
   enum Topic: String, ExpressibleByArgument, CaseIterable {
     case solvers
     case problems
+    case samplers
+    case targets
+    case processes
   }
 
   @Argument(help: "What to list.")
@@ -26,11 +31,29 @@ struct ListCommand: ParsableCommand {
     case (.problems, true):
       print(try jsonString(ProblemName.allCases.map(ProblemEntry.init)))
     case (.problems, false):
-      let width = ProblemName.allCases.map(\.rawValue.count).max()! + 2
-      for problem in ProblemName.allCases {
-        print(problem.rawValue.padding(toLength: width, withPad: " ", startingAt: 0) + problem.summary)
-      }
+      printTable(ProblemName.allCases.map { ($0.rawValue, $0.summary) })
+    case (.samplers, true):
+      print(try jsonString(SamplerName.allCases.map(\.descriptor)))
+    case (.samplers, false):
+      printTable(SamplerName.allCases.map { sampler in
+        let d = sampler.descriptor
+        let order = d.order.map { "order \($0)" } ?? "order —"
+        return (d.name, "\(d.stochastic ? "stochastic" : "deterministic") · \(order) · processes \(d.processes.map(\.rawValue).joined(separator: ",")) · \(d.summary)")
+      })
+    case (.targets, true):
+      print(try jsonString(TargetName.allCases.map { ["name": $0.rawValue, "summary": $0.summary] }))
+    case (.targets, false):
+      printTable(TargetName.allCases.map { ($0.rawValue, $0.summary) })
+    case (.processes, true):
+      print(try jsonString(ProcessName.allCases.map { ["name": $0.rawValue, "summary": $0.summary] }))
+    case (.processes, false):
+      printTable(ProcessName.allCases.map { ($0.rawValue, $0.summary) })
     }
+  }
+
+  private func printTable(_ rows: [(String, String)]) {
+    let width = rows.map(\.0.count).max()! + 2
+    for (name, text) in rows { print(name.padding(toLength: width, withPad: " ", startingAt: 0) + text) }
   }
 
   static func solverTable() -> String {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GSLIntegrators
+import ScoreModels
 import SDEKit
 
 @main
@@ -8,7 +9,7 @@ struct SDEKitCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sdekit",
     abstract: "SDE and ODE solvers for score-based diffusion models.",
-    subcommands: [ConvergenceCommand.self, ListCommand.self])
+    subcommands: [SampleCommand.self, ConvergenceCommand.self, ListCommand.self])
 
   /// Runs the command; any error becomes one line on stderr and a non-zero exit status.
   static func main() {
@@ -22,14 +23,15 @@ struct SDEKitCommand: ParsableCommand {
         print(fullMessage(for: error))
         Foundation.exit(0)
       }
-      let message = (error as? SolveError)?.description ?? self.message(for: error)
+      let known = error as? SolveError != nil || error is GSLError || error is CLIError || error is DiffusionError
+      let message = known ? "\(error)" : self.message(for: error)
       // ArgumentParser lists valid values one per line ("  - gbm"); keep them on one line.
       let lines = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
       let items = lines.filter { $0.hasPrefix("- ") }.map { String($0.dropFirst(2)) }
       let prose = lines.filter { !$0.hasPrefix("- ") && !$0.isEmpty }
       let oneLine = (prose + (items.isEmpty ? [] : [items.joined(separator: ", ")])).joined(separator: " ")
       FileHandle.standardError.write(Data("sdekit: \(oneLine)\n".utf8))
-      Foundation.exit(code == .failure || error is SolveError ? 1 : code.rawValue)
+      Foundation.exit(known ? 1 : code.rawValue)
     }
   }
 }

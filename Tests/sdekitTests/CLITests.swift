@@ -83,6 +83,52 @@ struct CLITests {
     #expect(fixed.stdout.split(separator: "\n").last?.hasSuffix("declared 5.0") == true)
   }
 
+  @Test("sample writes a float64 .npy of shape (count, d) and reports the metrics as JSON")
+  func sample() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("samples.npy").path
+    let run = try sdekit("sample", "--sampler", "sra1", "--steps", "100", "--count", "500", "--seed", "3",
+                         "-o", path, "--json")
+    #expect(run.status == 0, "\(run.stderr)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    for key in ["nfe", "seconds", "sw2", "sw2_floor", "mean_err", "cov_err", "mode_occupancy"] {
+      #expect(object[key] != nil, "missing \(key)")
+    }
+    #expect(object["nfe"] as? Int == 200)
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    #expect(data.prefix(8) == Data([0x93] + Array("NUMPY".utf8) + [1, 0]))
+    let headerLength = Int(data[8]) | Int(data[9]) << 8
+    let header = String(decoding: data[10..<(10 + headerLength)], as: UTF8.self)
+    #expect(header.contains("'descr': '<f8'") && header.contains("'fortran_order': False") && header.contains("(500, 2)"))
+    #expect((10 + headerLength) % 64 == 0)
+    #expect(data.count == 10 + headerLength + 500 * 2 * 8)
+    // The same run again gives the same bits.
+    let again = try sdekit("sample", "--sampler", "sra1", "--steps", "100", "--count", "500", "--seed", "3",
+                           "-o", path, "--threads", "1")
+    #expect(again.status == 0)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == data)
+    // A failing run leaves the existing file alone and no partial file behind.
+    let failing = try sdekit("sample", "--sampler", "ddpm", "--sde", "ve", "-o", path)
+    #expect(failing.status != 0)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == data)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["samples.npy"])
+  }
+
+  @Test("list samplers, targets and processes")
+  func listDiffusion() throws {
+    let samplers = try sdekit("list", "samplers").stdout
+    for name in ["euler-maruyama", "sra1", "ode-rk4", "ode-dopri5", "ode-gsl-rkf45", "ddpm", "ddim", "pc-langevin",
+                 "annealed-langevin"] {
+      #expect(samplers.split(separator: "\n").contains { $0.hasPrefix(name + " ") }, "\(name)")
+    }
+    let targets = try sdekit("list", "targets").stdout
+    for name in ["gmm2d8", "gmm64d16", "gaussian", "grid25"] { #expect(targets.contains(name)) }
+    let processes = try sdekit("list", "processes").stdout
+    for name in ["vp", "subvp", "ve", "ddpm"] { #expect(processes.split(separator: "\n").contains { $0.hasPrefix(name + " ") }) }
+  }
+
   @Test("list solvers and problems, as text and JSON")
   func list() throws {
     let text = try sdekit("list", "solvers")
@@ -120,6 +166,13 @@ struct CLITests {
            ["--tolerances", "reversed"]),
           (["convergence", "--problem", "arenstorf", "--solver", "gsl-rk4", "--tolerances", "0"], ["--tolerances", "0"]),
           (["convergence", "--problem", "linear-ode", "--solver", "rk4", "--fixed"], ["--fixed", "rk4"]),
+          (["sample", "--sampler", "nope"], ["nope", "euler-maruyama", "annealed-langevin"]),
+          (["sample", "--sampler", "ddim", "--sde", "ve"], ["ddim", "ve"]),
+          (["sample", "--epsilon", "1"], ["ε", "1"]),
+          (["sample", "--steps", "0"], ["steps", "0"]),
+          (["sample", "--count", "10", "-o", "/no/such/folder/x.npy"], ["/no/such/folder"]),
+          (["sample", "--count", "10", "-o", "x.csv"], ["x.csv", ".npy"]),
+          (["sample", "--target", "nope"], ["nope", "gmm2d8", "grid25"]),
         ])
   func badInput(arguments: [String], mentions: [String]) throws {
     let run = try sdekit(arguments)
