@@ -3,6 +3,18 @@ import Foundation
 import ScoreModels
 import SDEKit
 
+/// The predictor of the predictor–corrector sampler (Song et al. 2021, Appendix F and G).
+public enum PCPredictor: String, Sendable, Hashable, Codable, CaseIterable {
+  /// An Euler–Maruyama step of the reverse SDE.
+  case eulerMaruyama = "euler-maruyama"
+  /// The reverse of the forward chain's discretisation from t′ to t:
+  /// x′ = x − (a_t/a_t′ − 1)x + G² s_θ + G z, G² = s_t² − (a_t/a_t′)² s_t′².
+  case reverseDiffusion = "reverse-diffusion"
+  /// Ancestral sampling: DDPM's step for a process with drift, SMLD's
+  /// x′ = x + (σ_t² − σ_t′²) s_θ + √(σ_t′²(σ_t² − σ_t′²)/σ_t²) z when a ≡ 1 (VE).
+  case ancestral
+}
+
 /// Settings shared by the diffusion-specific samplers.
 public struct DiffusionSamplerSettings: Sendable, Hashable, Codable {
   /// DDPM's per-step variance: β (true) or the posterior β̃ (false).
@@ -13,12 +25,16 @@ public struct DiffusionSamplerSettings: Sendable, Hashable, Codable {
   public var snr: Double = 0.16
   /// Langevin corrector steps per noise level.
   public var correctorSteps: Int = 1
+  /// The predictor of `pc-langevin`.
+  public var predictor: PCPredictor = .reverseDiffusion
 
-  public init(ancestralUsesBeta: Bool = true, eta: Double = 0, snr: Double = 0.16, correctorSteps: Int = 1) {
+  public init(ancestralUsesBeta: Bool = true, eta: Double = 0, snr: Double = 0.16, correctorSteps: Int = 1,
+              predictor: PCPredictor = .reverseDiffusion) {
     self.ancestralUsesBeta = ancestralUsesBeta
     self.eta = eta
     self.snr = snr
     self.correctorSteps = correctorSteps
+    self.predictor = predictor
   }
 }
 
@@ -76,8 +92,8 @@ enum DiffusionLoops {
   }
 
   /// Predictor–corrector sampling (Song et al. 2021, Algorithms 2 and 3): at each grid time K
-  /// Langevin corrector steps x ← x + ε s_θ + √(2ε) z, then a reverse-diffusion predictor
-  /// (Euler–Maruyama on the reverse SDE) to the next time. With `predictor == false` it is
+  /// Langevin corrector steps x ← x + ε s_θ + √(2ε) z, then the chosen predictor to the next
+  /// time (no noise on the last step). With `predictor == false` it is
   /// annealed Langevin dynamics over the grid's noise levels (Song & Ermon 2019, Algorithm 1,
   /// whose step α_i ∝ σ_i² is the ε below).
   static func predictorCorrector<P: DiffusionProcess, S: ScoreModel>(
@@ -103,13 +119,29 @@ enum DiffusionLoops {
         for e in 0..<x.count { x[e] += step * gradient[e] + root * z[e] }
       }
       guard predictor else { continue }
-      let h = next - t
       gradient.withUnsafeMutableBufferPointer { score.score(UnsafeBufferPointer(x), t: t, into: $0) }
       let last = n == times.count - 2
       normals(&z, rows: rows, step: n * (K + 1), dimension: d, seed: seed, skip: last)
-      let c = process.driftRate(t), g = process.diffusion(t)
-      let noise = last ? 0 : g * abs(h).squareRoot()
-      for e in 0..<x.count { x[e] += h * (c * x[e] - g * g * gradient[e]) + noise * z[e] }
+      // Every predictor is x′ = m·x + v·s_θ + σ·z; only the three coefficients differ.
+      let (m, v, sigma): (Double, Double, Double)
+      let ratio = process.meanCoefficient(t) / process.meanCoefficient(next)
+      let (sNow, sNext) = (process.standardDeviation(t), process.standardDeviation(next))
+      switch settings.predictor {
+      case .eulerMaruyama:
+        let h = next - t, c = process.driftRate(t), g = process.diffusion(t)
+        (m, v, sigma) = (1 + h * c, -h * g * g, g * abs(h).squareRoot())
+      case .reverseDiffusion:
+        let g2 = sNow * sNow - ratio * ratio * sNext * sNext
+        (m, v, sigma) = (2 - ratio, g2, g2.squareRoot())
+      case .ancestral where process.driftRate(t) == 0:
+        let jump = sNow * sNow - sNext * sNext
+        (m, v, sigma) = (1, jump, (sNext * sNext * jump / (sNow * sNow)).squareRoot())
+      case .ancestral:
+        let alpha = ratio * ratio, beta = 1 - alpha
+        (m, v, sigma) = (1 / alpha.squareRoot(), beta / alpha.squareRoot(), beta.squareRoot())
+      }
+      let noise = last ? 0 : sigma
+      for e in 0..<x.count { x[e] = m * x[e] + v * gradient[e] + noise * z[e] }
     }
   }
 

@@ -51,6 +51,9 @@ public struct SamplingConfiguration: Sendable, Codable, Hashable {
     let s = diffusionSettings
     guard (0...1).contains(s.eta) else { throw DiffusionError.invalidSetting("η must lie in [0, 1], got \(s.eta)") }
     guard s.snr > 0 else { throw DiffusionError.invalidSetting("snr must be positive, got \(s.snr)") }
+    if s.predictor == .ancestral && self.process == .subvp {
+      throw DiffusionError.unsupported("the ancestral predictor needs a variance-preserving or variance-exploding process; got subvp")
+    }
     guard s.correctorSteps >= 1 else {
       throw DiffusionError.invalidSetting("corrector steps must be at least 1, got \(s.correctorSteps)")
     }

@@ -8,6 +8,7 @@ import SDEKit
 extension TargetName: ExpressibleByArgument {}
 extension ProcessName: ExpressibleByArgument {}
 extension TimeGridKind: ExpressibleByArgument {}
+extension PCPredictor: ExpressibleByArgument {}
 
 struct SampleCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -64,6 +65,9 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "Langevin corrector steps per noise level.")
   var correctorSteps: Int = 1
 
+  @Option(help: "The predictor of pc-langevin.")
+  var predictor: PCPredictor = .reverseDiffusion
+
   @Option(help: "DDIM's η in [0, 1].")
   var eta: Double = 0
 
@@ -90,7 +94,8 @@ struct SampleCommand: ParsableCommand {
     c.absoluteTolerance = atol
     c.mode = mode
     c.denoise = denoise
-    c.diffusionSettings = DiffusionSamplerSettings(eta: eta, snr: snr, correctorSteps: correctorSteps)
+    c.diffusionSettings = DiffusionSamplerSettings(eta: eta, snr: snr, correctorSteps: correctorSteps,
+                                                     predictor: predictor)
     c.threads = threads
     return c
   }
