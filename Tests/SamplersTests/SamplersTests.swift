@@ -267,3 +267,18 @@ struct SamplersTests {
     }
   }
 }
+
+@Suite("README sampling example")
+struct ReadmeSamplingExample {
+  @Test("The README's sampling snippet runs and lands at the floor")
+  func readme() throws {
+    var run = SamplingConfiguration()           // VP SDE, gmm2d8, 1000 steps, 10,000 samples
+    run.sampler = "sra1"                        // any name from `sdekit list samplers`
+    run.steps = 200
+    let result = try runSampler(run)            // exact score of the target; or sample(_:process:score:)
+    let metrics = try evaluateSamples(result.samples, target: TargetName.gmm2d8.mixture)
+    #expect(result.nfe == 400)
+    // Converged: within twice the noise floor of sliced W2 at 10,000 samples.
+    #expect(metrics.slicedW2 < 2 * metrics.slicedW2Floor, "\(metrics.slicedW2) vs \(metrics.slicedW2Floor)")
+  }
+}
