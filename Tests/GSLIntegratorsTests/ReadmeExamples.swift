@@ -27,9 +27,7 @@ struct ReadmeExamples {
 
   @Test("A user-defined SDE under SRA1")
   func custom() throws {
-    let noise = DiffusionFunction(noise: .additive) { _, _, _, out in
-      for i in 0..<out.count { out[i] = 0.5 }
-    }
+    let noise = ConstantDiffusion(0.5)                     // additive noise, g = 0.5
     let problem = SDEProblem(drift: DoubleWellDrift(), diffusion: noise,
                              initial: StateBatch(count: 1000, dimension: 1), t0: 0, t1: 1)
     let samples = try solve(problem, solver: SRA1(), grid: .uniform(steps: 100), seed: 1).final
