@@ -20,21 +20,22 @@ test: deps
 
 SDEKIT := .build/release/sdekit
 
-DEMO := demo-output
+DEMO := demo
 
-# The main job on a built-in default: sample gmm2d8 under the VP SDE, write the samples (.npy)
-# and a JSON report to $(DEMO)/, compare a few samplers, then show measured solver orders.
+# The main job on a built-in default: sample gmm2d8 (VP, Euler–Maruyama, 1000 steps, 20,000
+# samples) into demo/samples.npy, demo/samples.svg and demo/report.json, compare six samplers
+# into demo/compare.svg, then show measured solver orders.
 demo: build
 	@mkdir -p $(DEMO)
-	@echo "== SRA1 on the reverse VP SDE, gmm2d8, 20,000 samples =="
-	@$(SDEKIT) sample --target gmm2d8 --sampler sra1 --steps 200 --count 20000 \
-	  -o $(DEMO)/gmm2d8-sra1.npy --report $(DEMO)/gmm2d8-sra1.json
+	@echo "== Euler–Maruyama on the reverse VP SDE, gmm2d8, 1000 steps, 20,000 samples =="
+	@$(SDEKIT) sample --sde vp --target gmm2d8 --sampler euler-maruyama --steps 1000 --count 20000 \
+	  -o $(DEMO)/samples.npy --plot $(DEMO)/samples.svg --report $(DEMO)/report.json
 	@echo
-	@echo "== other samplers on the same target (NFE, time, quality) =="
-	@for run in euler-maruyama:1000 ddpm:1000 ddim:100 ode-rk4:100 ode-dopri5:1 ode-gsl-rk8pd:1; do \
-	  sampler=$${run%%:*}; steps=$${run##*:}; \
-	  $(SDEKIT) sample --target gmm2d8 --sampler $$sampler --steps $$steps --count 20000 | sed -n '1,3p' || exit 1; echo; \
-	done
+	@echo "== six samplers on gmm2d8: quality against cost (10,000 samples each) =="
+	@$(SDEKIT) compare --sde vp --target gmm2d8 --count 10000 \
+	  --samplers euler-maruyama,sra1,pc-langevin,ddim,ode-heun,ode-gsl-rkf45 \
+	  --steps 10,20,50,100,200 --tolerances 1e-2...1e-5 --plot $(DEMO)/compare.svg
+	@echo
 	@echo "== Milstein on geometric Brownian motion (REFERENCE W4), 10,000 paths, one Brownian path per sample =="
 	@$(SDEKIT) convergence --problem gbm --solver milstein --paths 10000 --levels 3...10
 	@echo

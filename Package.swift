@@ -20,10 +20,10 @@ let package = Package(
   targets: [
     // MARK: - Public targets
 
-    .target(name: "SDEKit"),
-    .target(name: "GSLIntegrators", dependencies: ["SDEKit", "CGSL"]),
-    .target(name: "ScoreModels", dependencies: ["SDEKit"]),
-    .target(name: "Samplers", dependencies: ["SDEKit", "GSLIntegrators", "ScoreModels"]),
+    .target(name: "SDEKit", exclude: ["README.md"]),
+    .target(name: "GSLIntegrators", dependencies: ["SDEKit", "CGSL"], exclude: ["README.md"]),
+    .target(name: "ScoreModels", dependencies: ["SDEKit"], exclude: ["README.md"]),
+    .target(name: "Samplers", dependencies: ["SDEKit", "GSLIntegrators", "ScoreModels"], exclude: ["README.md"]),
     .executableTarget(
       name: "sdekit",
       dependencies: [
@@ -32,7 +32,8 @@ let package = Package(
         "ScoreModels",
         "Samplers",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]
+      ],
+      exclude: ["README.md"]
     ),
 
     // MARK: - Implementation details

@@ -26,6 +26,32 @@ public struct SampleMetrics: Sendable, Codable, Hashable {
 ///   dimension, `.invalidSetting` with fewer than two samples.
 public func evaluateSamples(_ samples: StateBatch, target: GaussianMixture, seed: UInt64 = 0,
                             floorPairs: Int = 5) throws -> SampleMetrics {
+  try evaluateSamples(samples, target: target, seed: seed,
+                      floor: slicedW2Floor(target: target, count: min(samples.count, 20_000), seed: seed,
+                                           pairs: floorPairs))
+}
+
+/// The median sliced W2 between `pairs` independent pairs of exact sets of `count` samples: the
+/// statistic's noise floor. Depends only on (target, count, seed, pairs), so a comparison of many
+/// runs computes it once.
+public func slicedW2Floor(target: GaussianMixture, count: Int, seed: UInt64 = 0, pairs: Int = 5) -> Double {
+  let values = slicedW2FloorValues(target: target, count: count, seed: seed, pairs: pairs)
+  return values[values.count / 2]
+}
+
+/// The sorted sliced W2 of each of the `pairs` exact pairs behind `slicedW2Floor`: their spread
+/// is the floor's band.
+public func slicedW2FloorValues(target: GaussianMixture, count: Int, seed: UInt64 = 0, pairs: Int = 5) -> [Double] {
+  let projections = unitProjections(count: 128, dimension: target.dimension, seed: seed &+ 0x5EED)
+  return (0..<max(1, pairs)).map { pair in
+    slicedWasserstein(target.sample(count: count, seed: seed &+ 100 &+ UInt64(2 * pair)),
+                      target.sample(count: count, seed: seed &+ 101 &+ UInt64(2 * pair)), projections: projections)
+  }.sorted()
+}
+
+/// Metrics of `samples` against `target` with a noise floor computed beforehand.
+public func evaluateSamples(_ samples: StateBatch, target: GaussianMixture, seed: UInt64 = 0,
+                            floor: Double) throws -> SampleMetrics {
   guard samples.dimension == target.dimension else {
     throw DiffusionError.dimensionMismatch(
       "the samples have dimension \(samples.dimension) but the target has dimension \(target.dimension)")
@@ -39,17 +65,13 @@ public func evaluateSamples(_ samples: StateBatch, target: GaussianMixture, seed
   let projections = unitProjections(count: 128, dimension: d, seed: seed &+ 0x5EED)
   let exact = target.sample(count: n, seed: seed &+ 1)
   let sw2 = slicedWasserstein(subset, exact, projections: projections)
-  let floors = (0..<floorPairs).map { pair in
-    slicedWasserstein(target.sample(count: n, seed: seed &+ 100 &+ UInt64(2 * pair)),
-                      target.sample(count: n, seed: seed &+ 101 &+ UInt64(2 * pair)), projections: projections)
-  }.sorted()
   let logDensity = meanLogDensity(samples, target: target)
   let exactLogDensity = meanLogDensity(target.sample(count: 200_000, seed: seed &+ 2), target: target)
   var counts = [Int](repeating: 0, count: target.components)
   for k in target.mostResponsibleComponent(samples.values) { counts[k] += 1 }
   let occupancy = counts.map { Double($0) / Double(samples.count) }
   return SampleMetrics(meanError: mean, covarianceError: covariance, slicedW2: sw2,
-                       slicedW2Floor: floors[floors.count / 2], meanLogDensity: logDensity,
+                       slicedW2Floor: floor, meanLogDensity: logDensity,
                        exactMeanLogDensity: exactLogDensity, modeOccupancy: occupancy)
 }
 

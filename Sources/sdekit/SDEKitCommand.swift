@@ -9,7 +9,13 @@ struct SDEKitCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sdekit",
     abstract: "SDE and ODE solvers for score-based diffusion models.",
-    subcommands: [SampleCommand.self, ConvergenceCommand.self, ListCommand.self])
+    discussion: """
+      Examples:
+        sdekit sample --sde vp --target gmm2d8 --sampler sra1 --steps 200 -o samples.npy --plot samples.svg
+        sdekit compare --samplers euler-maruyama,sra1,ddim,ode-gsl-rkf45 --steps 10,50,200 --plot compare.svg
+        sdekit convergence --problem gbm --solver milstein --paths 10000 --levels 3...10
+      """,
+    subcommands: [SampleCommand.self, CompareCommand.self, ConvergenceCommand.self, ListCommand.self])
 
   /// Runs the command; any error becomes one line on stderr and a non-zero exit status.
   static func main() {

@@ -77,6 +77,9 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "Also write the JSON report to this file.")
   var report: String?
 
+  @Option(help: "Also draw the samples (first two coordinates) over the target's component centres to this .svg file.")
+  var plot: String?
+
   @Flag(help: "Print one JSON object instead of text.")
   var json = false
 
@@ -102,15 +105,9 @@ struct SampleCommand: ParsableCommand {
 
   func validate() throws {
     guard count >= 2 else { throw ValidationError("--count must be at least 2 (the metrics need two samples), got \(count)") }
-    if let output, !output.hasSuffix(".npy") { throw ValidationError("-o \(output): the output must be a .npy file") }
-    if let report, !report.hasSuffix(".json") { throw ValidationError("--report \(report): the report must be a .json file") }
-    for path in [output, report].compactMap({ $0 }) {
-      let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-      var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw ValidationError("\(path): the folder \(folder) does not exist")
-      }
-    }
+    if let output { try checkOutputPath(output, extension: "npy", option: "-o") }
+    if let report { try checkOutputPath(report, extension: "json", option: "--report") }
+    if let plot { try checkOutputPath(plot, extension: "svg", option: "--plot") }
     do {
       try samplingConfiguration.validate()
     } catch let error as DiffusionError {
@@ -127,9 +124,23 @@ struct SampleCommand: ParsableCommand {
                               sw2: metrics.slicedW2, sw2Floor: metrics.slicedW2Floor, meanErr: metrics.meanError,
                               covErr: metrics.covarianceError, meanLogDensity: metrics.meanLogDensity,
                               exactMeanLogDensity: metrics.exactMeanLogDensity, modeOccupancy: metrics.modeOccupancy,
-                              output: output)
+                              output: output, plot: plot, report: report)
     if let report { try writeAtomically(Data(try jsonString(summary).utf8 + [0x0A]), to: report) }
+    if let plot { try writeAtomically(Data(samplePlot(result.samples).utf8), to: plot) }
     print(json ? try jsonString(summary) : summary.text)
+  }
+}
+
+extension SampleCommand {
+  /// A scatter of up to 5,000 samples (first two coordinates) over the component centres.
+  func samplePlot(_ samples: StateBatch) -> String {
+    let shown = min(samples.count, 5_000)
+    let y = samples.dimension > 1 ? 1 : 0
+    var svg = SVGPlot(title: "\(sampler) · \(process.rawValue) · \(target.rawValue) · \(shown) of \(samples.count) samples",
+                      xLabel: "x₁", yLabel: samples.dimension > 1 ? "x₂" : "x₁")
+    svg.add("samples", (0..<shown).map { (samples[$0, 0], samples[$0, y]) }, lines: false)
+    svg.add("component centres", target.mixture.means.map { ($0[0], $0[y]) }, lines: false, radius: 4)
+    return svg.render()
   }
 }
 
@@ -151,6 +162,8 @@ struct SampleReport: Encodable {
   let exactMeanLogDensity: Double
   let modeOccupancy: [Double]
   let output: String?
+  let plot: String?
+  let report: String?
 
   var text: String {
     var lines = ["\(sampler) · \(process) · \(target) · \(count) samples · seed \(seed)"]
@@ -161,6 +174,8 @@ struct SampleReport: Encodable {
       lines.append("mode occupancy " + modeOccupancy.map { String(format: "%.3f", $0) }.joined(separator: " "))
     }
     if let output { lines.append("wrote \(output)") }
+    if let plot { lines.append("wrote \(plot)") }
+    if let report { lines.append("wrote \(report)") }
     return lines.joined(separator: "\n")
   }
 }

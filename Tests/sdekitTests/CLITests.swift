@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
 
 /// Runs the built `sdekit` binary as a user would, and checks its output and exit status.
@@ -180,5 +183,74 @@ struct CLITests {
     #expect(run.stdout.isEmpty)
     #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
     for word in mentions { #expect(run.stderr.contains(word), "\(word) missing from: \(run.stderr)") }
+  }
+}
+
+/// Counts the `<g class="series">` groups of an SVG file, failing if it is not well-formed XML.
+final class SeriesCounter: NSObject, XMLParserDelegate {
+  var series: [String] = []
+  var hasBand = false
+
+  func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+              attributes: [String: String] = [:]) {
+    if name == "g", attributes["class"] == "series" { series.append(attributes["data-name"] ?? "") }
+    if name == "g", attributes["class"] == "band" { hasBand = true }
+  }
+
+  static func parse(_ path: String) throws -> SeriesCounter? {
+    let counter = SeriesCounter()
+    let parser = try #require(XMLParser(contentsOf: URL(fileURLWithPath: path)))
+    parser.delegate = counter
+    return parser.parse() ? counter : nil
+  }
+}
+
+@Suite("sdekit compare and plots")
+struct ComparePlotTests {
+  func sdekit(_ arguments: [String]) throws -> CLITests.Run { try CLITests().sdekit(arguments) }
+
+  @Test("compare prints one row per sampler and setting and draws one series per sampler")
+  func compare() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-compare-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let plot = folder.appendingPathComponent("compare.svg").path
+    let run = try sdekit(["compare", "--samplers", "euler-maruyama,ode-gsl-rkf45", "--steps", "10,40",
+                          "--tolerances", "1e-2,1e-3", "--count", "500", "--format", "csv", "--plot", plot])
+    #expect(run.status == 0, "\(run.stderr)")
+    let lines = run.stdout.split(separator: "\n")
+    #expect(lines.count == 5)
+    #expect(lines.first == "sampler,setting,nfe,seconds,sw2,sw2_floor,mean_log_density,mean_err,cov_err")
+    #expect(lines[1].hasPrefix("euler-maruyama,10 steps,10,"))
+    #expect(lines[3].hasPrefix("ode-gsl-rkf45,tol 1e-02,"))
+    let svg = try #require(try SeriesCounter.parse(plot), "compare.svg is not well-formed XML")
+    #expect(svg.series == ["euler-maruyama", "ode-gsl-rkf45"])
+    #expect(svg.hasBand)
+  }
+
+  @Test("sample --plot draws the samples and the component centres")
+  func samplePlot() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-plot-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let plot = folder.appendingPathComponent("samples.svg").path
+    let run = try sdekit(["sample", "--sampler", "ddim", "--steps", "20", "--count", "300", "--plot", plot])
+    #expect(run.status == 0, "\(run.stderr)")
+    let svg = try #require(try SeriesCounter.parse(plot), "samples.svg is not well-formed XML")
+    #expect(svg.series == ["samples", "component centres"])
+  }
+
+  @Test("compare rejects bad input with one line and no plot", arguments: [
+    (["compare", "--samplers", "euler-maruyama,nope"], "nope"),
+    (["compare", "--steps", "10,0"], "--steps"),
+    (["compare", "--tolerances", "0"], "--tolerances"),
+    (["compare", "--count", "0"], "--count"),
+    (["compare", "--plot", "/no/such/folder/c.svg"], "/no/such/folder"),
+    (["compare", "--samplers", "ddim", "--sde", "ve", "--count", "10"], "ddim"),
+  ])
+  func badCompare(arguments: [String], mention: String) throws {
+    let run = try sdekit(arguments)
+    #expect(run.status != 0)
+    #expect(run.stderr.split(separator: "\n").count == 1 && run.stderr.contains(mention), "\(run.stderr)")
   }
 }

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import Samplers
+import ScoreModels
+import SDEKit
+
+struct CompareCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "compare",
+    abstract: "Compare samplers on a target: quality against cost.",
+    discussion: """
+      Runs every sampler at every step count (fixed-step samplers) or tolerance (adaptive ones) \
+      and prints NFE, wall time, sliced W2 beside its noise floor, mean log-density and the \
+      mean and covariance errors. --plot draws sliced W2 against NFE, one line per sampler.
+      """)
+
+  enum Format: String, ExpressibleByArgument, CaseIterable { case table, markdown, csv, json }
+
+  @Option(name: .customLong("sde"), help: "The forward process.")
+  var process: ProcessName = .vp
+
+  @Option(help: "The target distribution.")
+  var target: TargetName = .gmm2d8
+
+  @Option(help: "Samplers, comma-separated (sdekit list samplers).")
+  var samplers: String = "euler-maruyama,sra1,ddim,ode-heun"
+
+  @Option(help: "Step counts for fixed-step samplers, comma-separated.")
+  var steps: String = "10,20,50,100,200"
+
+  @Option(help: "Tolerances (rtol = atol) for adaptive samplers: decades 1e-2...1e-6 or a list.")
+  var tolerances: String = "1e-2...1e-5"
+
+  @Option(help: "Samples per run.")
+  var count: Int = 10_000
+
+  @Option(help: "Seed (the same for every run).")
+  var seed: UInt64 = 0
+
+  @Option(help: "Threads (default: every core). Results do not depend on it.")
+  var threads: Int?
+
+  @Option(help: "Output format.")
+  var format: Format = .table
+
+  @Option(help: "Also draw sliced W2 against NFE to this .svg file.")
+  var plot: String?
+
+  func validate() throws {
+    guard count >= 2 else { throw ValidationError("--count must be at least 2, got \(count)") }
+    _ = try stepList()
+    _ = try ToleranceSyntax.parse(tolerances)
+    for name in samplerList() where SamplerName(name: name) == nil {
+      throw ValidationError("unknown sampler '\(name)'; valid samplers: \(SamplerName.allCases.map(\.name).joined(separator: ", "))")
+    }
+    if let plot { try checkOutputPath(plot, extension: "svg", option: "--plot") }
+  }
+
+  func samplerList() -> [String] { samplers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+  func stepList() throws -> [Int] {
+    let values = steps.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+      throw ValidationError("--steps '\(steps)' must be a comma-separated list of positive integers")
+    }
+    return values.map { $0! }
+  }
+
+  func run() throws {
+    var base = SamplingConfiguration()
+    base.process = process
+    base.target = target
+    base.count = count
+    base.seed = seed
+    base.threads = threads
+    let rows = try compareSamplers(base: base, samplers: samplerList(), steps: try stepList(),
+                                   tolerances: try ToleranceSyntax.parse(tolerances))
+    print(CompareCommand.format(rows, as: format))
+    if let plot { try writeAtomically(Data(CompareCommand.plot(rows, title: "\(process.rawValue) · \(target.rawValue) · \(count) samples").utf8), to: plot) }
+  }
+
+  static func format(_ rows: [ComparisonRow], as format: Format) -> String {
+    let header = ["sampler", "setting", "nfe", "seconds", "sw2", "sw2_floor", "mean_log_density", "mean_err", "cov_err"]
+    let cells = rows.map { r in
+      [r.sampler, r.steps.map { "\($0) steps" } ?? String(format: "tol %.0e", r.tolerance ?? 0), String(r.nfe),
+       String(format: "%.3f", r.seconds), String(format: "%.4f", r.sw2), String(format: "%.4f", r.sw2Floor),
+       String(format: "%.4f", r.meanLogDensity), String(format: "%.4f", r.meanError),
+       String(format: "%.4f", r.covarianceError)]
+    }
+    switch format {
+    case .json:
+      return (try? jsonString(rows)) ?? "[]"
+    case .csv:
+      return ([header] + cells).map { $0.joined(separator: ",") }.joined(separator: "\n")
+    case .markdown:
+      let lines = ["| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
+        + cells.map { "| " + $0.joined(separator: " | ") + " |" }
+      return lines.joined(separator: "\n")
+    case .table:
+      let widths = header.indices.map { i in ([header[i]] + cells.map { $0[i] }).map(\.count).max()! + 2 }
+      return ([header] + cells).map { row in row.indices.map { pad(row[$0], widths[$0]) }.joined() }.joined(separator: "\n")
+    }
+  }
+
+  static func plot(_ rows: [ComparisonRow], title: String) -> String {
+    var svg = SVGPlot(title: "sliced W2 against NFE · " + title, xLabel: "score evaluations per sample (NFE)",
+                      yLabel: "sliced W2", xScale: .log, yScale: .log)
+    var order: [String] = []
+    for row in rows where !order.contains(row.sampler) { order.append(row.sampler) }
+    for name in order {
+      let points = rows.filter { $0.sampler == name }.map { (Double($0.nfe), $0.sw2) }.sorted { $0.0 < $1.0 }
+      svg.add(name, points, lines: true)
+    }
+    if let row = rows.first { svg.band = ("noise floor (exact pairs)", row.sw2FloorLow, row.sw2FloorHigh) }
+    return svg.render()
+  }
+}
+
+/// Throws a usage error unless `path` ends in `.ext` and its folder exists.
+func checkOutputPath(_ path: String, extension ext: String, option: String) throws {
+  guard path.hasSuffix("." + ext) else { throw ValidationError("\(option) \(path): the file must end in .\(ext)") }
+  let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+  var isDirectory: ObjCBool = false
+  guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+    throw ValidationError("\(option) \(path): the folder \(folder) does not exist")
+  }
+}
