@@ -119,6 +119,11 @@ struct CompareCommand: ParsableCommand {
 /// Throws a usage error unless `path` ends in `.ext` and its folder exists.
 func checkOutputPath(_ path: String, extension ext: String, option: String) throws {
   guard path.hasSuffix("." + ext) else { throw ValidationError("\(option) \(path): the file must end in .\(ext)") }
+  try checkOutputFolder(path, option: option)
+}
+
+/// Throws a usage error unless the folder that would hold `path` exists.
+func checkOutputFolder(_ path: String, option: String) throws {
   let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
   var isDirectory: ObjCBool = false
   guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {

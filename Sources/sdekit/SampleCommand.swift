@@ -71,8 +71,14 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "DDIM's η in [0, 1].")
   var eta: Double = 0
 
-  @Option(name: [.short, .customLong("output")], help: "Write the samples to this .npy file.")
+  @Option(name: [.short, .customLong("output")], help: "Write the samples to this file (.npy or .csv, by extension or --format).")
   var output: String?
+
+  @Option(help: "The samples file's format, when the extension does not say.")
+  var format: SampleFileFormat?
+
+  @Option(help: "Replay the configuration of a report written by --report (replaces every sampling option above).")
+  var config: String?
 
   @Option(help: "Also write the JSON report to this file.")
   var report: String?
@@ -105,47 +111,67 @@ struct SampleCommand: ParsableCommand {
 
   func validate() throws {
     guard count >= 2 else { throw ValidationError("--count must be at least 2 (the metrics need two samples), got \(count)") }
-    if let output { try checkOutputPath(output, extension: "npy", option: "-o") }
+    if let output {
+      guard format != nil || SampleFileFormat(path: output) != nil else {
+        throw ValidationError("-o \(output): give a .npy or .csv file, or --format npy|csv")
+      }
+      try checkOutputFolder(output, option: "-o")
+    }
     if let report { try checkOutputPath(report, extension: "json", option: "--report") }
     if let plot { try checkOutputPath(plot, extension: "svg", option: "--plot") }
     do {
-      try samplingConfiguration.validate()
+      try resolvedConfiguration().validate()
     } catch let error as DiffusionError {
       throw ValidationError(error.description)
     }
   }
 
+  /// The options above, or the configuration in the --config file.
+  func resolvedConfiguration() throws -> SamplingConfiguration {
+    guard let config else { return samplingConfiguration }
+    return try loadConfiguration(config)
+  }
+
   func run() throws {
-    let result = try runSampler(samplingConfiguration)
-    let metrics = try evaluateSamples(result.samples, target: target.mixture, seed: seed)
-    if let output { try writeAtomically(NPYFile.encode(result.samples), to: output) }
-    let summary = SampleReport(sampler: sampler, process: process.rawValue, target: target.rawValue, steps: steps,
-                              count: count, seed: seed, nfe: result.nfe, seconds: result.seconds,
+    let configuration = try resolvedConfiguration()
+    let result = try runSampler(configuration)
+    let metrics = try evaluateSamples(result.samples, target: configuration.target.mixture, seed: configuration.seed)
+    if let output {
+      let kind = format ?? SampleFileFormat(path: output) ?? .npy
+      try writeAtomically(kind == .npy ? NPYFile.encode(result.samples) : CSVFile.encode(result.samples), to: output)
+    }
+    let summary = SampleReport(version: sdekitVersion, commandLine: CommandLine.arguments, configuration: configuration,
+                              sampler: configuration.sampler, process: configuration.process.rawValue,
+                              target: configuration.target.rawValue, steps: configuration.steps,
+                              count: configuration.count, seed: configuration.seed, nfe: result.nfe, seconds: result.seconds,
                               sw2: metrics.slicedW2, sw2Floor: metrics.slicedW2Floor, meanErr: metrics.meanError,
                               covErr: metrics.covarianceError, meanLogDensity: metrics.meanLogDensity,
                               exactMeanLogDensity: metrics.exactMeanLogDensity, modeOccupancy: metrics.modeOccupancy,
                               output: output, plot: plot, report: report)
     if let report { try writeAtomically(Data(try jsonString(summary).utf8 + [0x0A]), to: report) }
-    if let plot { try writeAtomically(Data(samplePlot(result.samples).utf8), to: plot) }
+    if let plot { try writeAtomically(Data(samplePlot(result.samples, configuration).utf8), to: plot) }
     print(json ? try jsonString(summary) : summary.text)
   }
 }
 
 extension SampleCommand {
   /// A scatter of up to 5,000 samples (first two coordinates) over the component centres.
-  func samplePlot(_ samples: StateBatch) -> String {
+  func samplePlot(_ samples: StateBatch, _ c: SamplingConfiguration) -> String {
     let shown = min(samples.count, 5_000)
     let y = samples.dimension > 1 ? 1 : 0
-    var svg = SVGPlot(title: "\(sampler) · \(process.rawValue) · \(target.rawValue) · \(shown) of \(samples.count) samples",
+    var svg = SVGPlot(title: "\(c.sampler) · \(c.process.rawValue) · \(c.target.rawValue) · \(shown) of \(samples.count) samples",
                       xLabel: "x₁", yLabel: samples.dimension > 1 ? "x₂" : "x₁")
     svg.add("samples", (0..<shown).map { (samples[$0, 0], samples[$0, y]) }, lines: false)
-    svg.add("component centres", target.mixture.means.map { ($0[0], $0[y]) }, lines: false, radius: 4)
+    svg.add("component centres", c.target.mixture.means.map { ($0[0], $0[y]) }, lines: false, radius: 4)
     return svg.render()
   }
 }
 
-/// What `sdekit sample` prints.
+/// What `sdekit sample` prints, and writes with --report: enough to replay the run.
 struct SampleReport: Encodable {
+  let version: String
+  let commandLine: [String]
+  let configuration: SamplingConfiguration
   let sampler: String
   let process: String
   let target: String
@@ -166,7 +192,7 @@ struct SampleReport: Encodable {
   let report: String?
 
   var text: String {
-    var lines = ["\(sampler) · \(process) · \(target) · \(count) samples · seed \(seed)"]
+    var lines = ["\(sampler) · \(process) · \(target) · \(steps) steps · \(count) samples · seed \(seed)"]
     lines.append(String(format: "NFE %d · %.2f s", nfe, seconds))
     lines.append(String(format: "sliced W2 %.4f (floor %.4f) · mean error %.4f · covariance error %.4f", sw2, sw2Floor, meanErr, covErr))
     lines.append(String(format: "mean log-density %.4f (exact %.4f)", meanLogDensity, exactMeanLogDensity))
@@ -177,5 +203,45 @@ struct SampleReport: Encodable {
     if let plot { lines.append("wrote \(plot)") }
     if let report { lines.append("wrote \(report)") }
     return lines.joined(separator: "\n")
+  }
+}
+
+/// The samples file's format.
+enum SampleFileFormat: String, ExpressibleByArgument, CaseIterable {
+  case npy, csv
+
+  init?(path: String) {
+    guard let match = SampleFileFormat.allCases.first(where: { path.hasSuffix("." + $0.rawValue) }) else { return nil }
+    self = match
+  }
+}
+
+/// The sampling configuration in a report (its "configuration" object) or a bare configuration
+/// file, refusing unknown fields so a typo is not silently ignored.
+func loadConfiguration(_ path: String) throws -> SamplingConfiguration {
+  guard let data = FileManager.default.contents(atPath: path) else {
+    throw ValidationError("--config \(path): cannot read the file")
+  }
+  guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+    throw ValidationError("--config \(path): not a JSON object")
+  }
+  let object = (root["configuration"] as? [String: Any]) ?? root
+  let known = Set(Mirror(reflecting: SamplingConfiguration()).children.compactMap(\.label).map(snakeCase))
+  if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+    throw ValidationError("--config \(path): unknown field '\(unknown)'; known fields: \(known.sorted().joined(separator: ", "))")
+  }
+  let decoder = JSONDecoder()
+  decoder.keyDecodingStrategy = .convertFromSnakeCase
+  do {
+    return try decoder.decode(SamplingConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+  } catch {
+    throw ValidationError("--config \(path): \(error.localizedDescription)")
+  }
+}
+
+/// camelCase → snake_case, as the JSON encoder writes keys.
+func snakeCase(_ name: String) -> String {
+  name.reduce(into: "") { out, c in
+    if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
   }
 }

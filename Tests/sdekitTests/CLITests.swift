@@ -3,6 +3,8 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
+@testable import sdekit
+import SDEKit
 
 /// Runs the built `sdekit` binary as a user would, and checks its output and exit status.
 @Suite("sdekit command line")
@@ -119,6 +121,50 @@ struct CLITests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["samples.npy"])
   }
 
+  @Test("--config replays a report byte for byte; .npy and .csv round-trip; unknown config fields are refused")
+  func replay() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-replay-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let first = folder.appendingPathComponent("a.npy").path, second = folder.appendingPathComponent("b.npy").path
+    let report = folder.appendingPathComponent("run.json").path
+    let run = try sdekit("sample", "--sde", "ve", "--sampler", "pc-langevin", "--steps", "30", "--count", "200",
+                         "--seed", "9", "--snr", "0.2", "--corrector-steps", "2", "-o", first, "--report", report)
+    #expect(run.status == 0, "\(run.stderr)")
+    let replayed = try sdekit("sample", "--config", report, "-o", second)
+    #expect(replayed.status == 0, "\(replayed.stderr)")
+    let a = try Data(contentsOf: URL(fileURLWithPath: first)), b = try Data(contentsOf: URL(fileURLWithPath: second))
+    #expect(a == b)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+    #expect(object["version"] as? String == sdekitVersion)
+    #expect((object["command_line"] as? [String])?.contains("pc-langevin") == true)
+    // The .npy reads back to the same doubles, and so does a .csv of the same run.
+    let batch = try #require(NPYFile.decode(a))
+    #expect(batch.count == 200 && batch.dimension == 2)
+    let csv = folder.appendingPathComponent("a.csv").path
+    #expect(try sdekit("sample", "--config", report, "-o", csv).status == 0)
+    #expect(CSVFile.decode(try Data(contentsOf: URL(fileURLWithPath: csv))) == batch)
+    // numpy reads the file too, when it is installed.
+    let check = Process()
+    check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    check.arguments = ["python3", "-c", "import sys\ntry:\n import numpy\nexcept ImportError:\n sys.exit(3)\na = numpy.load(sys.argv[1]); sys.exit(0 if a.shape == (200, 2) and a.dtype == numpy.float64 and float(a[5, 1]) == \(batch[5, 1]) else 1)", first]
+    try check.run()
+    check.waitUntilExit()
+    switch check.terminationStatus {
+    case 127: print("python3 is not installed: skipped reading the .npy with numpy")
+    case 3: print("numpy is not installed: skipped reading the .npy with numpy")
+    default: #expect(check.terminationStatus == 0, "numpy read a different array")
+    }
+    // A config with an unknown field or broken JSON is refused, with one line and exit 64.
+    let bad = folder.appendingPathComponent("bad.json").path
+    try Data(#"{"sampler": "sra1", "stepz": 10}"#.utf8).write(to: URL(fileURLWithPath: bad))
+    let unknown = try sdekit("sample", "--config", bad)
+    #expect(unknown.status == 64 && unknown.stderr.contains("stepz"), "\(unknown.stderr)")
+    try Data("{not json".utf8).write(to: URL(fileURLWithPath: bad))
+    let broken = try sdekit("sample", "--config", bad)
+    #expect(broken.status == 64 && broken.stderr.contains("JSON"), "\(broken.stderr)")
+  }
+
   @Test("list samplers, targets and processes")
   func listDiffusion() throws {
     let samplers = try sdekit("list", "samplers").stdout
@@ -174,7 +220,8 @@ struct CLITests {
           (["sample", "--epsilon", "1"], ["ε", "1"]),
           (["sample", "--steps", "0"], ["steps", "0"]),
           (["sample", "--count", "10", "-o", "/no/such/folder/x.npy"], ["/no/such/folder"]),
-          (["sample", "--count", "10", "-o", "x.csv"], ["x.csv", ".npy"]),
+          (["sample", "--count", "10", "-o", "x.txt"], ["x.txt", ".npy", ".csv"]),
+          (["sample", "--config", "/no/such/report.json"], ["--config", "/no/such/report.json"]),
           (["sample", "--target", "nope"], ["nope", "gmm2d8", "grid25"]),
         ])
   func badInput(arguments: [String], mentions: [String]) throws {
