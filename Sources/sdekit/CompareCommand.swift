@@ -67,6 +67,7 @@ struct CompareCommand: ParsableCommand {
   }
 
   func run() throws {
+    Interrupt.install(outputs: [plot].compactMap { $0 })
     var base = SamplingConfiguration()
     base.process = process
     base.target = target

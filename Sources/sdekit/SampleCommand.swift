@@ -133,6 +133,7 @@ struct SampleCommand: ParsableCommand {
   }
 
   func run() throws {
+    Interrupt.install(outputs: [output, plot, report].compactMap { $0 })
     let configuration = try resolvedConfiguration()
     let result = try runSampler(configuration)
     let metrics = try evaluateSamples(result.samples, target: configuration.target.mixture, seed: configuration.seed)

@@ -165,6 +165,30 @@ struct CLITests {
     #expect(broken.status == 64 && broken.stderr.contains("JSON"), "\(broken.stderr)")
   }
 
+  @Test("Ctrl-C stops a long sample within a second, says what was not written, and leaves no file")
+  func interrupt() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-sigint-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("long.npy").path
+    let process = Process()
+    process.executableURL = CLITests.executable
+    process.arguments = ["sample", "--steps", "1000000", "--count", "20000", "-o", path]
+    let err = Pipe()
+    process.standardError = err
+    process.standardOutput = Pipe()
+    try process.run()
+    Thread.sleep(forTimeInterval: 1.5)
+    let sent = Date()
+    process.interrupt()
+    process.waitUntilExit()
+    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(Date().timeIntervalSince(sent) < 1.0)
+    #expect(process.terminationStatus == 130)
+    #expect(stderr.contains("not written") && stderr.contains("long.npy"), "\(stderr)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+  }
+
   @Test("list samplers, targets and processes")
   func listDiffusion() throws {
     let samplers = try sdekit("list", "samplers").stdout
