@@ -47,7 +47,7 @@ let package = Package(
     .testTarget(name: "GSLIntegratorsTests", dependencies: ["GSLIntegrators"]),
     .testTarget(name: "ScoreModelsTests", dependencies: ["ScoreModels"]),
     .testTarget(name: "SamplersTests", dependencies: ["Samplers"]),
-    .testTarget(name: "sdekitTests", dependencies: ["sdekit"]),
+    .testTarget(name: "sdekitTests", dependencies: ["sdekit", "Samplers"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -48,6 +48,9 @@ struct ConvergenceCommand: ParsableCommand {
   @Flag(help: "Print one JSON object instead of a table.")
   var json = false
 
+  @Option(help: "Also draw the errors on log–log axes to this .svg file (against dt, or NFE for tolerance studies).")
+  var plot: String?
+
   func validate() throws {
     guard paths >= 2 else {
       throw ValidationError("--paths must be at least 2 to estimate a standard error, got \(paths)")
@@ -68,24 +71,50 @@ struct ConvergenceCommand: ParsableCommand {
     if fixed && !solver.descriptor.isAdaptive {
       throw ValidationError("--fixed applies to adaptive solvers; \(solver.name) always takes fixed steps")
     }
+    if let plot { try checkOutputPath(plot, extension: "svg", option: "--plot") }
   }
 
   func run() throws {
+    Interrupt.install(outputs: [plot].compactMap { $0 })
     let levelList = try LevelSyntax.parse(levels)
     guard let ode = problem.odeProblem, let adaptive = solver.adaptive(AdaptiveSettings()) else {
       guard case .native(let name) = solver else { return }
       let study = try problem.convergence(solver: name, kind: weak ? .weak : .strong, paths: paths,
                                           levels: levelList, seed: seed, threads: threads)
-      print(json ? try jsonString(study) : ConvergenceCommand.table(study))
+      try show(study)
       return
     }
     if fixed {
-      let study = try fixedStudy(ode, adaptive, levels: levelList)
-      print(json ? try jsonString(study) : ConvergenceCommand.table(study))
+      try show(try fixedStudy(ode, adaptive, levels: levelList))
     } else {
       let study = try toleranceStudy(ode, tolerances: try ToleranceSyntax.parse(tolerances))
       print(json ? try jsonString(study) : ConvergenceCommand.table(study))
+      if let plot {
+        var svg = SVGPlot(title: "\(study.problem) · \(study.solver) · error against cost", xLabel: "vector-field evaluations",
+                          yLabel: "error", xScale: .log, yScale: .log)
+        svg.add(study.solver, study.points.map { (Double($0.evaluations), $0.error) }, lines: true)
+        svg.add("tolerance", study.points.map { (Double($0.evaluations), $0.tolerance) }, lines: true, radius: 1.5)
+        try writeAtomically(Data(svg.render().utf8), to: plot)
+      }
     }
+  }
+
+  /// Prints a study and, with --plot, draws its errors against dt with the fitted line and a
+  /// line of the declared order through the finest point.
+  private func show(_ study: ConvergenceStudy) throws {
+    print(json ? try jsonString(study) : ConvergenceCommand.table(study))
+    guard let plot else { return }
+    var svg = SVGPlot(title: "\(study.problem) · \(study.solver) · \(study.kind.rawValue) error", xLabel: "dt",
+                      yLabel: "error", xScale: .log, yScale: .log)
+    let points = study.levels.filter { $0.error > 0 }.map { ($0.dt, $0.error) }
+    svg.add("measured", points, lines: true)
+    if let fitted = study.fittedOrder, let last = points.last {
+      svg.add(String(format: "fitted slope %.2f", fitted), points.map { ($0.0, last.1 * pow($0.0 / last.0, fitted)) }, lines: true, radius: 0)
+    }
+    if let declared = study.declaredOrder, let last = points.last {
+      svg.add(String(format: "order %.1f", declared), points.map { ($0.0, last.1 * pow($0.0 / last.0, declared)) }, lines: true, radius: 0)
+    }
+    try writeAtomically(Data(svg.render().utf8), to: plot)
   }
 
   private func fixedStudy<P: ODETestProblem>(_ ode: P, _ adaptive: any AdaptiveODESolver, levels: [Int]) throws

@@ -29,8 +29,8 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "The sampler (sdekit list samplers).")
   var sampler: String = "euler-maruyama"
 
-  @Option(help: "Steps (fixed-step samplers) or noise levels.")
-  var steps: Int = 1000
+  @Option(help: "Steps (fixed-step samplers) or noise levels (Langevin); default 1000. Adaptive samplers take --rtol/--atol instead.")
+  var steps: Int?
 
   @Option(help: "Relative tolerance of adaptive ODE samplers.")
   var rtol: Double = 1e-5
@@ -94,7 +94,7 @@ struct SampleCommand: ParsableCommand {
     c.process = process
     c.target = target
     c.sampler = sampler
-    c.steps = steps
+    c.steps = steps ?? 1000
     c.grid = grid
     c.count = count
     c.seed = seed
@@ -111,6 +111,9 @@ struct SampleCommand: ParsableCommand {
 
   func validate() throws {
     guard count >= 2 else { throw ValidationError("--count must be at least 2 (the metrics need two samples), got \(count)") }
+    if steps != nil, config == nil, let name = SamplerName(name: sampler), name.descriptor.adaptive {
+      throw ValidationError("--steps does not apply to \(sampler), which chooses its own steps; set --rtol and --atol")
+    }
     if let output {
       guard format != nil || SampleFileFormat(path: output) != nil else {
         throw ValidationError("-o \(output): give a .npy or .csv file, or --format npy|csv")

@@ -4,6 +4,8 @@ import FoundationXML
 #endif
 import Testing
 @testable import sdekit
+import Samplers
+import ScoreModels
 import SDEKit
 
 /// Runs the built `sdekit` binary as a user would, and checks its output and exit status.
@@ -189,6 +191,46 @@ struct CLITests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
   }
 
+  @Test("The numbers sample prints are the library's for the same configuration")
+  func matchesLibrary() throws {
+    let run = try sdekit("sample", "--sampler", "ddim", "--steps", "25", "--count", "300", "--seed", "4", "--json")
+    #expect(run.status == 0)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    var configuration = SamplingConfiguration()
+    configuration.sampler = "ddim"
+    configuration.steps = 25
+    configuration.count = 300
+    configuration.seed = 4
+    let result = try runSampler(configuration)
+    let metrics = try evaluateSamples(result.samples, target: TargetName.gmm2d8.mixture, seed: 4)
+    // Same computation, so the same doubles; Foundation's JSON text on Linux can lose the last
+    // ulp on the way through, hence 4 ulp (1e-15 relative).
+    func same(_ printed: Any?, _ value: Double) -> Bool {
+      guard let printed = printed as? Double else { return false }
+      return abs(printed - value) <= 1e-15 * abs(value)
+    }
+    #expect(object["nfe"] as? Int == result.nfe)
+    #expect(same(object["sw2"], metrics.slicedW2))
+    #expect(same(object["sw2_floor"], metrics.slicedW2Floor))
+    #expect(same(object["cov_err"], metrics.covarianceError))
+    #expect(same(object["mean_err"], metrics.meanError))
+    let occupancy = try #require(object["mode_occupancy"] as? [Double])
+    #expect(occupancy.count == 8 && zip(occupancy, metrics.modeOccupancy).allSatisfy { same($0, $1) })
+  }
+
+  @Test("convergence --plot draws the measured errors, the fitted slope and the declared order")
+  func convergencePlot() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-cplot-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let plot = folder.appendingPathComponent("order.svg").path
+    let run = try sdekit("convergence", "--problem", "gbm", "--solver", "milstein", "--paths", "500", "--levels", "3...7",
+                         "--plot", plot)
+    #expect(run.status == 0, "\(run.stderr)")
+    let svg = try #require(try SeriesCounter.parse(plot))
+    #expect(svg.series.count == 3 && svg.series[0] == "measured" && svg.series[2] == "order 1.0", "\(svg.series)")
+  }
+
   @Test("list samplers, targets and processes")
   func listDiffusion() throws {
     let samplers = try sdekit("list", "samplers").stdout
@@ -247,6 +289,10 @@ struct CLITests {
           (["sample", "--count", "10", "-o", "x.txt"], ["x.txt", ".npy", ".csv"]),
           (["sample", "--config", "/no/such/report.json"], ["--config", "/no/such/report.json"]),
           (["sample", "--target", "nope"], ["nope", "gmm2d8", "grid25"]),
+          (["sample", "--sampler", "ode-dopri5", "--steps", "50"], ["--steps", "ode-dopri5", "--rtol"]),
+          (["sample", "--rtol", "0", "--sampler", "ode-dopri5"], ["rtol", "0"]),
+          (["sample", "--count", "0"], ["--count", "0"]),
+          (["sample", "--count", "10", "-o", "/proc/sdekit-cannot-write.npy"], ["cannot write", "/proc/sdekit-cannot-write.npy"]),
         ])
   func badInput(arguments: [String], mentions: [String]) throws {
     let run = try sdekit(arguments)
