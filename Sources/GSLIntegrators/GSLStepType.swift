@@ -25,7 +25,11 @@ public enum GSLStepType: String, CaseIterable, Sendable, Codable {
 
   /// The order GSL reports (`gsl_odeiv2_step_order`): the order its step control assumes.
   /// For the multistep methods it is the current order (1 for a new stepper).
-  public var reportedOrder: Int { GSL.reportedOrder(of: self) }
+  public var reportedOrder: Int { GSLStepType.reportedOrders[self]! }
+
+  /// Asked of GSL once: each query allocates and frees a stepper, which solves that look up
+  /// the order (the automatic initial step does, per sample in per-sample mode) should not repeat.
+  private static let reportedOrders = Dictionary(uniqueKeysWithValues: allCases.map { ($0, GSL.reportedOrder(of: $0)) })
 
   /// The convergence order of the solution the stepper propagates. It equals `reportedOrder`
   /// except for rk2, which advances its third-order solution (y + h(k₁ + 4k₂ + k₃)/6; measured

@@ -49,46 +49,53 @@ enum DiffusionLoops {
     _ x: UnsafeMutableBufferPointer<Double>, rows: Range<Int>, process: P, score: S, times: [Double],
     settings: DiffusionSamplerSettings, seed: UInt64
   ) {
-    let d = score.dimension
-    var gradient = [Double](repeating: 0, count: x.count)
-    var z = gradient
-    for n in 0..<(times.count - 1) {
-      let (t, next) = (times[n], times[n + 1])
-      let alphaBar = square(process.meanCoefficient(t)), alphaBarNext = square(process.meanCoefficient(next))
+    scoreStepLoop(x, rows: rows, score: score, times: times, seed: seed) { n in
+      let alphaBar = square(process.meanCoefficient(times[n])), alphaBarNext = square(process.meanCoefficient(times[n + 1]))
       let alpha = alphaBar / alphaBarNext, beta = 1 - alpha
       let variance = settings.ancestralUsesBeta ? beta : beta * (1 - alphaBarNext) / (1 - alphaBar)
-      let sigma = n == times.count - 2 ? 0 : variance.squareRoot()
-      gradient.withUnsafeMutableBufferPointer { score.score(UnsafeBufferPointer(x), t: t, into: $0) }
-      normals(&z, rows: rows, step: n, dimension: d, seed: seed, skip: sigma == 0)
       let inverseRoot = 1 / alpha.squareRoot()
-      for e in 0..<x.count { x[e] = (x[e] + beta * gradient[e]) * inverseRoot + sigma * z[e] }
+      return (inverseRoot, beta * inverseRoot, n == times.count - 2 ? 0 : variance.squareRoot())
     }
   }
 
   /// DDIM (Song, Meng & Ermon 2021, eq. 12) on a time grid of a variance-preserving process:
   /// x̂₀ = (x − √(1 − ᾱ) ε̂)/√ᾱ, x′ = √ᾱ′ x̂₀ + √(1 − ᾱ′ − σ²) ε̂ + σ z,
-  /// σ = η √((1 − ᾱ′)/(1 − ᾱ)) √(1 − ᾱ/ᾱ′), ε̂ = −√(1 − ᾱ) s_θ.
+  /// σ = η √((1 − ᾱ′)/(1 − ᾱ)) √(1 − ᾱ/ᾱ′), ε̂ = −√(1 − ᾱ) s_θ; with ε̂ substituted,
+  /// x′ = (√ᾱ′/√ᾱ) x + (√ᾱ′ (1 − ᾱ)/√ᾱ − √(1 − ᾱ′ − σ²) √(1 − ᾱ)) s_θ + σ z.
   static func ddim<P: DiffusionProcess, S: ScoreModel>(
     _ x: UnsafeMutableBufferPointer<Double>, rows: Range<Int>, process: P, score: S, times: [Double],
     settings: DiffusionSamplerSettings, seed: UInt64
   ) {
-    let d = score.dimension
+    scoreStepLoop(x, rows: rows, score: score, times: times, seed: seed) { n in
+      let alphaBar = square(process.meanCoefficient(times[n])), alphaBarNext = square(process.meanCoefficient(times[n + 1]))
+      let sigma = settings.eta * ((1 - alphaBarNext) / (1 - alphaBar) * (1 - alphaBar / alphaBarNext)).squareRoot()
+      let ratio = (alphaBarNext / alphaBar).squareRoot()
+      let direction = max(0, 1 - alphaBarNext - sigma * sigma).squareRoot()
+      return (ratio, ratio * (1 - alphaBar) - direction * (1 - alphaBar).squareRoot(), sigma)
+    }
+  }
+
+  /// The loop DDPM and DDIM share: at each step the score at t and the step's normals, then
+  /// x ← m·x + v·s_θ + σ·z with (m, v, σ) = `coefficients(n)` (normals skipped when σ = 0).
+  static func scoreStepLoop<S: ScoreModel>(
+    _ x: UnsafeMutableBufferPointer<Double>, rows: Range<Int>, score: S, times: [Double], seed: UInt64,
+    coefficients: (Int) -> (m: Double, v: Double, sigma: Double)
+  ) {
     var gradient = [Double](repeating: 0, count: x.count)
     var z = gradient
     for n in 0..<(times.count - 1) {
-      let (t, next) = (times[n], times[n + 1])
-      let alphaBar = square(process.meanCoefficient(t)), alphaBarNext = square(process.meanCoefficient(next))
-      let sigma = settings.eta * ((1 - alphaBarNext) / (1 - alphaBar) * (1 - alphaBar / alphaBarNext)).squareRoot()
-      gradient.withUnsafeMutableBufferPointer { score.score(UnsafeBufferPointer(x), t: t, into: $0) }
-      normals(&z, rows: rows, step: n, dimension: d, seed: seed, skip: sigma == 0)
-      let noiseScale = (1 - alphaBar).squareRoot()
-      let direction = max(0, 1 - alphaBarNext - sigma * sigma).squareRoot()
-      for e in 0..<x.count {
-        let epsilon = -noiseScale * gradient[e]
-        let x0 = (x[e] - noiseScale * epsilon) / alphaBar.squareRoot()
-        x[e] = alphaBarNext.squareRoot() * x0 + direction * epsilon + sigma * z[e]
-      }
+      let (m, v, sigma) = coefficients(n)
+      gradient.withUnsafeMutableBufferPointer { score.score(UnsafeBufferPointer(x), t: times[n], into: $0) }
+      normals(&z, rows: rows, step: n, dimension: score.dimension, seed: seed, skip: sigma == 0)
+      linearUpdate(x, m: m, v: v, sigma: sigma, gradient: gradient, z: z)
     }
+  }
+
+  /// x ← m·x + v·s_θ + σ·z, the form of every step of these samplers.
+  @inline(__always)
+  static func linearUpdate(_ x: UnsafeMutableBufferPointer<Double>, m: Double, v: Double, sigma: Double,
+                           gradient: [Double], z: [Double]) {
+    for e in 0..<x.count { x[e] = m * x[e] + v * gradient[e] + sigma * z[e] }
   }
 
   /// Predictor–corrector sampling (Song et al. 2021, Algorithms 2 and 3): at each grid time K
@@ -140,8 +147,7 @@ enum DiffusionLoops {
         let alpha = ratio * ratio, beta = 1 - alpha
         (m, v, sigma) = (1 / alpha.squareRoot(), beta / alpha.squareRoot(), beta.squareRoot())
       }
-      let noise = last ? 0 : sigma
-      for e in 0..<x.count { x[e] = m * x[e] + v * gradient[e] + noise * z[e] }
+      linearUpdate(x, m: m, v: v, sigma: last ? 0 : sigma, gradient: gradient, z: z)
     }
   }
 

@@ -16,11 +16,7 @@ struct CompareCommand: ParsableCommand {
 
   enum Format: String, ExpressibleByArgument, CaseIterable { case table, markdown, csv, json }
 
-  @Option(name: .customLong("sde"), help: "The forward process.")
-  var process: ProcessName = .vp
-
-  @Option(help: "The target distribution.")
-  var target: TargetName = .gmm2d8
+  @OptionGroup var source: RunOptions
 
   @Option(help: "Samplers, comma-separated (sdekit list samplers).")
   var samplers: String = "euler-maruyama,sra1,ddim,ode-heun"
@@ -31,15 +27,6 @@ struct CompareCommand: ParsableCommand {
   @Option(help: "Tolerances (rtol = atol) for adaptive samplers: decades 1e-2...1e-6 or a list.")
   var tolerances: String = "1e-2...1e-5"
 
-  @Option(help: "Samples per run.")
-  var count: Int = 10_000
-
-  @Option(help: "Seed (the same for every run).")
-  var seed: UInt64 = 0
-
-  @Option(help: "Threads (default: every core). Results do not depend on it.")
-  var threads: Int?
-
   @Option(help: "Output format.")
   var format: Format = .table
 
@@ -47,7 +34,6 @@ struct CompareCommand: ParsableCommand {
   var plot: String?
 
   func validate() throws {
-    guard count >= 2 else { throw ValidationError("--count must be at least 2, got \(count)") }
     _ = try stepList()
     _ = try ToleranceSyntax.parse(tolerances)
     for name in samplerList() where SamplerName(name: name) == nil {
@@ -69,15 +55,15 @@ struct CompareCommand: ParsableCommand {
   func run() throws {
     Interrupt.install(outputs: [plot].compactMap { $0 })
     var base = SamplingConfiguration()
-    base.process = process
-    base.target = target
-    base.count = count
-    base.seed = seed
-    base.threads = threads
+    base.process = source.process
+    base.target = source.target
+    base.count = source.count
+    base.seed = source.seed
+    base.threads = source.threads
     let rows = try compareSamplers(base: base, samplers: samplerList(), steps: try stepList(),
                                    tolerances: try ToleranceSyntax.parse(tolerances))
     print(CompareCommand.format(rows, as: format))
-    if let plot { try writeAtomically(Data(CompareCommand.plot(rows, title: "\(process.rawValue) · \(target.rawValue) · \(count) samples").utf8), to: plot) }
+    if let plot { try writeAtomically(Data(CompareCommand.plot(rows, title: "\(source.process.rawValue) · \(source.target.rawValue) · \(source.count) samples").utf8), to: plot) }
   }
 
   static func format(_ rows: [ComparisonRow], as format: Format) -> String {
@@ -129,5 +115,27 @@ func checkOutputFolder(_ path: String, option: String) throws {
   var isDirectory: ObjCBool = false
   guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
     throw ValidationError("\(option) \(path): the folder \(folder) does not exist")
+  }
+}
+
+/// What a sampling run is drawn from and how much of it: the options `sample` and `compare` share.
+struct RunOptions: ParsableArguments {
+  @Option(name: .customLong("sde"), help: "The forward process.")
+  var process: ProcessName = .vp
+
+  @Option(help: "The target distribution.")
+  var target: TargetName = .gmm2d8
+
+  @Option(help: "Samples per run (at least 2: the metrics need two).")
+  var count: Int = 10_000
+
+  @Option(help: "Seed; a sample is a function of (seed, index, configuration).")
+  var seed: UInt64 = 0
+
+  @Option(help: "Threads (default: every core). Results do not depend on it.")
+  var threads: Int?
+
+  func validate() throws {
+    guard count >= 2 else { throw ValidationError("--count must be at least 2 (the metrics need two samples), got \(count)") }
   }
 }

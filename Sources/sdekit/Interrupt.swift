@@ -13,12 +13,7 @@ enum Interrupt {
     signal(SIGINT, SIG_IGN)
     let handler = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
     handler.setEventHandler {
-      for path in outputs {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-          .appendingPathComponent(".\(url.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
-        try? FileManager.default.removeItem(at: temporary)
-      }
+      for path in outputs { try? FileManager.default.removeItem(at: temporaryURL(for: path)) }
       FileHandle.standardError.write(Data("sdekit: interrupted; not written: \(outputs.joined(separator: ", "))\n".utf8))
       exit(130)
     }

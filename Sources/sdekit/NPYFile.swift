@@ -70,8 +70,7 @@ enum CSVFile {
 /// file ever stands under the final name and an existing file is replaced only by a complete one.
 func writeAtomically(_ data: Data, to path: String) throws {
   let url = URL(fileURLWithPath: path)
-  let directory = url.deletingLastPathComponent()
-  let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
+  let temporary = temporaryURL(for: path)
   do {
     try data.write(to: temporary)
   } catch {
@@ -85,6 +84,13 @@ func writeAtomically(_ data: Data, to path: String) throws {
     try? FileManager.default.removeItem(at: temporary)
     throw CLIError("cannot write \(path): \(reason)")
   }
+}
+
+/// The hidden temporary file beside `path` that `writeAtomically` renames into place.
+func temporaryURL(for path: String) -> URL {
+  let url = URL(fileURLWithPath: path)
+  return url.deletingLastPathComponent()
+    .appendingPathComponent(".\(url.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
 }
 
 /// A command-line failure with a message for the user.

@@ -20,11 +20,7 @@ struct SampleCommand: ParsableCommand {
       evaluations per sample (NFE), the wall time and the metrics against the target.
       """)
 
-  @Option(name: .customLong("sde"), help: "The forward process.")
-  var process: ProcessName = .vp
-
-  @Option(help: "The target distribution.")
-  var target: TargetName = .gmm2d8
+  @OptionGroup var source: RunOptions
 
   @Option(help: "The sampler (sdekit list samplers).")
   var sampler: String = "euler-maruyama"
@@ -46,15 +42,6 @@ struct SampleCommand: ParsableCommand {
 
   @Option(help: "Where the reverse process stops (default: the process's ε).")
   var epsilon: Double?
-
-  @Option(help: "Number of samples.")
-  var count: Int = 10_000
-
-  @Option(help: "Seed; a sample is a function of (seed, index, configuration).")
-  var seed: UInt64 = 0
-
-  @Option(help: "Threads (default: every core). Results do not depend on it.")
-  var threads: Int?
 
   @Flag(help: "Finish with a Tweedie denoising step at ε.")
   var denoise = false
@@ -91,13 +78,13 @@ struct SampleCommand: ParsableCommand {
 
   var samplingConfiguration: SamplingConfiguration {
     var c = SamplingConfiguration()
-    c.process = process
-    c.target = target
+    c.process = source.process
+    c.target = source.target
     c.sampler = sampler
     c.steps = steps ?? 1000
     c.grid = grid
-    c.count = count
-    c.seed = seed
+    c.count = source.count
+    c.seed = source.seed
     c.epsilon = epsilon
     c.relativeTolerance = rtol
     c.absoluteTolerance = atol
@@ -105,12 +92,11 @@ struct SampleCommand: ParsableCommand {
     c.denoise = denoise
     c.diffusionSettings = DiffusionSamplerSettings(eta: eta, snr: snr, correctorSteps: correctorSteps,
                                                      predictor: predictor)
-    c.threads = threads
+    c.threads = source.threads
     return c
   }
 
   func validate() throws {
-    guard count >= 2 else { throw ValidationError("--count must be at least 2 (the metrics need two samples), got \(count)") }
     if steps != nil, config == nil, let name = SamplerName(name: sampler), name.descriptor.adaptive {
       throw ValidationError("--steps does not apply to \(sampler), which chooses its own steps; set --rtol and --atol")
     }
