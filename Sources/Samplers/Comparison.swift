@@ -24,9 +24,12 @@ public struct ComparisonRow: Sendable, Codable, Hashable {
 /// Runs each sampler at each setting — every step count for fixed-step samplers, every tolerance
 /// for adaptive ones — from the same base configuration (process, target, count, seed), and
 /// measures it against the target. The sliced-W2 floor is computed once.
+/// `starting(run, runs, configuration)` is called before each run.
 /// - Throws: `DiffusionError` naming an unknown sampler or a bad setting, before any sampling.
-public func compareSamplers(base: SamplingConfiguration, samplers: [String], steps: [Int],
-                            tolerances: [Double]) throws -> [ComparisonRow] {
+public func compareSamplers(
+  base: SamplingConfiguration, samplers: [String], steps: [Int], tolerances: [Double],
+  starting: (_ run: Int, _ runs: Int, _ configuration: SamplingConfiguration) -> Void = { _, _, _ in }
+) throws -> [ComparisonRow] {
   var runs: [SamplingConfiguration] = []
   for name in samplers {
     var configuration = base
@@ -50,7 +53,8 @@ public func compareSamplers(base: SamplingConfiguration, samplers: [String], ste
   let target = base.target.mixture
   let floors = slicedW2FloorValues(target: target, count: min(base.count, 20_000), seed: base.seed)
   let floor = floors[floors.count / 2]
-  return try runs.map { run in
+  return try runs.enumerated().map { index, run in
+    starting(index, runs.count, run)
     let result = try runSampler(run)
     let metrics = try evaluateSamples(result.samples, target: target, seed: run.seed, floor: floor)
     let adaptive = try run.samplerName().descriptor.adaptive

@@ -167,8 +167,9 @@ enum DiffusionLoops {
   @inline(__always) static func square(_ v: Double) -> Double { v * v }
 }
 
-/// Runs `body` on chunks of rows of `state` in parallel; each chunk sees only its own rows.
-func forEachChunk(of state: inout StateBatch, threads: Int,
+/// Runs `body` on chunks of rows of `state` in parallel; each chunk sees only its own rows, and
+/// is told their sample indices (row r of `state` is sample `firstRow + r`).
+func forEachChunk(of state: inout StateBatch, firstRow: Int, threads: Int,
                   _ body: @Sendable (Range<Int>, UnsafeMutableBufferPointer<Double>) -> Void) {
   let rows = state.count, d = state.dimension
   let chunks = max(1, min(threads, rows))
@@ -177,7 +178,8 @@ func forEachChunk(of state: inout StateBatch, threads: Int,
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
       let range = (rows * c / chunks)..<(rows * (c + 1) / chunks)
       guard !range.isEmpty else { return }
-      body(range, UnsafeMutableBufferPointer(rebasing: shared.buffer[(range.lowerBound * d)..<(range.upperBound * d)]))
+      body((firstRow + range.lowerBound)..<(firstRow + range.upperBound),
+           UnsafeMutableBufferPointer(rebasing: shared.buffer[(range.lowerBound * d)..<(range.upperBound * d)]))
     }
   }
 }

@@ -52,45 +52,107 @@ public func slicedW2FloorValues(target: GaussianMixture, count: Int, seed: UInt6
 /// Metrics of `samples` against `target` with a noise floor computed beforehand.
 public func evaluateSamples(_ samples: StateBatch, target: GaussianMixture, seed: UInt64 = 0,
                             floor: Double) throws -> SampleMetrics {
-  guard samples.dimension == target.dimension else {
-    throw DiffusionError.dimensionMismatch(
-      "the samples have dimension \(samples.dimension) but the target has dimension \(target.dimension)")
-  }
-  guard samples.count >= 2 else {
-    throw DiffusionError.invalidSetting("metrics need at least 2 samples, got \(samples.count)")
-  }
-  let d = target.dimension, n = min(samples.count, 20_000)
-  let subset = samples.rows(0..<n)
-  let (mean, covariance) = momentErrors(samples, target: target)
-  let projections = unitProjections(count: 128, dimension: d, seed: seed &+ 0x5EED)
-  let exact = target.sample(count: n, seed: seed &+ 1)
-  let sw2 = slicedWasserstein(subset, exact, projections: projections)
-  let logDensity = meanLogDensity(samples, target: target)
-  let exactLogDensity = meanLogDensity(target.sample(count: 200_000, seed: seed &+ 2), target: target)
-  var counts = [Int](repeating: 0, count: target.components)
-  for k in target.mostResponsibleComponent(samples.values) { counts[k] += 1 }
-  let occupancy = counts.map { Double($0) / Double(samples.count) }
-  return SampleMetrics(meanError: mean, covarianceError: covariance, slicedW2: sw2,
-                       slicedW2Floor: floor, meanLogDensity: logDensity,
-                       exactMeanLogDensity: exactLogDensity, modeOccupancy: occupancy)
+  var metrics = StreamingMetrics(target: target, seed: seed)
+  try metrics.add(samples)
+  return try metrics.finish(floor: floor)
 }
 
-/// (‖mean − m‖₂, ‖Cov − C‖_F).
-public func momentErrors(_ samples: StateBatch, target: GaussianMixture) -> (Double, Double) {
-  let d = samples.dimension, n = samples.count
-  var mean = [Double](repeating: 0, count: d)
-  for r in 0..<n { for j in 0..<d { mean[j] += samples[r, j] / Double(n) } }
-  var cov = [Double](repeating: 0, count: d * d)
-  for r in 0..<n {
-    for i in 0..<d {
-      let di = samples[r, i] - mean[i]
-      for j in 0..<d { cov[i * d + j] += di * (samples[r, j] - mean[j]) / Double(n - 1) }
-    }
+/// The metrics of a run seen in consecutive chunks, so a run too large to hold in memory is
+/// measured as it is written: moments, mean log-density and mode occupancy over every sample,
+/// sliced W2 over the first 20,000 (as for a run held whole).
+public struct StreamingMetrics: Sendable {
+  public let target: GaussianMixture
+  public let seed: UInt64
+  /// Samples seen so far.
+  public private(set) var count = 0
+  private var mean: [Double]
+  /// Σ (x − mean)(x − mean)ᵀ, merged chunk by chunk (Chan, Golub & LeVeque) so 10⁷ samples lose
+  /// no precision to one huge sum.
+  private var comoment: [Double]
+  private var logDensitySum = 0.0
+  private var occupancy: [Int]
+  /// The first rows, up to 20,000, for the sliced W2.
+  private var head: [Double] = []
+
+  public static let slicedW2Count = 20_000
+
+  public init(target: GaussianMixture, seed: UInt64 = 0) {
+    self.target = target
+    self.seed = seed
+    mean = [Double](repeating: 0, count: target.dimension)
+    comoment = [Double](repeating: 0, count: target.dimension * target.dimension)
+    occupancy = [Int](repeating: 0, count: target.components)
   }
-  let m = target.mean, c = target.covariance
-  let meanError = zip(mean, m).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
-  let covarianceError = zip(cov, c).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
-  return (meanError, covarianceError)
+
+  /// Takes in the next chunk of samples.
+  public mutating func add(_ chunk: StateBatch) throws {
+    let d = target.dimension, n = chunk.count
+    guard chunk.dimension == d else {
+      throw DiffusionError.dimensionMismatch(
+        "the samples have dimension \(chunk.dimension) but the target has dimension \(d)")
+    }
+    guard n > 0 else { return }
+    var chunkMean = [Double](repeating: 0, count: d)
+    for r in 0..<n { for j in 0..<d { chunkMean[j] += chunk[r, j] / Double(n) } }
+    var chunkComoment = [Double](repeating: 0, count: d * d)
+    for r in 0..<n {
+      for i in 0..<d {
+        let di = chunk[r, i] - chunkMean[i]
+        for j in 0..<d { chunkComoment[i * d + j] += di * (chunk[r, j] - chunkMean[j]) }
+      }
+    }
+    let total = Double(count + n), weight = Double(count) * Double(n) / total
+    for i in 0..<d {
+      for j in 0..<d {
+        comoment[i * d + j] += chunkComoment[i * d + j] + (chunkMean[i] - mean[i]) * (chunkMean[j] - mean[j]) * weight
+      }
+    }
+    for j in 0..<d { mean[j] += (chunkMean[j] - mean[j]) * Double(n) / total }
+    count += n
+    var logs = [Double](repeating: 0, count: n)
+    chunk.values.withUnsafeBufferPointer { xp in
+      logs.withUnsafeMutableBufferPointer { target.evaluate(xp, a: 1, s: 0, logDensity: $0, score: nil) }
+    }
+    logDensitySum += logs.reduce(0, +)
+    for k in target.mostResponsibleComponent(chunk.values) { occupancy[k] += 1 }
+    let wanted = min(n, Self.slicedW2Count - head.count / d)
+    if wanted > 0 { head += chunk.values[0..<(wanted * d)] }
+  }
+
+  /// (‖mean − m‖₂, ‖Cov − C‖_F) with the unbiased covariance of the samples seen.
+  public var momentErrors: (mean: Double, covariance: Double) {
+    let m = target.mean, c = target.covariance
+    let meanError = zip(mean, m).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+    let scale = 1 / Double(max(1, count - 1))
+    let covarianceError = zip(comoment, c).reduce(0) { $0 + ($1.0 * scale - $1.1) * ($1.0 * scale - $1.1) }.squareRoot()
+    return (meanError, covarianceError)
+  }
+
+  /// The metrics of every sample seen, with the sliced-W2 floor given (see `slicedW2Floor`).
+  /// - Throws: `DiffusionError.invalidSetting` with fewer than two samples.
+  public func finish(floor: Double) throws -> SampleMetrics {
+    guard count >= 2 else {
+      throw DiffusionError.invalidSetting("metrics need at least 2 samples, got \(count)")
+    }
+    let d = target.dimension, n = head.count / d
+    let projections = unitProjections(count: 128, dimension: d, seed: seed &+ 0x5EED)
+    let sw2 = slicedWasserstein(StateBatch(count: n, dimension: d, values: head),
+                                target.sample(count: n, seed: seed &+ 1), projections: projections)
+    let exactLogDensity = meanLogDensity(target.sample(count: 200_000, seed: seed &+ 2), target: target)
+    let (meanError, covarianceError) = momentErrors
+    return SampleMetrics(meanError: meanError, covarianceError: covarianceError, slicedW2: sw2,
+                         slicedW2Floor: floor, meanLogDensity: logDensitySum / Double(count),
+                         exactMeanLogDensity: exactLogDensity,
+                         modeOccupancy: occupancy.map { Double($0) / Double(count) })
+  }
+}
+
+/// (‖mean − m‖₂, ‖Cov − C‖_F). The samples must have the target's dimension.
+public func momentErrors(_ samples: StateBatch, target: GaussianMixture) -> (Double, Double) {
+  precondition(samples.dimension == target.dimension, "momentErrors: the samples and the target differ in dimension")
+  var metrics = StreamingMetrics(target: target)
+  try! metrics.add(samples)  // cannot throw: the dimensions agree
+  return metrics.momentErrors
 }
 
 /// Mean log p₀ of the rows under the target.

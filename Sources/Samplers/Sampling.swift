@@ -69,30 +69,50 @@ public struct SamplingResult: Sendable {
   public var seconds: Double
 }
 
+/// Called with the time t each score evaluation reaches, from any thread; sampling runs from T
+/// down to ε, so T − t measures progress.
+public typealias SamplingProgress = @Sendable (_ t: Double) -> Void
+
 /// Runs a sampler on an exact Gaussian-mixture target: prior samples, the sampler's loop, an
 /// optional denoising step.
-public func runSampler(_ configuration: SamplingConfiguration) throws -> SamplingResult {
+///
+/// - Parameters:
+///   - rows: which samples to produce (default all `configuration.count`). Sample i is a pure
+///     function of (configuration, i), so consecutive ranges concatenate to the whole run bit for
+///     bit — except for adaptive samplers in `.batch` mode, whose one system is the batch given.
+///   - progress: told the time of every score evaluation.
+public func runSampler(_ configuration: SamplingConfiguration, rows: Range<Int>? = nil,
+                       progress: SamplingProgress? = nil) throws -> SamplingResult {
   try configuration.validate()
   func run<P: DiffusionProcess>(_ process: P) throws -> SamplingResult {
     let score = ExactMixtureScore(mixture: configuration.target.mixture, process: process)
-    return try sample(configuration, process: process, score: score)
+    return try sample(configuration, process: process, score: score, rows: rows, progress: progress)
   }
   return try run(configuration.process.process)
 }
 
-/// Runs the configured sampler with any score model.
+/// Runs the configured sampler with any score model; `rows` and `progress` as for `runSampler`.
 public func sample<P: DiffusionProcess, S: ScoreModel>(
-  _ configuration: SamplingConfiguration, process: P, score: S
+  _ configuration: SamplingConfiguration, process: P, score: S, rows: Range<Int>? = nil,
+  progress: SamplingProgress? = nil
 ) throws -> SamplingResult {
+  if let progress {
+    return try sample(configuration, process: process, score: ReportingScore(base: score, report: progress),
+                      rows: rows, progress: nil)
+  }
   try configuration.validate()
   let name = try configuration.samplerName()
+  let rows = rows ?? 0..<configuration.count
+  guard rows.lowerBound >= 0, !rows.isEmpty else {
+    throw DiffusionError.invalidSetting("sample rows must be a non-empty range from 0 up, got \(rows)")
+  }
   let clock = ContinuousClock()
   let start = clock.now
   let epsilon = configuration.epsilon ?? process.defaultEpsilon
   let d = score.dimension
   let threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
   let times = configuration.grid.times(process: process, steps: configuration.steps, epsilon: epsilon)
-  var x = priorSamples(process, count: configuration.count, dimension: d, seed: configuration.seed)
+  var x = priorSamples(process, count: rows.count, dimension: d, seed: configuration.seed, firstRow: rows.lowerBound)
   var nfe: Int
   let seed = configuration.seed, settings = configuration.diffusionSettings
 
@@ -101,7 +121,7 @@ public func sample<P: DiffusionProcess, S: ScoreModel>(
     guard case .sde(let solver) = solverName.solver else { preconditionFailure("registry mismatch") }
     let solution = try solve(reverseSDE(process: process, score: score, initial: x, epsilon: epsilon),
                              solver: solver, grid: .times(times), noise: BrownianIncrements(seed: seed),
-                             threads: threads)
+                             firstSample: rows.lowerBound, threads: threads)
     x = solution.final
     nfe = solution.statistics.driftEvaluations
   case .probabilityFlow(let solverName):
@@ -122,7 +142,7 @@ public func sample<P: DiffusionProcess, S: ScoreModel>(
     let solver = GSLODESolver(stepper, settings: adaptiveSettings(configuration))
     (x, nfe) = try solveAdaptive(ode, solver: solver, configuration: configuration, threads: threads)
   case .ddpm, .ddim, .pcLangevin, .annealedLangevin:
-    forEachChunk(of: &x, threads: threads) { rows, chunk in
+    forEachChunk(of: &x, firstRow: rows.lowerBound, threads: threads) { rows, chunk in
       switch name {
       case .ddpm:
         DiffusionLoops.ancestral(chunk, rows: rows, process: process, score: score, times: times,
@@ -142,7 +162,7 @@ public func sample<P: DiffusionProcess, S: ScoreModel>(
     default: nfe = steps * settings.correctorSteps
     }
     if let bad = x.values.firstIndex(where: { !$0.isFinite }) {
-      throw SolveError.nonFinite(row: bad / d, step: steps - 1, time: epsilon)
+      throw SolveError.nonFinite(row: rows.lowerBound + bad / d, step: steps - 1, time: epsilon)
     }
   }
   if configuration.denoise {
@@ -166,6 +186,19 @@ private func solveAdaptive<F: VectorField, S: AdaptiveODESolver>(
 ) throws -> (StateBatch, Int) {
   let solution = try solve(ode, solver: solver, mode: configuration.mode, threads: threads)
   let evaluations = solution.statistics.driftEvaluations
-  let perSample = configuration.mode == .perSample ? evaluations / max(1, configuration.count) : evaluations
+  let perSample = configuration.mode == .perSample ? evaluations / max(1, ode.initial.count) : evaluations
   return (solution.final, perSample)
+}
+
+/// A score model that reports each evaluation's time before evaluating.
+struct ReportingScore<Base: ScoreModel>: ScoreModel {
+  let base: Base
+  let report: SamplingProgress
+
+  var dimension: Int { base.dimension }
+
+  func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
+    report(t)
+    base.score(x, t: t, into: output)
+  }
 }

@@ -21,10 +21,10 @@ struct CompareCommand: ParsableCommand {
   @Option(help: "Samplers, comma-separated (sdekit list samplers).")
   var samplers: String = "euler-maruyama,sra1,ddim,ode-heun"
 
-  @Option(help: "Step counts for fixed-step samplers, comma-separated.")
+  @Option(help: "Time steps over [ε, T] for fixed-step samplers, comma-separated counts.")
   var steps: String = "10,20,50,100,200"
 
-  @Option(help: "Tolerances (rtol = atol) for adaptive samplers: decades 1e-2...1e-6 or a list.")
+  @Option(help: "Tolerances rtol = atol for adaptive samplers (relative, and absolute in the state's units): decades 1e-2...1e-6 or a list.")
   var tolerances: String = "1e-2...1e-5"
 
   @Option(help: "Output format.")
@@ -60,8 +60,14 @@ struct CompareCommand: ParsableCommand {
     base.count = source.count
     base.seed = source.seed
     base.threads = source.threads
+    let line = ProgressLine.make(quiet: source.quiet)
+    defer { line?.finish() }
     let rows = try compareSamplers(base: base, samplers: samplerList(), steps: try stepList(),
-                                   tolerances: try ToleranceSyntax.parse(tolerances))
+                                   tolerances: try ToleranceSyntax.parse(tolerances)) { run, runs, configuration in
+      line?.update(fraction: Double(run) / Double(runs),
+                   detail: "run \(run + 1)/\(runs): \(configuration.sampler)")
+    }
+    line?.finish()
     print(CompareCommand.format(rows, as: format))
     if let plot { try writeAtomically(Data(CompareCommand.plot(rows, title: "\(source.process.rawValue) · \(source.target.rawValue) · \(source.count) samples").utf8), to: plot) }
   }
@@ -126,14 +132,17 @@ struct RunOptions: ParsableArguments {
   @Option(help: "The target distribution.")
   var target: TargetName = .gmm2d8
 
-  @Option(help: "Samples per run (at least 2: the metrics need two).")
+  @Option(help: "Samples drawn by each run (at least 2: the metrics need two).")
   var count: Int = 10_000
 
   @Option(help: "Seed; a sample is a function of (seed, index, configuration).")
   var seed: UInt64 = 0
 
-  @Option(help: "Threads (default: every core). Results do not depend on it.")
+  @Option(help: "Worker threads (default: every core). Results do not depend on it.")
   var threads: Int?
+
+  @Flag(help: "No progress line on stderr (it is shown only when stderr is a terminal).")
+  var quiet = false
 
   func validate() throws {
     guard count >= 2 else { throw ValidationError("--count must be at least 2 (the metrics need two samples), got \(count)") }

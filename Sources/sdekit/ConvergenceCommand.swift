@@ -18,16 +18,16 @@ struct ConvergenceCommand: ParsableCommand {
   @Option(help: "The problem.")
   var problem: ProblemName = .gbm
 
-  @Option(help: "The solver.")
+  @Option(help: ArgumentHelp("The solver.", valueName: "solver"))
   var solver: SolverChoice = .native(.eulerMaruyama)
 
-  @Option(help: "Number of sample paths (at least 2).")
+  @Option(help: "Sample paths, each with its own Brownian path (at least 2).")
   var paths: Int = 10_000
 
-  @Option(help: "Levels k, dt = 2^-k: a range 3...10 or a list 3,5,7, coarse to fine, within 0...20.")
+  @Option(help: "Levels k, step dt = 2^-k time units over [0, T]: a range 3...10 or a list 3,5,7, coarse to fine, within 0...20.")
   var levels: String = "3...10"
 
-  @Option(help: "Adaptive solvers: tolerances (rtol = atol), decades 1e-3...1e-10 or a list 1e-4,1e-6.")
+  @Option(help: "Adaptive solvers: tolerances rtol = atol (relative, and absolute in the state's units), decades 1e-3...1e-10 or a list 1e-4,1e-6.")
   var tolerances: String = "1e-3...1e-8"
 
   @Flag(help: "Adaptive solvers: measure the fixed-step order over --levels instead.")
@@ -42,7 +42,7 @@ struct ConvergenceCommand: ParsableCommand {
   @Option(help: "Seed of the Brownian paths.")
   var seed: UInt64 = 0
 
-  @Option(help: "Threads (default: every core). Results do not depend on it.")
+  @Option(help: "Worker threads (default: every core). Results do not depend on it.")
   var threads: Int?
 
   @Flag(help: "Print one JSON object instead of a table.")

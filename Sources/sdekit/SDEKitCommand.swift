@@ -61,6 +61,8 @@ enum SolverChoice: ExpressibleByArgument, CaseIterable, Sendable {
 
   static var allValueStrings: [String] { allCases.map(\.name) }
 
+  var defaultValueDescription: String { name }
+
   var name: String {
     switch self {
     case .native(let solver): solver.rawValue

@@ -25,13 +25,13 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "The sampler (sdekit list samplers).")
   var sampler: String = "euler-maruyama"
 
-  @Option(help: "Steps (fixed-step samplers) or noise levels (Langevin); default 1000. Adaptive samplers take --rtol/--atol instead.")
+  @Option(help: ArgumentHelp("Time steps over [ε, T] (fixed-step samplers) or noise levels (Langevin). Adaptive samplers take --rtol/--atol instead. (default: 1000)", valueName: "count"))
   var steps: Int?
 
-  @Option(help: "Relative tolerance of adaptive ODE samplers.")
+  @Option(help: "Relative tolerance of adaptive ODE samplers (dimensionless, per state element).")
   var rtol: Double = 1e-5
 
-  @Option(help: "Absolute tolerance of adaptive ODE samplers.")
+  @Option(help: "Absolute tolerance of adaptive ODE samplers, in the state's units.")
   var atol: Double = 1e-5
 
   @Option(help: "Adaptive ODE samplers: the batch as one system or each sample on its own.")
@@ -40,22 +40,22 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "How steps are spread over [ε, T].")
   var grid: TimeGridKind = .uniform
 
-  @Option(help: "Where the reverse process stops (default: the process's ε).")
+  @Option(help: ArgumentHelp("Diffusion time at which the reverse process stops, in the process's time units (T = 1). (default: the process's ε, 1e-3 for the built-in processes)", valueName: "time"))
   var epsilon: Double?
 
   @Flag(help: "Finish with a Tweedie denoising step at ε.")
   var denoise = false
 
-  @Option(help: "Langevin signal-to-noise ratio (pc-langevin, annealed-langevin).")
+  @Option(help: "Langevin signal-to-noise ratio r, dimensionless; corrector step 2r²s(t)² (pc-langevin, annealed-langevin).")
   var snr: Double = 0.16
 
-  @Option(help: "Langevin corrector steps per noise level.")
+  @Option(help: "Langevin corrector steps per noise level (a count).")
   var correctorSteps: Int = 1
 
   @Option(help: "The predictor of pc-langevin.")
   var predictor: PCPredictor = .reverseDiffusion
 
-  @Option(help: "DDIM's η in [0, 1].")
+  @Option(help: "DDIM's η in [0, 1], dimensionless: 0 deterministic, 1 DDPM-like noise.")
   var eta: Double = 0
 
   @Option(name: [.short, .customLong("output")], help: "Write the samples to this file (.npy or .csv, by extension or --format).")
@@ -124,32 +124,125 @@ struct SampleCommand: ParsableCommand {
   func run() throws {
     Interrupt.install(outputs: [output, plot, report].compactMap { $0 })
     let configuration = try resolvedConfiguration()
-    let result = try runSampler(configuration)
-    let metrics = try evaluateSamples(result.samples, target: configuration.target.mixture, seed: configuration.seed)
-    if let output {
-      let kind = format ?? SampleFileFormat(path: output) ?? .npy
-      try writeAtomically(kind == .npy ? NPYFile.encode(result.samples) : CSVFile.encode(result.samples), to: output)
+    let target = configuration.target.mixture, d = target.dimension
+    let file = try output.map { try SampleStream(path: $0, format: format ?? SampleFileFormat(path: $0) ?? .npy,
+                                                 count: configuration.count, dimension: d) }
+    let line = ProgressLine.make(quiet: source.quiet)
+    defer { line?.finish() }
+    var metrics = StreamingMetrics(target: target, seed: configuration.seed)
+    var plotted: [Double] = []
+    var evaluations = 0, seconds = 0.0
+    let chunks = SampleCommand.chunks(configuration, dimension: d)
+    for (index, rows) in chunks.enumerated() {
+      let progress = line.map { SamplingProgressMeter(line: $0, configuration: configuration, chunk: index,
+                                                      chunks: chunks.count).report }
+      let result = try runSampler(configuration, rows: rows, progress: progress)
+      try metrics.add(result.samples)
+      try file?.append(result.samples)
+      plotted += result.samples.values.prefix(max(0, SampleCommand.plottedSamples * d - plotted.count))
+      evaluations += result.nfe * rows.count
+      seconds += result.seconds
     }
+    line?.finish()
+    let floor = slicedW2Floor(target: target, count: min(configuration.count, StreamingMetrics.slicedW2Count),
+                              seed: configuration.seed)
+    let measured = try metrics.finish(floor: floor)
+    try file?.commit()
     let summary = SampleReport(version: sdekitVersion, commandLine: CommandLine.arguments, configuration: configuration,
                               sampler: configuration.sampler, process: configuration.process.rawValue,
                               target: configuration.target.rawValue, steps: configuration.steps,
-                              count: configuration.count, seed: configuration.seed, nfe: result.nfe, seconds: result.seconds,
-                              sw2: metrics.slicedW2, sw2Floor: metrics.slicedW2Floor, meanErr: metrics.meanError,
-                              covErr: metrics.covarianceError, meanLogDensity: metrics.meanLogDensity,
-                              exactMeanLogDensity: metrics.exactMeanLogDensity, modeOccupancy: metrics.modeOccupancy,
+                              count: configuration.count, seed: configuration.seed,
+                              nfe: evaluations / configuration.count, seconds: seconds,
+                              sw2: measured.slicedW2, sw2Floor: measured.slicedW2Floor, meanErr: measured.meanError,
+                              covErr: measured.covarianceError, meanLogDensity: measured.meanLogDensity,
+                              exactMeanLogDensity: measured.exactMeanLogDensity, modeOccupancy: measured.modeOccupancy,
                               output: output, plot: plot, report: report)
     if let report { try writeAtomically(Data(try jsonString(summary).utf8 + [0x0A]), to: report) }
-    if let plot { try writeAtomically(Data(samplePlot(result.samples, configuration).utf8), to: plot) }
+    if let plot {
+      let samples = StateBatch(count: plotted.count / d, dimension: d, values: plotted)
+      try writeAtomically(Data(samplePlot(samples, total: configuration.count, configuration).utf8), to: plot)
+    }
     print(json ? try jsonString(summary) : summary.text)
+  }
+
+  /// At most this many values (rows × dimension) are held at once: larger runs are sampled in
+  /// consecutive row ranges and streamed to the output, in bounded memory. Samples do not depend
+  /// on the split, except for adaptive samplers in batch mode, whose one system is the whole run.
+  static let valuesPerChunk = 1 << 20
+
+  /// How many samples the plot shows.
+  static let plottedSamples = 5_000
+
+  static func chunks(_ c: SamplingConfiguration, dimension: Int) -> [Range<Int>] {
+    let adaptiveBatch = ((try? c.samplerName().descriptor.adaptive) ?? false) && c.mode == .batch
+    let size = adaptiveBatch ? c.count : max(1, valuesPerChunk / dimension)
+    return stride(from: 0, to: c.count, by: size).map { $0..<min(c.count, $0 + size) }
   }
 }
 
+/// Turns the time of each score evaluation into the progress line's fraction, steps done and rate.
+struct SamplingProgressMeter {
+  let line: ProgressLine
+  let configuration: SamplingConfiguration
+  let chunk: Int
+  let chunks: Int
+
+  var report: SamplingProgress {
+    let c = configuration, line = self.line, chunk = self.chunk, chunks = self.chunks
+    let process = c.process.process
+    let adaptive = (try? c.samplerName().descriptor.adaptive) ?? false
+    let times = c.grid.times(process: process, steps: c.steps, epsilon: c.epsilon ?? process.defaultEpsilon)
+    let T = times[0], span = T - times[times.count - 1]
+    let chunkLabel = chunks > 1 ? " · chunk \(chunk + 1)/\(chunks)" : ""
+    return { t in
+      if adaptive {
+        // Per-sample solves restart at T for every sample: only whole chunks count there.
+        let inner = c.mode == .batch ? min(1, max(0, (T - t) / span)) : 0
+        line.update(fraction: (Double(chunk) + inner) / Double(chunks),
+                    detail: String(format: "t = %.4f", t) + chunkLabel)
+      } else {
+        // Steps done: the grid times already passed (the grid runs from T down to ε).
+        var low = 0, high = times.count
+        while low < high {
+          let mid = (low + high) / 2
+          if times[mid] > t { low = mid + 1 } else { high = mid }
+        }
+        let fraction = (Double(chunk) + Double(low) / Double(c.steps)) / Double(chunks)
+        line.update(fraction: fraction, detail: "step \(low)/\(c.steps)" + chunkLabel) { elapsed in
+          let rate = fraction * Double(c.count) * Double(c.steps) / max(elapsed, 1e-9)
+          return String(format: "%.1f M sample-steps/s", rate / 1e6)
+        }
+      }
+    }
+  }
+}
+
+/// A samples file written as chunks arrive: the header first (the row count is known), then each
+/// chunk's rows, renamed into place by `commit`.
+final class SampleStream {
+  let format: SampleFileFormat
+  private let file: OutputFile
+
+  init(path: String, format: SampleFileFormat, count: Int, dimension: Int) throws {
+    self.format = format
+    file = try OutputFile(path: path)
+    try file.write(format == .npy ? NPYFile.header(count: count, dimension: dimension)
+                                  : CSVFile.header(dimension: dimension))
+  }
+
+  func append(_ chunk: StateBatch) throws {
+    try file.write(format == .npy ? NPYFile.body(chunk) : CSVFile.body(chunk))
+  }
+
+  func commit() throws { try file.commit() }
+}
+
 extension SampleCommand {
-  /// A scatter of up to 5,000 samples (first two coordinates) over the component centres.
-  func samplePlot(_ samples: StateBatch, _ c: SamplingConfiguration) -> String {
-    let shown = min(samples.count, 5_000)
+  /// A scatter of the first samples (first two coordinates) over the component centres.
+  func samplePlot(_ samples: StateBatch, total: Int, _ c: SamplingConfiguration) -> String {
+    let shown = samples.count
     let y = samples.dimension > 1 ? 1 : 0
-    var svg = SVGPlot(title: "\(c.sampler) · \(c.process.rawValue) · \(c.target.rawValue) · \(shown) of \(samples.count) samples",
+    var svg = SVGPlot(title: "\(c.sampler) · \(c.process.rawValue) · \(c.target.rawValue) · \(shown) of \(total) samples",
                       xLabel: "x₁", yLabel: samples.dimension > 1 ? "x₂" : "x₁")
     svg.add("samples", (0..<shown).map { (samples[$0, 0], samples[$0, y]) }, lines: false)
     svg.add("component centres", c.target.mixture.means.map { ($0[0], $0[y]) }, lines: false, radius: 4)

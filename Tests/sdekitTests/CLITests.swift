@@ -191,6 +191,52 @@ struct CLITests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
   }
 
+  @Test("A run larger than one chunk streams to the file: the library's bits, nothing on stderr off a terminal")
+  func streaming() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-stream-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("big.npy").path
+    var c = SamplingConfiguration()
+    c.target = .gmm64d16
+    c.steps = 4
+    c.count = 40_000
+    c.seed = 9
+    #expect(SampleCommand.chunks(c, dimension: 64).count == 3)  // 2²⁰ values per chunk: 16,384 rows
+    let run = try sdekit("sample", "--target", "gmm64d16", "--steps", "4", "--count", "40000", "--seed", "9", "-o", path)
+    #expect(run.status == 0 && run.stderr.isEmpty, "\(run.stderr)")
+    let library = try runSampler(c).samples
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == NPYFile.encode(library))
+  }
+
+  @Test("On a terminal a progress line shows steps, rate and time left; --quiet silences it")
+  func progress() throws {
+    let script = "/usr/bin/script"
+    guard FileManager.default.isExecutableFile(atPath: script) else {
+      print("skipped: \(script) (util-linux) is not installed, so no terminal can be emulated")
+      return
+    }
+    func underTerminal(_ extra: String) throws -> String {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: script)
+      process.arguments = ["-qec", "\(CLITests.executable.path) sample --count 2000 --steps 300 \(extra)", "/dev/null"]
+      let out = Pipe()
+      process.standardOutput = out
+      process.standardError = Pipe()
+      process.standardInput = Pipe()
+      try process.run()
+      let data = out.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      #expect(process.terminationStatus == 0)
+      return String(decoding: data, as: UTF8.self)
+    }
+    let shown = try underTerminal("")
+    #expect(shown.contains("step ") && shown.contains("/300") && shown.contains("sample-steps/s"), "\(shown)")
+    #expect(shown.contains("sliced W2"))
+    let quiet = try underTerminal("--quiet")
+    #expect(!quiet.contains("sample-steps/s") && quiet.contains("sliced W2"), "\(quiet)")
+  }
+
   @Test("The numbers sample prints are the library's for the same configuration")
   func matchesLibrary() throws {
     let run = try sdekit("sample", "--sampler", "ddim", "--steps", "25", "--count", "300", "--seed", "4", "--json")

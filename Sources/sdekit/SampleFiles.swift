@@ -5,7 +5,12 @@ import SDEKit
 enum NPYFile {
   /// The bytes of a .npy file holding `batch`.
   static func encode(_ batch: StateBatch) -> Data {
-    var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (\(batch.count), \(batch.dimension)), }"
+    header(count: batch.count, dimension: batch.dimension) + body(batch)
+  }
+
+  /// The header of a file of `count` rows of `dimension` values; the rows follow it.
+  static func header(count: Int, dimension: Int) -> Data {
+    var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (\(count), \(dimension)), }"
     // Magic (6) + version (2) + length (2) + header + newline must be a multiple of 64.
     let unpadded = 10 + header.utf8.count + 1
     header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
@@ -13,6 +18,12 @@ enum NPYFile {
     let length = UInt16(header.utf8.count)
     data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
     data.append(contentsOf: Array(header.utf8))
+    return data
+  }
+
+  /// The rows of `batch` as little-endian float64.
+  static func body(_ batch: StateBatch) -> Data {
+    var data = Data(capacity: batch.values.count * 8)
     for value in batch.values {
       withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
     }
@@ -45,7 +56,15 @@ enum NPYFile {
 /// (enough to read back the same doubles).
 enum CSVFile {
   static func encode(_ batch: StateBatch) -> Data {
-    var text = (1...batch.dimension).map { "x\($0)" }.joined(separator: ",") + "\n"
+    header(dimension: batch.dimension) + body(batch)
+  }
+
+  static func header(dimension: Int) -> Data {
+    Data(((1...dimension).map { "x\($0)" }.joined(separator: ",") + "\n").utf8)
+  }
+
+  static func body(_ batch: StateBatch) -> Data {
+    var text = ""
     for r in 0..<batch.count {
       text += (0..<batch.dimension).map { "\(batch[r, $0])" }.joined(separator: ",") + "\n"
     }
@@ -64,37 +83,4 @@ enum CSVFile {
     }
     return StateBatch(count: lines.count - 1, dimension: d, values: values)
   }
-}
-
-/// Writes `data` to `path` through a temporary file beside it and a rename, so that no partial
-/// file ever stands under the final name and an existing file is replaced only by a complete one.
-func writeAtomically(_ data: Data, to path: String) throws {
-  let url = URL(fileURLWithPath: path)
-  let temporary = temporaryURL(for: path)
-  do {
-    try data.write(to: temporary)
-  } catch {
-    try? FileManager.default.removeItem(at: temporary)
-    throw CLIError("cannot write \(path): \(error.localizedDescription)")
-  }
-  // rename(2) replaces the target atomically. (Foundation's replaceItemAt on Linux removed the
-  // old file before failing, which is the data loss this function exists to avoid.)
-  guard rename(temporary.path, url.path) == 0 else {
-    let reason = String(cString: strerror(errno))
-    try? FileManager.default.removeItem(at: temporary)
-    throw CLIError("cannot write \(path): \(reason)")
-  }
-}
-
-/// The hidden temporary file beside `path` that `writeAtomically` renames into place.
-func temporaryURL(for path: String) -> URL {
-  let url = URL(fileURLWithPath: path)
-  return url.deletingLastPathComponent()
-    .appendingPathComponent(".\(url.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
-}
-
-/// A command-line failure with a message for the user.
-struct CLIError: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
 }
