@@ -20,7 +20,10 @@ let package = Package(
   targets: [
     // MARK: - Public targets
 
-    .target(name: "SDEKit", exclude: ["README.md"]),
+    /// A vector square root Swift's SIMD types lack (see the header).
+    .target(name: "CSIMDMath"),
+
+    .target(name: "SDEKit", dependencies: ["CSIMDMath"], exclude: ["README.md"]),
     .target(name: "GSLIntegrators", dependencies: ["SDEKit", "CGSL"], exclude: ["README.md"]),
     .target(name: "ScoreModels", dependencies: ["SDEKit"], exclude: ["README.md"]),
     .target(name: "Samplers", dependencies: ["SDEKit", "GSLIntegrators", "ScoreModels"], exclude: ["README.md"]),

@@ -158,9 +158,7 @@ enum DiffusionLoops {
       return
     }
     z.withUnsafeMutableBufferPointer { out in
-      NormalSource(seed: seed).generate(rows: rows, step: step, count: dimension) { offset, lanes, index, xi in
-        for lane in 0..<lanes { out[(offset + lane) * dimension + index] = xi[lane] }
-      }
+      NormalSource(seed: seed).fill(rows: rows, step: step, count: dimension, scale: 1, into: out.baseAddress!)
     }
   }
 

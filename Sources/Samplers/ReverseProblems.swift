@@ -66,10 +66,8 @@ public func priorSamples<P: DiffusionProcess>(_ process: P, count: Int, dimensio
   var out = StateBatch(count: count, dimension: dimension)
   let sigma = process.priorStandardDeviation
   out.values.withUnsafeMutableBufferPointer { values in
-    NormalSource(seed: seed).generate(rows: firstRow..<(firstRow + count), step: priorStep, count: dimension) {
-      offset, lanes, index, xi in
-      for lane in 0..<lanes { values[(offset + lane) * dimension + index] = sigma * xi[lane] }
-    }
+    NormalSource(seed: seed).fill(rows: firstRow..<(firstRow + count), step: priorStep, count: dimension,
+                                  scale: sigma, into: values.baseAddress!)
   }
   return out
 }

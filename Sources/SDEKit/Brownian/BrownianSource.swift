@@ -63,9 +63,7 @@ public struct BrownianIncrements: BrownianSource, Hashable {
         }
       }
     } else {
-      normals.generate(rows: rows, step: step, count: width) { offset, lanes, index, xi in
-        for lane in 0..<lanes { increments[(offset + lane) * width + index] = k.rootH * xi[lane] }
-      }
+      normals.fill(rows: rows, step: step, count: width, scale: k.rootH, into: increments)
     }
   }
 }

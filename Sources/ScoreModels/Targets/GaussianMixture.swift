@@ -58,48 +58,40 @@ public struct GaussianMixture: Sendable, Hashable {
   }
 
   /// log p_t(x) and/or ∇log p_t(x) for each row of `x`, where x_t | x₀ ~ N(a x₀, s² I).
-  /// Either output may be nil. Allocates nothing beyond 2K doubles of stack scratch.
+  /// Either output may be nil.
+  ///
+  /// - Complexity: O(rows × K × d), eight rows at a time on SIMD lanes; a row's result does not
+  ///   depend on which lane or block it falls in, so any split of the rows gives the same bits.
   public func evaluate(_ x: UnsafeBufferPointer<Double>, a: Double, s: Double,
                        logDensity: UnsafeMutableBufferPointer<Double>?,
                        score: UnsafeMutableBufferPointer<Double>?) {
-    let d = dimension, K = components, rows = x.count / d
-    let s2 = s * s, a2 = a * a
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * K) { scratch in
-      // scratch[0..<K]: log w_k − ½ Σ_j log(2π v_kj), independent of the row.
-      for k in 0..<K {
-        var logNorm = 0.0
-        for j in 0..<d { logNorm += Foundation.log(2 * Double.pi * (a2 * standardDeviations[k][j] * standardDeviations[k][j] + s2)) }
-        scratch[k] = Foundation.log(weights[k]) - 0.5 * logNorm
-      }
-      for r in 0..<rows {
-        let row = r * d
-        var largest = -Double.infinity
-        for k in 0..<K {
-          var quadratic = 0.0
-          for j in 0..<d {
-            let v = a2 * standardDeviations[k][j] * standardDeviations[k][j] + s2
-            let diff = x[row + j] - a * means[k][j]
-            quadratic += diff * diff / v
-          }
-          let term = scratch[k] - 0.5 * quadratic
-          scratch[K + k] = term
-          largest = max(largest, term)
+    let d = dimension
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: 8 * d) { tail in
+      evaluateBlocks(x, a: a, s: s) { block, rows, terms, columns, largest, exponentials, total in
+        if let logDensity {
+          for lane in 0..<rows { logDensity[block + lane] = largest[lane] + Foundation.log(total[lane]) }
         }
-        var total = 0.0
-        for k in 0..<K {
-          scratch[K + k] = Foundation.exp(scratch[K + k] - largest)
-          total += scratch[K + k]
-        }
-        logDensity?[r] = largest + Foundation.log(total)
-        if let score {
-          for j in 0..<d { score[row + j] = 0 }
-          for k in 0..<K {
-            let responsibility = scratch[K + k] / total
+        guard let score else { return }
+        // ∇log p = Σ_k r_k (a μ_k − x)/v_k with r_k = e_k / Σ e.
+        let inverseTotal = 1 / total
+        for k in 0..<components { exponentials[k] *= inverseTotal }
+        // A whole block is written straight to the output; a final partial one through `tail`.
+        let out = rows == 8 ? score.baseAddress! + block * d : tail.baseAddress!
+        terms.centres.withUnsafeBufferPointer { centres in
+          terms.inverseVariances.withUnsafeBufferPointer { inverseVariances in
             for j in 0..<d {
-              let v = a2 * standardDeviations[k][j] * standardDeviations[k][j] + s2
-              score[row + j] += responsibility * (a * means[k][j] - x[row + j]) / v
+              var sum = VectorMath.Lanes()
+              for k in 0..<components {
+                let index = k * d + j
+                sum += exponentials[k] * (VectorMath.Lanes(repeating: centres[index]) - columns[j])
+                  * inverseVariances[index]
+              }
+              Self.scatter(sum, to: out, column: j, dimension: d)
             }
           }
+        }
+        if rows < 8 {
+          for e in 0..<(rows * d) { score[block * d + e] = tail[e] }
         }
       }
     }
@@ -107,19 +99,115 @@ public struct GaussianMixture: Sendable, Hashable {
 
   /// The index of the most responsible component of p₀ for each row (mode occupancy).
   public func mostResponsibleComponent(_ x: [Double]) -> [Int] {
-    let d = dimension
-    return stride(from: 0, to: x.count, by: d).map { start in
-      var best = 0, bestValue = -Double.infinity
-      for k in 0..<components {
-        var value = Foundation.log(weights[k])
-        for j in 0..<d {
-          let sd = standardDeviations[k][j], diff = x[start + j] - means[k][j]
-          value -= Foundation.log(sd) + 0.5 * diff * diff / (sd * sd)
+    var result = [Int](repeating: 0, count: x.count / dimension)
+    x.withUnsafeBufferPointer { xp in
+      evaluateBlocks(xp, a: 1, s: 0) { block, rows, _, _, _, exponentials, _ in
+        // The largest term has exponential exactly 1; the first such component wins ties.
+        for lane in 0..<rows {
+          result[block + lane] = (0..<components).first { exponentials[$0][lane] == 1 } ?? 0
         }
-        if value > bestValue { bestValue = value; best = k }
       }
-      return best
     }
+    return result
+  }
+
+  /// The per-call constants of p_t: centres a μ_k, inverse variances 1/(a²σ_kj² + s²), and
+  /// log w_k − ½ Σ_j log(2π v_kj), all K × d row-major (the last K long).
+  @usableFromInline
+  struct Terms {
+    var centres: [Double]
+    var inverseVariances: [Double]
+    var logNormalisers: [Double]
+  }
+
+  func terms(a: Double, s: Double) -> Terms {
+    let d = dimension, K = components
+    var terms = Terms(centres: [Double](repeating: 0, count: K * d),
+                      inverseVariances: [Double](repeating: 0, count: K * d),
+                      logNormalisers: [Double](repeating: 0, count: K))
+    for k in 0..<K {
+      var logSum = 0.0
+      // One logarithm per component when its deviations are all equal (every built-in target).
+      let isotropic = standardDeviations[k].allSatisfy { $0 == standardDeviations[k][0] }
+      for j in 0..<d {
+        let v = a * a * standardDeviations[k][j] * standardDeviations[k][j] + s * s
+        terms.centres[k * d + j] = a * means[k][j]
+        terms.inverseVariances[k * d + j] = 1 / v
+        if !isotropic { logSum += Foundation.log(2 * Double.pi * v) }
+      }
+      if isotropic { logSum = Double(d) * Foundation.log(2 * Double.pi / terms.inverseVariances[k * d]) }
+      terms.logNormalisers[k] = Foundation.log(weights[k]) - 0.5 * logSum
+    }
+    return terms
+  }
+
+  /// For each block of up to eight rows: its columns (row values by coordinate), the log-terms t_k = log w_k + log N(x; a μ_k, v_k), their
+  /// largest, e_k = exp(t_k − largest) (in `exponentials`, K lanes-vectors, mutable) and Σ_k e_k.
+  @inline(__always)
+  func evaluateBlocks(
+    _ x: UnsafeBufferPointer<Double>, a: Double, s: Double,
+    _ body: (_ block: Int, _ rows: Int, _ terms: Terms, _ columns: UnsafeMutableBufferPointer<VectorMath.Lanes>,
+             _ largest: VectorMath.Lanes,
+             _ exponentials: UnsafeMutableBufferPointer<VectorMath.Lanes>, _ total: VectorMath.Lanes) -> Void
+  ) {
+    typealias Lanes = VectorMath.Lanes
+    let d = dimension, K = components, count = x.count / d
+    let terms = self.terms(a: a, s: s)
+    withUnsafeTemporaryAllocation(of: Lanes.self, capacity: K + d + d) { scratch in
+      let logTerms = UnsafeMutableBufferPointer(rebasing: scratch[0..<K])
+      let columns = UnsafeMutableBufferPointer(rebasing: scratch[K..<(K + d)])
+      // The last partial block, zero-padded to eight rows, so every block takes the same path.
+      let padded = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: scratch[(K + d)...]))
+        .bindMemory(to: Double.self)
+      terms.centres.withUnsafeBufferPointer { centres in
+        terms.inverseVariances.withUnsafeBufferPointer { inverseVariances in
+          var block = 0
+          while block < count {
+            let rows = min(8, count - block)
+            var source = x.baseAddress! + block * d
+            if rows < 8 {
+              for e in 0..<(8 * d) { padded[e] = e < rows * d ? source[e] : 0 }
+              source = UnsafePointer(padded.baseAddress!)
+            }
+            for j in 0..<d { columns[j] = Self.gather(source, column: j, dimension: d) }
+            var largest = Lanes(repeating: -Double.greatestFiniteMagnitude)
+            for k in 0..<K {
+              var quadratic = Lanes()
+              for j in 0..<d {
+                let difference = columns[j] - centres[k * d + j]
+                quadratic += difference * difference * inverseVariances[k * d + j]
+              }
+              let term = terms.logNormalisers[k] - 0.5 * quadratic
+              logTerms[k] = term
+              largest = VectorMath.select(largest, orGreater: term)
+            }
+            var total = Lanes()
+            for k in 0..<K {
+              logTerms[k] = VectorMath.exp(logTerms[k] - largest)
+              total += logTerms[k]
+            }
+            body(block, rows, terms, columns, largest, logTerms, total)
+            block += 8
+          }
+        }
+      }
+    }
+  }
+
+  /// Column `column` of the eight rows at `rows` (row-major, `d` values per row), built from
+  /// eight loads in registers: lane-by-lane stores into a vector would stall on reloading it.
+  @inline(__always)
+  static func gather(_ rows: UnsafePointer<Double>, column: Int, dimension d: Int) -> VectorMath.Lanes {
+    let p = rows + column
+    return VectorMath.Lanes(p[0], p[d], p[2 * d], p[3 * d], p[4 * d], p[5 * d], p[6 * d], p[7 * d])
+  }
+
+  /// Writes the lanes of `values` as column `column` of eight rows at `rows`.
+  @inline(__always)
+  static func scatter(_ values: VectorMath.Lanes, to rows: UnsafeMutablePointer<Double>, column: Int, dimension d: Int) {
+    let p = rows + column
+    p[0] = values[0]; p[d] = values[1]; p[2 * d] = values[2]; p[3 * d] = values[3]
+    p[4 * d] = values[4]; p[5 * d] = values[5]; p[6 * d] = values[6]; p[7 * d] = values[7]
   }
 
   /// `count` exact samples of p₀; sample i is a pure function of (seed, firstRow + i): its

@@ -1,0 +1,55 @@
+/// Elementary functions on eight lanes of doubles, for hot loops over samples (the softmax of
+/// mixture scores). Like `BoxMullerMath`, plain IEEE arithmetic without fused multiply–adds and
+/// without lane masks (Swift's SIMD masks run lane by lane on Linux), so every machine and every
+/// lane position gets the same bits.
+public enum VectorMath {
+  public typealias Lanes = SIMD8<Double>
+
+  /// eˣ for x ≤ 709; within 2 ulp of the true value for x ≥ −708, and 0 below −708 (results
+  /// that would be subnormal are flushed: for a softmax they are 10³⁰⁸ times below the largest
+  /// term, which is 1).
+  ///
+  /// x = n ln 2 + r with n the nearest integer to x/ln 2 and |r| ≤ ½ ln 2 (ln 2 split in a head
+  /// with 32 significant bits, so n·head is exact, and a tail); eʳ as its Taylor polynomial to
+  /// degree 13 (truncation below 2·10⁻¹⁷ relative); 2ⁿ built in the exponent bits.
+  @inlinable @inline(__always)
+  public static func exp(_ x: Lanes) -> Lanes {
+    // Clamp without masks: below −708 a flag clears the result at the end; the argument itself
+    // is lifted to −708 so the exponent arithmetic stays in range.
+    let low = Lanes(repeating: -708)
+    let tooSmall = unsafeBitCast(x - low, to: SIMD8<Int64>.self) &>> 63  // all ones when x < −708
+    let xb = unsafeBitCast(x, to: SIMD8<Int64>.self), lowb = unsafeBitCast(low, to: SIMD8<Int64>.self)
+    let clamped = unsafeBitCast((xb & ~tooSmall) | (lowb & tooSmall), to: Lanes.self)
+    // Round x/ln 2 to the nearest integer by adding and subtracting 1.5·2⁵²; the low bits of the
+    // sum hold n in two's complement.
+    let shifted = clamped * 1.442_695_040_888_963_4 + 6_755_399_441_055_744
+    let n = shifted - 6_755_399_441_055_744
+    let r = (clamped - n * 0.693_147_180_369_123_8) - n * 1.908_214_929_270_587_7e-10
+    var p = Lanes(repeating: 1.0 / 6_227_020_800)
+    p = p * r + 1.0 / 479_001_600
+    p = p * r + 1.0 / 39_916_800
+    p = p * r + 1.0 / 3_628_800
+    p = p * r + 1.0 / 362_880
+    p = p * r + 1.0 / 40_320
+    p = p * r + 1.0 / 5_040
+    p = p * r + 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    let nBits = unsafeBitCast(shifted, to: SIMD8<Int64>.self) &- 0x4338_0000_0000_0000
+    let scale = unsafeBitCast((nBits &+ 1023) &<< 52, to: Lanes.self)
+    let result = p * scale
+    return unsafeBitCast(unsafeBitCast(result, to: SIMD8<Int64>.self) & ~tooSmall, to: Lanes.self)
+  }
+
+  /// The lanes of `b` where `b > a`, else those of `a` (so ties keep `a`), by integer masks.
+  @inlinable @inline(__always)
+  public static func select(_ a: Lanes, orGreater b: Lanes) -> Lanes {
+    let takeB = unsafeBitCast(a - b, to: SIMD8<Int64>.self) &>> 63
+    let ab = unsafeBitCast(a, to: SIMD8<Int64>.self), bb = unsafeBitCast(b, to: SIMD8<Int64>.self)
+    return unsafeBitCast((ab & ~takeB) | (bb & takeB), to: Lanes.self)
+  }
+}
