@@ -2,7 +2,11 @@
 // SDEKit's benchmarks, kept out of the library's dependency graph so `make test` never builds
 // them. Run with `make bench` from the repository root.
 
+import Foundation
 import PackageDescription
+
+// A path dependency's identity is its folder's name, which is whatever the clone was called.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
 let package = Package(
   name: "SDEKitBenchmarks",
@@ -16,7 +20,9 @@ let package = Package(
     .executableTarget(
       name: "SolverBenchmarks",
       dependencies: [
-        .product(name: "SDEKit", package: "main"),
+        .product(name: "SDEKit", package: root),
+        .product(name: "ScoreModels", package: root),
+        .product(name: "Samplers", package: root),
         .product(name: "Benchmark", package: "benchmark"),
       ],
       path: "Benchmarks/SolverBenchmarks",
