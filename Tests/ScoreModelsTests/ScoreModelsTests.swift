@@ -116,6 +116,66 @@ struct ScoreModelsTests {
     }
   }
 
+  @Test("The vectorised mixture evaluation equals the textbook formula with libm, for every target and any row count",
+        arguments: TargetName.allCases)
+  func mixtureAgainstTextbook(_ name: TargetName) {
+    let mixture = name.mixture, d = mixture.dimension, K = mixture.components
+    // 21 rows: two full blocks of eight and a partial one; some rows far out in the tails.
+    var x = mixture.sample(count: 21, seed: 3).values
+    for e in 0..<(3 * d) { x[e] *= 7 }
+    for (a, s) in [(1.0, 0.0), (0.8, 0.6), (0.05, 0.9987)] {
+      var logDensity = [Double](repeating: 0, count: 21), score = [Double](repeating: 0, count: 21 * d)
+      x.withUnsafeBufferPointer { xp in
+        logDensity.withUnsafeMutableBufferPointer { lp in
+          score.withUnsafeMutableBufferPointer { mixture.evaluate(xp, a: a, s: s, logDensity: lp, score: $0) }
+        }
+      }
+      for r in 0..<21 {
+        var terms = [Double](), gradients = [[Double]]()
+        for k in 0..<K {
+          var term = Foundation.log(mixture.weights[k]), gradient = [Double]()
+          for j in 0..<d {
+            let sd = mixture.standardDeviations[k][j], v = a * a * sd * sd + s * s
+            let difference = x[r * d + j] - a * mixture.means[k][j]
+            term -= 0.5 * Foundation.log(2 * Double.pi * v) + difference * difference / (2 * v)
+            gradient.append(-difference / v)
+          }
+          terms.append(term)
+          gradients.append(gradient)
+        }
+        let largest = terms.max()!
+        let weights = terms.map { Foundation.exp($0 - largest) }, total = weights.reduce(0, +)
+        // Relative 1e-12 on log p and on the score's scale: the vector exp is within 2 ulp of
+        // libm's, and the sums run in a different order, so a few ulp times K·d terms.
+        let expectedLog = largest + Foundation.log(total)
+        #expect(abs(logDensity[r] - expectedLog) <= 1e-12 * max(1, abs(expectedLog)), "\(name) row \(r)")
+        let scale = gradients.flatMap { $0 }.map(abs).max()!
+        for j in 0..<d {
+          let expected = (0..<K).reduce(0) { $0 + weights[$1] / total * gradients[$1][j] }
+          #expect(abs(score[r * d + j] - expected) <= 1e-12 * max(1, scale), "\(name) row \(r) coordinate \(j)")
+        }
+      }
+    }
+  }
+
+  @Test("Vector exp is within 2 ulp of libm's on [−708, 709] and flushes below")
+  func vectorExp() {
+    var worst = 0.0
+    var generator = SystemRandomNumberGenerator()
+    for _ in 0..<20_000 {
+      let x = VectorMath.Lanes((0..<8).map { _ in Double.random(in: -708...709, using: &generator) })
+      let y = VectorMath.exp(x)
+      for lane in 0..<8 {
+        let exact = Foundation.exp(x[lane])
+        worst = max(worst, abs(y[lane] - exact) / exact.ulp)
+      }
+    }
+    #expect(worst <= 2, "worst error \(worst) ulp")
+    let small = VectorMath.exp(VectorMath.Lanes(-708.5, -800, -1e300, 0, -0.0, 1, -1, 709))
+    #expect(small[0] == 0 && small[1] == 0 && small[2] == 0 && small[3] == 1 && small[4] == 1)
+    #expect(small[5] == Foundation.exp(1.0) || abs(small[5] - Foundation.exp(1.0)) <= Foundation.exp(1.0).ulp)
+  }
+
   @Test("Exact samples: moments match and a sample depends only on (seed, row)")
   func exactSamples() {
     let mixture = TargetName.gmm2d8.mixture

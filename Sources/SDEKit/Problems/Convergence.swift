@@ -14,6 +14,8 @@ public struct ConvergenceLevel: Sendable, Codable, Hashable {
   public var error: Double
   /// Monte-Carlo standard error of `error` (0 for ODEs).
   public var stderr: Double
+  /// Wall time of the solve at this level (noise included), for cost comparisons.
+  public var seconds: Double = 0
 }
 
 /// Errors at several step sizes and the least-squares slope of log error against log dt.
@@ -125,8 +127,10 @@ public func convergenceStudy<P: SDETestProblem, S: SDESolver>(
   var results: [ConvergenceLevel] = []
   for level in levels {
     let steps = 1 << level
+    let clock = ContinuousClock(), start = clock.now
     let final = try solve(sde, solver: solver, grid: .uniform(steps: steps), noise: source,
                           threads: threads).final
+    let elapsed = clock.now - start
     var samples = [Double](repeating: 0, count: paths)
     for r in 0..<paths {
       if let target, kind == .strong {
@@ -142,7 +146,8 @@ public func convergenceStudy<P: SDETestProblem, S: SDESolver>(
     }
     let (mean, standardError) = meanAndStandardError(samples)
     results.append(ConvergenceLevel(level: level, dt: span / Double(steps), error: abs(mean),
-                                    stderr: standardError))
+                                    stderr: standardError,
+                                    seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
   }
   let order = solver.descriptor.order(for: noise)
   return ConvergenceStudy(

@@ -1,0 +1,137 @@
+"""Runs SDEKit's CLI and each installed peer on the REFERENCE workloads, one after the other on
+this machine at one thread each, and prints a table of costs, ratios and quality; writes it as
+JSON. Usage: compare_peers.py SDEKIT_BINARY OUTPUT_JSON [--quick]"""
+import datetime
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+QUICK = "--quick" in sys.argv
+W1_N, W3_N, W2_N = (20_000, 2_000, 10_000) if QUICK else (100_000, 10_000, 10_000)
+
+# (workload, peer script, python modules it needs)
+PEERS = [
+    ("W1", "numpy_peer.py", ["numpy"]), ("W1", "jax_peer.py", ["jax"]), ("W1", "diffrax_peer.py", ["diffrax"]),
+    ("W1", "torch_peer.py", ["torch"]),
+    ("W3", "numpy_peer.py", ["numpy"]), ("W3", "jax_peer.py", ["jax"]), ("W3", "torch_peer.py", ["torch"]),
+    ("W2", "scipy_peer.py", ["scipy"]), ("W2", "diffrax_peer.py", ["diffrax"]),
+    ("W4", "numpy_peer.py", ["numpy"]), ("W4", "torchsde_peer.py", ["torchsde"]),
+]
+SIZES = {"W1": W1_N, "W3": W3_N, "W2": W2_N, "W4": 10_000}
+
+
+def sdekit(binary, *arguments):
+    out = subprocess.run([binary, *arguments], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def sdekit_runs(binary):
+    runs = []
+    for workload, target, n in [("W1", "gmm2d8", W1_N), ("W3", "gmm64d16", W3_N)]:
+        for threads in ([1, 2] if workload == "W1" else [1]):
+            r = sdekit(binary, "sample", "--sde", "vp", "--target", target, "--sampler", "euler-maruyama",
+                       "--steps", "1000", "--count", str(n), "--threads", str(threads), "--quiet", "--json")
+            occupancy = r["mode_occupancy"]
+            runs.append({"peer": "sdekit", "workload": workload, "threads": threads, "seconds": r["seconds"],
+                         "ns_per_sample_step": r["seconds"] / (n * 1000) * 1e9, "nfe": r["nfe"],
+                         "mean_err": r["mean_err"], "cov_err": r["cov_err"], "sw2": r["sw2"],
+                         "sw2_floor": r["sw2_floor"], "mode_occupancy_min": min(occupancy),
+                         "mode_occupancy_max": max(occupancy)})
+    with tempfile.TemporaryDirectory() as folder:
+        tight = os.path.join(folder, "tight.npy")
+        sdekit(binary, "sample", "--sampler", "ode-gsl-rk8pd", "--rtol", "1e-12", "--atol", "1e-12",
+               "--count", str(W2_N), "--threads", "1", "--quiet", "--json", "-o", tight)
+        for sampler in ["ode-gsl-rkf45", "ode-dopri5", "ode-gsl-rk8pd"]:
+            path = os.path.join(folder, sampler + ".npy")
+            r = sdekit(binary, "sample", "--sampler", sampler, "--rtol", "1e-5", "--atol", "1e-5",
+                       "--count", str(W2_N), "--threads", "1", "--quiet", "--json", "-o", path)
+            error = float(np.sqrt(((np.load(path) - np.load(tight)) ** 2).sum(1).mean()))
+            runs.append({"peer": "sdekit", "workload": "W2", "solver": sampler, "threads": 1, "seconds": r["seconds"],
+                         "nfe": r["nfe"], "ns_per_sample_evaluation": r["seconds"] / (W2_N * r["nfe"]) * 1e9,
+                         "error_vs_tight": error, "sw2": r["sw2"], "sw2_floor": r["sw2_floor"]})
+    for solver in ["euler-maruyama", "sriw1"]:
+        r = sdekit(binary, "convergence", "--problem", "gbm", "--solver", solver, "--paths", "10000",
+                   "--levels", "10", "--threads", "1", "--json")
+        level = r["levels"][-1]
+        runs.append({"peer": "sdekit", "workload": "W4", "solver": solver, "threads": 1, "seconds": level["seconds"],
+                     "ns_per_sample_step": level["seconds"] / (10_000 * 1024) * 1e9, "strong_error": level["error"]})
+    return runs
+
+
+def peer_runs():
+    runs = []
+    for workload, script, modules in PEERS:
+        missing = [m for m in modules if importlib.util.find_spec(m) is None]
+        if missing:
+            print(f"skipped {script} {workload}: {', '.join(missing)} not installed (make peers)", file=sys.stderr)
+            continue
+        print(f"running {script} {workload} …", file=sys.stderr)
+        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+        done = subprocess.run([sys.executable, os.path.join(HERE, script), workload, str(SIZES[workload])],
+                              capture_output=True, text=True, env=env, cwd=HERE)
+        if done.returncode != 0:
+            print(f"failed {script} {workload}: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+            continue
+        runs += [dict(json.loads(line), threads=1) for line in done.stdout.splitlines() if line.startswith("{")]
+    return runs
+
+
+def cost(run):
+    return run.get("ns_per_sample_step") or run.get("ns_per_sample_evaluation")
+
+
+def quality(run):
+    if run["workload"] in ("W1", "W3"):
+        return (f"cov {run['cov_err']:.3f} · sw2 {run['sw2']:.3f} (floor {run['sw2_floor']:.3f}) · "
+                f"modes {run['mode_occupancy_min']:.3f}–{run['mode_occupancy_max']:.3f}")
+    if run["workload"] == "W2":
+        return f"nfe {run['nfe']} · error vs tight {run['error_vs_tight']:.1e}"
+    return f"strong error {run['strong_error']:.2e}"
+
+
+def table(ours, theirs):
+    lines = ["| workload | peer | unit cost (ns) | SDEKit (ns) | SDEKit faster by | peer quality | SDEKit quality |",
+             "|---|---|---|---|---|---|---|"]
+    for peer in theirs:
+        same = [r for r in ours if r["workload"] == peer["workload"] and r["threads"] == 1
+                and r.get("solver", "euler-maruyama") == {"RK45": "ode-gsl-rkf45", "Dopri5": "ode-dopri5"}.get(
+                    peer.get("solver"), peer.get("solver", "euler-maruyama"))]
+        if not same:
+            continue
+        mine = same[0]
+        name = peer["peer"] + (f" {peer['solver']}" if "solver" in peer else "")
+        lines.append(f"| {peer['workload']} | {name} | {cost(peer):.1f} | {cost(mine):.1f} | "
+                     f"{cost(peer) / cost(mine):.2f}× | {quality(peer)} | {quality(mine)} |")
+    for r in ours:
+        lines.append(f"| {r['workload']} | sdekit {r.get('solver', 'euler-maruyama')} ({r['threads']} thread"
+                     f"{'s' if r['threads'] > 1 else ''}) | | {cost(r):.1f} | | | {quality(r)} |")
+    return "\n".join(lines)
+
+
+def main():
+    if len(sys.argv) < 3:
+        raise SystemExit("usage: compare_peers.py SDEKIT_BINARY OUTPUT_JSON [--quick]")
+    binary, output = sys.argv[1], sys.argv[2]
+    ours = sdekit_runs(binary)
+    theirs = peer_runs()
+    text = table(ours, theirs)
+    print(text)
+    result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "machine": f"{platform.machine()} · {os.cpu_count()} cores · {platform.processor() or platform.platform()}",
+              "threads": "1 for every peer and for SDEKit unless stated", "quick": QUICK,
+              "sdekit": ours, "peers": theirs, "table": text}
+    with open(output + ".partial", "w") as f:
+        json.dump(result, f, indent=2)
+    os.replace(output + ".partial", output)
+    print(f"wrote {output}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
