@@ -170,19 +170,65 @@ public func slicedWasserstein(_ x: StateBatch, _ y: StateBatch, projections: [[D
   precondition(x.count == y.count && x.dimension == y.dimension, "sliced W2 needs equal-size sets")
   let n = x.count, d = x.dimension
   var total = 0.0
-  for theta in projections {
-    var a = [Double](repeating: 0, count: n), b = a
-    for r in 0..<n {
-      for j in 0..<d {
-        a[r] += x[r, j] * theta[j]
-        b[r] += y[r, j] * theta[j]
+  var a = [Double](repeating: 0, count: n), b = a
+  x.values.withUnsafeBufferPointer { xv in
+    y.values.withUnsafeBufferPointer { yv in
+      for theta in projections {
+        a.withUnsafeMutableBufferPointer { ap in
+          b.withUnsafeMutableBufferPointer { bp in
+            for r in 0..<n {
+              var u = 0.0, v = 0.0
+              for j in 0..<d {
+                u += xv[r * d + j] * theta[j]
+                v += yv[r * d + j] * theta[j]
+              }
+              ap[r] = u
+              bp[r] = v
+            }
+            radixSort(ap)
+            radixSort(bp)
+            var sum = 0.0
+            for r in 0..<n { sum += (ap[r] - bp[r]) * (ap[r] - bp[r]) }
+            total += sum / Double(n)
+          }
+        }
       }
     }
-    a.sort()
-    b.sort()
-    total += zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(n)
   }
   return (total / Double(projections.count)).squareRoot()
+}
+
+/// Sorts finite doubles ascending by an LSD radix sort on order-preserving 64-bit keys (flip all
+/// bits of negatives, the sign bit of the rest), eight passes of eight bits: several times faster
+/// than a comparison sort on the 10⁴–10⁵ values the sliced W2 sorts 256 times.
+func radixSort(_ values: UnsafeMutableBufferPointer<Double>) {
+  let n = values.count
+  guard n > 1 else { return }
+  var keys = [UInt64](repeating: 0, count: n), scratch = keys
+  for i in 0..<n {
+    let bits = values[i].bitPattern
+    keys[i] = bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+  }
+  var counts = [Int](repeating: 0, count: 256)
+  for pass in 0..<8 {
+    let shift = UInt64(pass * 8)
+    for i in 0..<256 { counts[i] = 0 }
+    for key in keys { counts[Int((key >> shift) & 0xFF)] += 1 }
+    // Every key agrees on this byte (common for the high bytes): nothing to reorder.
+    if counts.contains(n) { continue }
+    var offset = 0
+    for i in 0..<256 { (counts[i], offset) = (offset, offset + counts[i]) }
+    for key in keys {
+      let bucket = Int((key >> shift) & 0xFF)
+      scratch[counts[bucket]] = key
+      counts[bucket] += 1
+    }
+    swap(&keys, &scratch)
+  }
+  for i in 0..<n {
+    let key = keys[i]
+    values[i] = Double(bitPattern: key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key)
+  }
 }
 
 /// `count` unit vectors, uniform on the sphere, from the seed.

@@ -158,6 +158,22 @@ struct ScoreModelsTests {
     }
   }
 
+  @Test("Exact samples follow their definition: component from Philox block (0, 0, row), normals from step 1")
+  func exactSampleDefinition() {
+    let mixture = TargetName.gmm2d8.mixture
+    let samples = mixture.sample(count: 13, seed: 21, firstRow: 5)
+    let philox = Philox4x32(seed: 21), normals = NormalSource(seed: 21)
+    for i in 0..<13 {
+      let row = 5 + i
+      let u = (Double(philox.block(0, 0, UInt32(row), 0).0) + 0.5) * 0x1p-32
+      let k = min(Int(u * 8), 7)  // equal weights: the cumulative search is a floor
+      for j in 0..<2 {
+        let expected = mixture.means[k][j] + 0.5 * normals.normal(row: row, step: 1, index: j)
+        #expect(samples[i, j] == expected, "row \(row) coordinate \(j)")
+      }
+    }
+  }
+
   @Test("Vector exp is within 2 ulp of libm's on [−708, 709] and flushes below")
   func vectorExp() {
     var worst = 0.0

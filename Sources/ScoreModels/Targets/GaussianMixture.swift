@@ -79,6 +79,20 @@ public struct GaussianMixture: Sendable, Hashable {
         let out = rows == 8 ? score.baseAddress! + block * d : tail.baseAddress!
         terms.centres.withUnsafeBufferPointer { centres in
           terms.inverseVariances.withUnsafeBufferPointer { inverseVariances in
+            if let isotropic = terms.isotropic {
+              // Σ_k r_k (aμ_k − x)/v_k = Σ_k (r_k/v_k) aμ_k − x Σ_k r_k/v_k.
+              var precision = VectorMath.Lanes()
+              for k in 0..<components {
+                exponentials[k] *= isotropic.inverseVariance[k]
+                precision += exponentials[k]
+              }
+              for j in 0..<d {
+                var sum = VectorMath.Lanes()
+                for k in 0..<components { sum += exponentials[k] * centres[k * d + j] }
+                Self.scatter(sum - columns[j] * precision, to: out, column: j, dimension: d)
+              }
+              return
+            }
             for j in 0..<d {
               var sum = VectorMath.Lanes()
               for k in 0..<components {
@@ -118,6 +132,10 @@ public struct GaussianMixture: Sendable, Hashable {
     var centres: [Double]
     var inverseVariances: [Double]
     var logNormalisers: [Double]
+    /// When every component is isotropic (every built-in target): 1/v_k and ‖a μ_k‖², so that
+    /// ‖x − aμ_k‖²/v_k = (‖x‖² − 2⟨x, aμ_k⟩ + ‖aμ_k‖²)/v_k costs one multiply–add per
+    /// coordinate, the form numpy's BLAS users write.
+    var isotropic: (inverseVariance: [Double], centreNorms: [Double])?
   }
 
   func terms(a: Double, s: Double) -> Terms {
@@ -125,6 +143,7 @@ public struct GaussianMixture: Sendable, Hashable {
     var terms = Terms(centres: [Double](repeating: 0, count: K * d),
                       inverseVariances: [Double](repeating: 0, count: K * d),
                       logNormalisers: [Double](repeating: 0, count: K))
+    var isotropicInverse: [Double] = [], centreNorms: [Double] = []
     for k in 0..<K {
       var logSum = 0.0
       // One logarithm per component when its deviations are all equal (every built-in target).
@@ -135,9 +154,14 @@ public struct GaussianMixture: Sendable, Hashable {
         terms.inverseVariances[k * d + j] = 1 / v
         if !isotropic { logSum += Foundation.log(2 * Double.pi * v) }
       }
-      if isotropic { logSum = Double(d) * Foundation.log(2 * Double.pi / terms.inverseVariances[k * d]) }
+      if isotropic {
+        logSum = Double(d) * Foundation.log(2 * Double.pi / terms.inverseVariances[k * d])
+        isotropicInverse.append(terms.inverseVariances[k * d])
+      }
+      centreNorms.append((0..<d).reduce(0) { $0 + terms.centres[k * d + $1] * terms.centres[k * d + $1] })
       terms.logNormalisers[k] = Foundation.log(weights[k]) - 0.5 * logSum
     }
+    if isotropicInverse.count == K { terms.isotropic = (isotropicInverse, centreNorms) }
     return terms
   }
 
@@ -171,11 +195,19 @@ public struct GaussianMixture: Sendable, Hashable {
             }
             for j in 0..<d { columns[j] = Self.gather(source, column: j, dimension: d) }
             var largest = Lanes(repeating: -Double.greatestFiniteMagnitude)
+            var norm = Lanes()
+            if terms.isotropic != nil { for j in 0..<d { norm += columns[j] * columns[j] } }
             for k in 0..<K {
               var quadratic = Lanes()
-              for j in 0..<d {
-                let difference = columns[j] - centres[k * d + j]
-                quadratic += difference * difference * inverseVariances[k * d + j]
+              if let isotropic = terms.isotropic {
+                var dot = Lanes()
+                for j in 0..<d { dot += columns[j] * centres[k * d + j] }
+                quadratic = (norm - 2 * dot + isotropic.centreNorms[k]) * isotropic.inverseVariance[k]
+              } else {
+                for j in 0..<d {
+                  let difference = columns[j] - centres[k * d + j]
+                  quadratic += difference * difference * inverseVariances[k * d + j]
+                }
               }
               let term = terms.logNormalisers[k] - 0.5 * quadratic
               logTerms[k] = term
@@ -220,15 +252,19 @@ public struct GaussianMixture: Sendable, Hashable {
     for w in weights { running += w; cumulative.append(running) }
     var out = StateBatch(count: count, dimension: d)
     out.values.withUnsafeMutableBufferPointer { values in
-      normals.generate(rows: firstRow..<(firstRow + count), step: 1, count: d) { offset, lanes, index, xi in
-        for lane in 0..<lanes { values[(offset + lane) * d + index] = xi[lane] }
-      }
-      for i in 0..<count {
-        let row = firstRow + i
-        let word = generator.block(0, 0, UInt32(truncatingIfNeeded: row), UInt32(truncatingIfNeeded: row >> 32)).0
-        let u = (Double(word) + 0.5) * 0x1p-32
-        let k = cumulative.firstIndex { u < $0 } ?? (components - 1)
-        for j in 0..<d { values[i * d + j] = means[k][j] + standardDeviations[k][j] * values[i * d + j] }
+      normals.fill(rows: firstRow..<(firstRow + count), step: 1, count: d, scale: 1, into: values.baseAddress!)
+      var i = 0
+      while i < count {
+        // Eight rows' component words at once (lane ℓ is row firstRow + i + ℓ, as `block` gives).
+        let rows = SIMD8<UInt64>(0, 1, 2, 3, 4, 5, 6, 7) &+ UInt64(truncatingIfNeeded: firstRow + i)
+        let words = generator.blocks(0, 0, rows & 0xFFFF_FFFF, rows &>> 32).0
+        for lane in 0..<min(8, count - i) {
+          let u = (Double(words[lane]) + 0.5) * 0x1p-32
+          let k = cumulative.firstIndex { u < $0 } ?? (components - 1)
+          let row = (i + lane) * d
+          for j in 0..<d { values[row + j] = means[k][j] + standardDeviations[k][j] * values[row + j] }
+        }
+        i += 8
       }
     }
     return out
