@@ -7,7 +7,7 @@ NATIVE := -Xswiftc -target-cpu -Xswiftc native
 # Statistical tests solve many paths; release mode keeps `make test` within minutes.
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test demo bench peers compare-peers clean
 
 deps:
 	@scripts/install-deps.sh
@@ -61,6 +61,22 @@ demo: build
 
 bench: deps
 	cd Benchmarks && $(SWIFT) package -Xswiftc -target-cpu -Xswiftc native benchmark
+
+# The same workloads in numpy, SciPy, JAX and diffrax (and PyTorch, torchsde with TORCH=1), in a
+# virtual environment from PyPI.
+PEERS := Benchmarks/peers
+VENV := $(PEERS)/.venv
+peers:
+	@command -v python3 >/dev/null || { echo "make peers needs python3" >&2; exit 1; }
+	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV) || { echo "python3 -m venv failed: apt-get install python3-venv" >&2; exit 1; }
+	$(VENV)/bin/pip install -q -r $(PEERS)/requirements.txt
+	@if [ -n "$(TORCH)" ]; then $(VENV)/bin/pip install -q -r $(PEERS)/requirements-torch.txt; fi
+
+# SDEKit's CLI and every installed peer on W1–W4, one after the other at one thread each: prints
+# the table and writes it to Benchmarks/peers/results.json. QUICK=1 runs smaller sizes.
+compare-peers: build
+	@[ -x $(VENV)/bin/python ] || { echo "no peers installed: run make peers first" >&2; exit 1; }
+	$(VENV)/bin/python $(PEERS)/compare_peers.py $(SDEKIT) $(PEERS)/results.json $(if $(QUICK),--quick)
 
 clean:
 	rm -rf .build

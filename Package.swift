@@ -20,12 +20,14 @@ let package = Package(
   targets: [
     // MARK: - Public targets
 
+    /// OpenBLAS's CBLAS (libopenblas-dev), for the learned score networks.
+    .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     /// A vector square root Swift's SIMD types lack (see the header).
     .target(name: "CSIMDMath"),
 
     .target(name: "SDEKit", dependencies: ["CSIMDMath"], exclude: ["README.md"]),
     .target(name: "GSLIntegrators", dependencies: ["SDEKit", "CGSL"], exclude: ["README.md"]),
-    .target(name: "ScoreModels", dependencies: ["SDEKit"], exclude: ["README.md"]),
+    .target(name: "ScoreModels", dependencies: ["SDEKit", "COpenBLAS"], exclude: ["README.md"]),
     .target(name: "Samplers", dependencies: ["SDEKit", "GSLIntegrators", "ScoreModels"], exclude: ["README.md"]),
     .executableTarget(
       name: "sdekit",

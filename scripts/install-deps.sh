@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the system packages SDEKit builds against (GSL and pkg-config) when they are missing.
+# Installs the system packages SDEKit builds against (GSL, OpenBLAS and pkg-config) when missing.
 # Called by `make test`, `make build` and `make demo`; safe to run again.
 set -euo pipefail
 
 missing=()
 dpkg -s libgsl-dev >/dev/null 2>&1 || missing+=(libgsl-dev)
+dpkg -s libopenblas-dev >/dev/null 2>&1 || missing+=(libopenblas-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 [ ${#missing[@]} -eq 0 ] && exit 0
 

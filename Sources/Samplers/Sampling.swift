@@ -22,6 +22,9 @@ public struct SamplingConfiguration: Sendable, Codable, Hashable {
   public var denoise: Bool = false
   public var diffusionSettings = DiffusionSamplerSettings()
   public var threads: Int?
+  /// A learned score: the path of an MLP in safetensors format (see `SafeTensors`); nil for the
+  /// target's exact score. The target then only serves the metrics.
+  public var model: String?
 
   public init() {}
 
@@ -84,7 +87,19 @@ public typealias SamplingProgress = @Sendable (_ t: Double) -> Void
 public func runSampler(_ configuration: SamplingConfiguration, rows: Range<Int>? = nil,
                        progress: SamplingProgress? = nil) throws -> SamplingResult {
   try configuration.validate()
+  let network = try configuration.model.map { path in
+    let mlp = try SafeTensors.read(path)
+    guard mlp.dimension == configuration.target.mixture.dimension else {
+      throw DiffusionError.dimensionMismatch(
+        "the model \(path) has dimension \(mlp.dimension) but the target \(configuration.target.rawValue) has dimension \(configuration.target.mixture.dimension)")
+    }
+    return mlp
+  }
   func run<P: DiffusionProcess>(_ process: P) throws -> SamplingResult {
+    if let network {
+      return try sample(configuration, process: process, score: MLPScore(mlp: network, process: process),
+                        rows: rows, progress: progress)
+    }
     let score = ExactMixtureScore(mixture: configuration.target.mixture, process: process)
     return try sample(configuration, process: process, score: score, rows: rows, progress: progress)
   }

@@ -60,6 +60,7 @@ struct CompareCommand: ParsableCommand {
     base.count = source.count
     base.seed = source.seed
     base.threads = source.threads
+    base.model = source.model
     let line = ProgressLine.make(quiet: source.quiet)
     defer { line?.finish() }
     let rows = try compareSamplers(base: base, samplers: samplerList(), steps: try stepList(),
@@ -144,7 +145,20 @@ struct RunOptions: ParsableArguments {
   @Flag(help: "No progress line on stderr (it is shown only when stderr is a terminal).")
   var quiet = false
 
+  @Option(help: ArgumentHelp("A learned score: an MLP in safetensors format (sdekit train) instead of the target's exact score; the target then only serves the metrics.", valueName: "file"))
+  var model: String?
+
   func validate() throws {
     guard count >= 2 else { throw ValidationError("--count must be at least 2 (the metrics need two samples), got \(count)") }
+    if let model {
+      do {
+        let mlp = try SafeTensors.read(model)
+        guard mlp.dimension == target.mixture.dimension else {
+          throw ValidationError("--model \(model) has dimension \(mlp.dimension); --target \(target.rawValue) has \(target.mixture.dimension)")
+        }
+      } catch let error as NetworkError {
+        throw ValidationError("--model \(error.description)")
+      }
+    }
   }
 }

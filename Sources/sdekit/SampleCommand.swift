@@ -93,6 +93,7 @@ struct SampleCommand: ParsableCommand {
     c.diffusionSettings = DiffusionSamplerSettings(eta: eta, snr: snr, correctorSteps: correctorSteps,
                                                      predictor: predictor)
     c.threads = source.threads
+    c.model = source.model
     return c
   }
 

@@ -1,0 +1,247 @@
+import Foundation
+
+/// The shape of an MLP denoiser: input x (d) joined with sinusoidal features of t, hidden layers
+/// with SiLU, output d in a declared parameterisation.
+public struct MLPArchitecture: Sendable, Hashable, Codable {
+  public var dimension: Int
+  /// Number of time features (even): sin(ω_i t) and cos(ω_i t) for ω_i = 1000^(i/(E/2 − 1)), i < E/2.
+  public var timeFeatures: Int
+  public var hidden: [Int]
+  public var parameterisation: Parameterisation
+
+  public init(dimension: Int, timeFeatures: Int = 32, hidden: [Int] = [128, 128, 128],
+              parameterisation: Parameterisation = .noise) {
+    self.dimension = dimension
+    self.timeFeatures = timeFeatures
+    self.hidden = hidden
+    self.parameterisation = parameterisation
+  }
+
+  /// (inputs, outputs) of each linear layer.
+  public var layers: [(inputs: Int, outputs: Int)] {
+    let widths = [dimension + timeFeatures] + hidden + [dimension]
+    return (0..<(widths.count - 1)).map { (widths[$0], widths[$0 + 1]) }
+  }
+
+  public var parameterCount: Int { layers.reduce(0) { $0 + $1.inputs * $1.outputs + $1.outputs } }
+
+  /// Throws naming the first bad size.
+  public func validate() throws {
+    guard dimension >= 1 else { throw NetworkError.invalidArchitecture("dimension must be at least 1, got \(dimension)") }
+    guard timeFeatures >= 2, timeFeatures % 2 == 0 else {
+      throw NetworkError.invalidArchitecture("time features must be even and at least 2, got \(timeFeatures)")
+    }
+    guard !hidden.isEmpty, hidden.allSatisfy({ $0 >= 1 }) else {
+      throw NetworkError.invalidArchitecture("hidden widths must be at least one positive number, got \(hidden)")
+    }
+  }
+
+  /// The time features of t, written to `output` (E values).
+  func embed<S: NetworkScalar>(_ t: Double, into output: UnsafeMutablePointer<S>) {
+    let half = timeFeatures / 2
+    for i in 0..<half {
+      let omega = half > 1 ? Foundation.pow(1000, Double(i) / Double(half - 1)) : 1
+      output[i] = S(Foundation.sin(omega * t))
+      output[half + i] = S(Foundation.cos(omega * t))
+    }
+  }
+}
+
+/// A network's failures, each naming what was wrong.
+public enum NetworkError: Error, CustomStringConvertible, Equatable {
+  case invalidArchitecture(String)
+  case invalidWeights(String)
+  case invalidFile(String)
+  case invalidTraining(String)
+
+  public var description: String {
+    switch self {
+    case .invalidArchitecture(let m), .invalidWeights(let m), .invalidFile(let m), .invalidTraining(let m): m
+    }
+  }
+}
+
+/// The weights of an MLP: per layer W (outputs × inputs, row-major, as PyTorch's Linear stores
+/// it) and b (outputs).
+public struct MLPParameters<S: NetworkScalar>: Sendable, Hashable {
+  public var weights: [[S]]
+  public var biases: [[S]]
+
+  public init(weights: [[S]], biases: [[S]]) {
+    self.weights = weights
+    self.biases = biases
+  }
+
+  /// Zeros of the architecture's shapes.
+  public init(zerosFor architecture: MLPArchitecture) {
+    weights = architecture.layers.map { [S](repeating: 0, count: $0.inputs * $0.outputs) }
+    biases = architecture.layers.map { [S](repeating: 0, count: $0.outputs) }
+  }
+
+  /// Throws unless every tensor has the architecture's shape and every value is finite.
+  public func validate(for architecture: MLPArchitecture) throws {
+    let layers = architecture.layers
+    guard weights.count == layers.count, biases.count == layers.count else {
+      throw NetworkError.invalidWeights("the architecture has \(layers.count) layers; the weights have \(weights.count) and \(biases.count) biases")
+    }
+    for (l, layer) in layers.enumerated() {
+      guard weights[l].count == layer.inputs * layer.outputs, biases[l].count == layer.outputs else {
+        throw NetworkError.invalidWeights("layer \(l) needs a \(layer.outputs)×\(layer.inputs) weight and \(layer.outputs) biases")
+      }
+      guard weights[l].allSatisfy(\.isFinite), biases[l].allSatisfy(\.isFinite) else {
+        throw NetworkError.invalidWeights("layer \(l) holds a value that is not finite")
+      }
+    }
+  }
+
+  /// Every tensor flattened in layer order (W₀, b₀, W₁, b₁, …): the optimiser's view.
+  var flat: [S] { zip(weights, biases).flatMap { $0 + $1 } }
+
+  mutating func setFlat(_ values: [S]) {
+    var offset = 0
+    for l in weights.indices {
+      for i in weights[l].indices { weights[l][i] = values[offset + i] }
+      offset += weights[l].count
+      for i in biases[l].indices { biases[l][i] = values[offset + i] }
+      offset += biases[l].count
+    }
+  }
+}
+
+/// An MLP denoiser: batched forward and backward passes through BLAS gemm.
+public struct MLP<S: NetworkScalar>: Sendable, Hashable {
+  public let architecture: MLPArchitecture
+  public var parameters: MLPParameters<S>
+
+  /// - Throws: `NetworkError` for a bad architecture or weights of the wrong shape.
+  public init(architecture: MLPArchitecture, parameters: MLPParameters<S>) throws {
+    try architecture.validate()
+    try parameters.validate(for: architecture)
+    _ = openBLASSingleThreaded
+    self.architecture = architecture
+    self.parameters = parameters
+  }
+
+  /// What a forward pass keeps for the backward pass: each layer's input and pre-activation.
+  struct Trace {
+    var inputs: [[S]] = []
+    var preActivations: [[S]] = []
+  }
+
+  /// The network's output for `rows` inputs (row-major, width d + E already joined), into
+  /// `output` (rows × d); with `trace`, what the backward pass needs.
+  @_specialize(exported: true, where S == Float)
+  @_specialize(exported: true, where S == Double)
+  func forward(_ input: [S], rows: Int, into output: UnsafeMutablePointer<S>, trace: UnsafeMutablePointer<Trace>?) {
+    var activation = input
+    let layers = architecture.layers
+    for (l, layer) in layers.enumerated() {
+      // Pre-activation starts as the bias in every row, then gains X Wᵀ.
+      var pre = [S](unsafeUninitializedCapacity: rows * layer.outputs) { buffer, count in
+        parameters.biases[l].withUnsafeBufferPointer { bias in
+          for r in 0..<rows {
+            for o in 0..<layer.outputs { buffer[r * layer.outputs + o] = bias[o] }
+          }
+        }
+        count = rows * layer.outputs
+      }
+      activation.withUnsafeBufferPointer { x in
+        parameters.weights[l].withUnsafeBufferPointer { w in
+          pre.withUnsafeMutableBufferPointer { y in
+            S.gemm(transposeA: false, transposeB: true, m: rows, n: layer.outputs, k: layer.inputs, alpha: 1,
+                   a: x.baseAddress!, lda: layer.inputs, b: w.baseAddress!, ldb: layer.inputs, beta: 1,
+                   c: y.baseAddress!, ldc: layer.outputs)
+          }
+        }
+      }
+      trace?.pointee.inputs.append(activation)
+      trace?.pointee.preActivations.append(pre)
+      if l == layers.count - 1 {
+        for e in 0..<pre.count { output[e] = pre[e] }
+      } else {
+        pre.withUnsafeMutableBufferPointer { S.silu($0) }
+        activation = pre
+      }
+    }
+  }
+
+  /// Gradients of Σ_rows ⟨gOut, output⟩ with respect to every parameter, from a forward trace.
+  @_specialize(exported: true, where S == Float)
+  @_specialize(exported: true, where S == Double)
+  func backward(_ trace: Trace, rows: Int, outputGradient: [S]) -> MLPParameters<S> {
+    var gradients = MLPParameters<S>(zerosFor: architecture)
+    var delta = outputGradient  // ∂/∂(pre-activation) of the current layer
+    let layers = architecture.layers
+    for l in stride(from: layers.count - 1, through: 0, by: -1) {
+      let layer = layers[l]
+      // ∂W = δᵀ X (outputs × inputs), ∂b = Σ_rows δ.
+      delta.withUnsafeBufferPointer { d in
+        trace.inputs[l].withUnsafeBufferPointer { x in
+          gradients.weights[l].withUnsafeMutableBufferPointer { g in
+            S.gemm(transposeA: true, transposeB: false, m: layer.outputs, n: layer.inputs, k: rows, alpha: 1,
+                   a: d.baseAddress!, lda: layer.outputs, b: x.baseAddress!, ldb: layer.inputs, beta: 0,
+                   c: g.baseAddress!, ldc: layer.inputs)
+          }
+        }
+      }
+      for r in 0..<rows { for o in 0..<layer.outputs { gradients.biases[l][o] += delta[r * layer.outputs + o] } }
+      guard l > 0 else { break }
+      // ∂X = δ W (rows × inputs), then through the previous layer's SiLU:
+      // silu′(z) = σ(z)(1 + z(1 − σ(z))).
+      var previous = [S](repeating: 0, count: rows * layer.inputs)
+      delta.withUnsafeBufferPointer { d in
+        parameters.weights[l].withUnsafeBufferPointer { w in
+          previous.withUnsafeMutableBufferPointer { p in
+            S.gemm(transposeA: false, transposeB: false, m: rows, n: layer.inputs, k: layer.outputs, alpha: 1,
+                   a: d.baseAddress!, lda: layer.outputs, b: w.baseAddress!, ldb: layer.inputs, beta: 0,
+                   c: p.baseAddress!, ldc: layer.inputs)
+          }
+        }
+      }
+      previous.withUnsafeMutableBufferPointer { delta in
+        trace.preActivations[l - 1].withUnsafeBufferPointer { S.siluBackward(delta, preActivation: $0) }
+      }
+      delta = previous
+    }
+    return gradients
+  }
+
+  /// Rows of x joined with the time features of t, in the network's scalar.
+  @_specialize(exported: true, where S == Float)
+  @_specialize(exported: true, where S == Double)
+  func joinedInput(_ x: UnsafeBufferPointer<Double>, t: Double) -> [S] {
+    let d = architecture.dimension, e = architecture.timeFeatures, rows = x.count / d
+    var input = [S](repeating: 0, count: rows * (d + e))
+    var features = [S](repeating: 0, count: e)
+    features.withUnsafeMutableBufferPointer { architecture.embed(t, into: $0.baseAddress!) }
+    for r in 0..<rows {
+      for j in 0..<d { input[r * (d + e) + j] = S(x[r * d + j]) }
+      for i in 0..<e { input[r * (d + e) + d + i] = features[i] }
+    }
+    return input
+  }
+}
+
+extension MLP: DenoisingNetwork {
+  public var dimension: Int { architecture.dimension }
+
+  /// The network's prediction (in its parameterisation) for every row of x at time t.
+  @_specialize(exported: true, where S == Float)
+  @_specialize(exported: true, where S == Double)
+  public func predict(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
+    let rows = x.count / architecture.dimension
+    var result = [S](repeating: 0, count: rows * architecture.dimension)
+    result.withUnsafeMutableBufferPointer { forward(joinedInput(x, t: t), rows: rows, into: $0.baseAddress!, trace: nil) }
+    for e in 0..<output.count { output[e] = Double(result[e]) }
+  }
+}
+
+/// A learned score: an MLP's prediction turned into ∇log p_t by its parameterisation.
+public typealias MLPScore<S: NetworkScalar, P: DiffusionProcess> = ParameterisedScore<MLP<S>, P>
+
+extension ParameterisedScore {
+  /// The score of `network` under `process`, converted from the architecture's parameterisation.
+  public init<S: NetworkScalar>(mlp network: MLP<S>, process: P) where N == MLP<S> {
+    self.init(network: network, process: process, parameterisation: network.architecture.parameterisation)
+  }
+}
