@@ -50,7 +50,8 @@ let package = Package(
 
     .testTarget(name: "SDEKitTests", dependencies: ["SDEKit"]),
     .testTarget(name: "GSLIntegratorsTests", dependencies: ["GSLIntegrators"]),
-    .testTarget(name: "ScoreModelsTests", dependencies: ["ScoreModels"]),
+    // Fixtures are read through #filePath, not bundled.
+    .testTarget(name: "ScoreModelsTests", dependencies: ["ScoreModels"], exclude: ["Fixtures"]),
     .testTarget(name: "SamplersTests", dependencies: ["Samplers"]),
     .testTarget(name: "sdekitTests", dependencies: ["sdekit", "Samplers"]),
   ],

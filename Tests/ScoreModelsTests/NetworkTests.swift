@@ -99,7 +99,7 @@ struct NetworkTests {
     let data = TargetName.gmm2d8.mixture.sample(count: 5_000, seed: 1)
     var losses: [Double] = []
     _ = try trainDenoiser(architecture: MLPArchitecture(dimension: 2, hidden: [64, 64]), data: data, process: VPSDE(),
-                          configuration: configuration) { losses.append($0.loss); return true }
+                          configuration: configuration, onStep: { losses.append($0.loss); return true })
     let first = losses.prefix(50).reduce(0, +) / 50, last = losses.suffix(100).reduce(0, +) / 100
     // ε-prediction starts near E‖ε‖² = d = 2; a network that learned anything is well below.
     #expect(first > 1.2 && last < 0.8 * first, "first \(first), last \(last)")
@@ -205,5 +205,28 @@ struct NetworkTests {
       }
     }
     #expect(accepted < 3_000)
+  }
+
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+  @Test("A network trained and exported by PyTorch (tools/pytorch_mlp.py) gives PyTorch's outputs")
+  func pytorchInteroperability() throws {
+    let mlp = try SafeTensors.read(Self.fixtures.appendingPathComponent("pytorch_mlp.safetensors").path)
+    let data = try Data(contentsOf: Self.fixtures.appendingPathComponent("pytorch_mlp.json"))
+    let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    let cases = try #require(root["cases"] as? [[String: Any]])
+    #expect(cases.count == 4 && mlp.architecture.hidden == [32, 32])
+    for c in cases {
+      let t = try #require(c["t"] as? Double)
+      let x = try #require(c["x"] as? [[Double]]).flatMap { $0 }
+      let expected = try #require(c["output"] as? [[Double]]).flatMap { $0 }
+      var output = [Double](repeating: 0, count: expected.count)
+      x.withUnsafeBufferPointer { xp in output.withUnsafeMutableBufferPointer { mlp.predict(xp, t: t, into: $0) } }
+      let scale = expected.map(abs).max()!
+      // Both run float32 (PyTorch's kernels and OpenBLAS sum in different orders): 1e-5 relative.
+      for i in expected.indices {
+        #expect(abs(output[i] - expected[i]) <= 1e-5 * scale, "t = \(t), value \(i): \(output[i]) vs \(expected[i])")
+      }
+    }
   }
 }

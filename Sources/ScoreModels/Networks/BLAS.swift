@@ -73,8 +73,10 @@ let openBLASSingleThreaded: Void = { openblas_set_num_threads(1) }()
 /// The shared object `cblas_sgemm` was bound to at run time (OpenBLAS, not GSL's slow
 /// gslcblas, when the link order is right): the mapping in /proc/self/maps holding its address.
 public func cblasLibraryPath() -> String? {
+  // /proc files report size 0, so read them to the end rather than by their size.
   guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "cblas_sgemm"),
-        let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
+        let maps = FileHandle(forReadingAtPath: "/proc/self/maps").map({ String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) })
+  else { return nil }
   let address = UInt(bitPattern: symbol)
   for line in maps.split(separator: "\n") {
     let fields = line.split(separator: " ", omittingEmptySubsequences: true)
