@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import ScoreModels
 import SDEKit
@@ -169,11 +170,14 @@ public func meanLogDensity(_ samples: StateBatch, target: GaussianMixture) -> Do
 public func slicedWasserstein(_ x: StateBatch, _ y: StateBatch, projections: [[Double]]) -> Double {
   precondition(x.count == y.count && x.dimension == y.dimension, "sliced W2 needs equal-size sets")
   let n = x.count, d = x.dimension
-  var total = 0.0
-  var a = [Double](repeating: 0, count: n), b = a
-  x.values.withUnsafeBufferPointer { xv in
-    y.values.withUnsafeBufferPointer { yv in
-      for theta in projections {
+  // One W₂² per projection, computed on every core; summed in projection order afterwards, so the
+  // result does not depend on the core count.
+  let results = ProjectionResults(count: projections.count)
+  DispatchQueue.concurrentPerform(iterations: projections.count) { p in
+    let theta = projections[p]
+    var a = [Double](repeating: 0, count: n), b = a
+    x.values.withUnsafeBufferPointer { xv in
+      y.values.withUnsafeBufferPointer { yv in
         a.withUnsafeMutableBufferPointer { ap in
           b.withUnsafeMutableBufferPointer { bp in
             for r in 0..<n {
@@ -189,13 +193,25 @@ public func slicedWasserstein(_ x: StateBatch, _ y: StateBatch, projections: [[D
             radixSort(bp)
             var sum = 0.0
             for r in 0..<n { sum += (ap[r] - bp[r]) * (ap[r] - bp[r]) }
-            total += sum / Double(n)
+            results.set(p, sum / Double(n))
           }
         }
       }
     }
   }
-  return (total / Double(projections.count)).squareRoot()
+  return (results.values.reduce(0, +) / Double(projections.count)).squareRoot()
+}
+
+/// Per-projection results written from concurrent iterations, each to its own slot.
+private final class ProjectionResults: @unchecked Sendable {
+  private let lock = NSLock()
+  private(set) var values: [Double]
+  init(count: Int) { values = [Double](repeating: 0, count: count) }
+  func set(_ index: Int, _ value: Double) {
+    lock.lock()
+    values[index] = value
+    lock.unlock()
+  }
 }
 
 /// Sorts finite doubles ascending by an LSD radix sort on order-preserving 64-bit keys (flip all

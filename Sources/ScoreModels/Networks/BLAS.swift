@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import SDEKit
 
 /// The scalars a network runs in: Float for use (OpenBLAS sgemm), Double for gradient checks
 /// (dgemm) — one implementation of the layers for both.
@@ -9,6 +10,8 @@ public protocol NetworkScalar: BinaryFloatingPoint, Sendable, Codable where Self
                    a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int, beta: Self,
                    c: UnsafeMutablePointer<Self>, ldc: Int)
   static func exp(_ x: Self) -> Self
+  /// Each row of `rows` (row-major, `bias.count` wide) set to `bias`.
+  static func broadcast(_ bias: UnsafeBufferPointer<Self>, into rows: UnsafeMutableBufferPointer<Self>)
   /// z ← z σ(z) (SiLU) on every value.
   static func silu(_ z: UnsafeMutableBufferPointer<Self>)
   /// δ ← δ · silu′(z), silu′(z) = σ(z)(1 + z(1 − σ(z))): the backward pass through SiLU.
@@ -28,7 +31,20 @@ extension Float: NetworkScalar {
                 alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
   }
   public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
-  public static func silu(_ z: UnsafeMutableBufferPointer<Float>) { siluKernel(z) }
+  /// Eight values at a time through the vector exp (libm's expf is scalar).
+  public static func silu(_ z: UnsafeMutableBufferPointer<Float>) {
+    var e = 0
+    let base = UnsafeMutableRawPointer(z.baseAddress!)
+    while e + 8 <= z.count {
+      let lanes = base.loadUnaligned(fromByteOffset: 4 * e, as: SIMD8<Float>.self)
+      base.storeBytes(of: lanes / (1 + VectorMath.exp(-lanes)), toByteOffset: 4 * e, as: SIMD8<Float>.self)
+      e += 8
+    }
+    siluKernel(UnsafeMutableBufferPointer(rebasing: z[e...]))
+  }
+  public static func broadcast(_ bias: UnsafeBufferPointer<Float>, into rows: UnsafeMutableBufferPointer<Float>) {
+    broadcastKernel(bias, rows)
+  }
   public static func siluBackward(_ delta: UnsafeMutableBufferPointer<Float>, preActivation z: UnsafeBufferPointer<Float>) {
     siluBackwardKernel(delta, z)
   }
@@ -44,6 +60,9 @@ extension Double: NetworkScalar {
   }
   public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
   public static func silu(_ z: UnsafeMutableBufferPointer<Double>) { siluKernel(z) }
+  public static func broadcast(_ bias: UnsafeBufferPointer<Double>, into rows: UnsafeMutableBufferPointer<Double>) {
+    broadcastKernel(bias, rows)
+  }
   public static func siluBackward(_ delta: UnsafeMutableBufferPointer<Double>, preActivation z: UnsafeBufferPointer<Double>) {
     siluBackwardKernel(delta, z)
   }
@@ -53,6 +72,14 @@ extension Double: NetworkScalar {
 // One body for both scalars; each conformance above calls it with a concrete type, so the
 // optimiser compiles a specialised loop for each (generic code would call every + through a
 // witness table).
+@inline(__always)
+private func broadcastKernel<S: NetworkScalar>(_ bias: UnsafeBufferPointer<S>, _ rows: UnsafeMutableBufferPointer<S>) {
+  let width = bias.count
+  for r in 0..<(rows.count / width) {
+    for o in 0..<width { rows[r * width + o] = bias[o] }
+  }
+}
+
 @inline(__always)
 private func siluKernel<S: NetworkScalar>(_ z: UnsafeMutableBufferPointer<S>) {
   for e in 0..<z.count { z[e] = z[e] / (1 + S.exp(-z[e])) }

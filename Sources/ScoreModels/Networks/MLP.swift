@@ -136,14 +136,13 @@ public struct MLP<S: NetworkScalar>: Sendable, Hashable {
     var activation = input
     let layers = architecture.layers
     for (l, layer) in layers.enumerated() {
-      // Pre-activation starts as the bias in every row, then gains X Wᵀ.
-      var pre = [S](unsafeUninitializedCapacity: rows * layer.outputs) { buffer, count in
-        parameters.biases[l].withUnsafeBufferPointer { bias in
-          for r in 0..<rows {
-            for o in 0..<layer.outputs { buffer[r * layer.outputs + o] = bias[o] }
-          }
+      // Pre-activation starts as the bias in every row (which initialises every element), then
+      // gains X Wᵀ.
+      var pre = parameters.biases[l].withUnsafeBufferPointer { bias in
+        [S](unsafeUninitializedCapacity: rows * layer.outputs) { y, count in
+          S.broadcast(bias, into: y)
+          count = rows * layer.outputs
         }
-        count = rows * layer.outputs
       }
       activation.withUnsafeBufferPointer { x in
         parameters.weights[l].withUnsafeBufferPointer { w in
@@ -229,11 +228,22 @@ extension MLP: DenoisingNetwork {
   @_specialize(exported: true, where S == Float)
   @_specialize(exported: true, where S == Double)
   public func predict(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
-    let rows = x.count / architecture.dimension
-    var result = [S](repeating: 0, count: rows * architecture.dimension)
-    result.withUnsafeMutableBufferPointer { forward(joinedInput(x, t: t), rows: rows, into: $0.baseAddress!, trace: nil) }
-    for e in 0..<output.count { output[e] = Double(result[e]) }
+    let d = architecture.dimension, rows = x.count / d
+    var result = [S](repeating: 0, count: Self.tileRows * d)
+    // Tiles of rows keep every layer's activations in cache (a whole 20,000-row batch at width
+    // 128 is 10 MB per layer, and ran at a third of the speed). Rows are independent, so the
+    // tiling does not change any row's result.
+    var first = 0
+    while first < rows {
+      let count = min(Self.tileRows, rows - first)
+      let tile = UnsafeBufferPointer(rebasing: x[(first * d)..<((first + count) * d)])
+      result.withUnsafeMutableBufferPointer { forward(joinedInput(tile, t: t), rows: count, into: $0.baseAddress!, trace: nil) }
+      for e in 0..<(count * d) { output[first * d + e] = Double(result[e]) }
+      first += count
+    }
   }
+
+  static var tileRows: Int { 256 }
 }
 
 /// A learned score: an MLP's prediction turned into ∇log p_t by its parameterisation.
