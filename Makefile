@@ -1,5 +1,6 @@
 # SDEKit — the README's commands. `make test` and `make demo` work on a fresh Debian machine:
-# scripts/install-deps.sh installs libgsl-dev and pkg-config with apt-get when they are missing.
+# scripts/install-deps.sh installs libgsl-dev, libopenblas-dev and pkg-config with apt-get when
+# they are missing.
 
 SWIFT ?= swift
 # Binaries built here run here, so they may use every instruction this CPU has.
@@ -24,7 +25,8 @@ DEMO := demo
 
 # The main job on a built-in default: sample gmm2d8 (VP, Euler–Maruyama, 1000 steps, 20,000
 # samples) into demo/samples.npy, demo/samples.svg and demo/report.json, compare six samplers
-# into demo/compare.svg, then show measured solver orders.
+# into demo/compare.svg, sample the shipped learned score (demo/learned.svg), then show measured
+# solver orders.
 demo: build
 	@mkdir -p $(DEMO)
 	@echo "== Euler–Maruyama on the reverse VP SDE, gmm2d8, 1000 steps, 20,000 samples =="
@@ -35,6 +37,9 @@ demo: build
 	@$(SDEKIT) compare --sde vp --target gmm2d8 --count 10000 \
 	  --samplers euler-maruyama,sra1,pc-langevin,ddim,ode-heun,ode-gsl-rkf45 \
 	  --steps 10,20,50,100,200 --tolerances 1e-2...1e-5 --plot $(DEMO)/compare.svg
+	@echo
+	@echo "== a learned score: the shipped MLP Models/gmm2d8.safetensors (trained by sdekit train), 200 steps, 5,000 samples =="
+	@$(SDEKIT) sample --model Models/gmm2d8.safetensors --target gmm2d8 --steps 200 --count 5000 --plot $(DEMO)/learned.svg
 	@echo
 	@echo "== Milstein on geometric Brownian motion (REFERENCE W4), 10,000 paths, one Brownian path per sample =="
 	@$(SDEKIT) convergence --problem gbm --solver milstein --paths 10000 --levels 3...10

@@ -17,16 +17,19 @@ QUICK = "--quick" in sys.argv
 W1_N, W3_N, W2_N = (20_000, 2_000, 10_000) if QUICK else (100_000, 10_000, 10_000)
 
 # Unit costs: ns per sample-step (W1, W3), per path-step with the Brownian path (W4), per sample
-# per evaluation (W2). (workload, peer script, python modules it needs)
+# per evaluation (W2), per row of one network evaluation (W5). (workload, peer script, python modules it needs)
 PEERS = [
     ("W1", "numpy_peer.py", ["numpy"]), ("W1", "jax_peer.py", ["jax"]), ("W1", "diffrax_peer.py", ["diffrax"]),
     ("W1", "torch_peer.py", ["torch"]),
     ("W3", "numpy_peer.py", ["numpy"]), ("W3", "jax_peer.py", ["jax"]), ("W3", "torch_peer.py", ["torch"]),
     ("W2", "scipy_peer.py", ["scipy"]), ("W2", "diffrax_peer.py", ["diffrax"]),
     ("W4", "numpy_peer.py", ["numpy"]), ("W4", "torchsde_peer.py", ["torchsde"]),
+    ("W5", "torch_peer.py", ["torch"]), ("W5", "jax_peer.py", ["jax"]),
 ]
 W2_TOLERANCES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3]
-SIZES = {"W1": W1_N, "W3": W3_N, "W2": W2_N, "W4": 10_000}
+SIZES = {"W1": W1_N, "W3": W3_N, "W2": W2_N, "W4": 10_000, "W5": 10_000}
+# The shipped gmm2d8 model has REFERENCE W5's architecture.
+W5_MODEL = os.path.join(HERE, "..", "..", "Models", "gmm2d8.safetensors")
 
 
 def sdekit(binary, *arguments):
@@ -61,6 +64,12 @@ def sdekit_runs(binary):
                              "seconds": r["seconds"], "nfe": r["nfe"],
                              "ns_per_sample_evaluation": r["seconds"] / (W2_N * r["nfe"]) * 1e9,
                              "error_vs_tight": error, "sw2": r["sw2"], "sw2_floor": r["sw2_floor"]})
+    # W5: ten probability-flow Euler steps of the learned score are ten network evaluations on
+    # 10,000 rows (the Euler update itself is two multiply-adds per value).
+    r = sdekit(binary, "sample", "--model", W5_MODEL, "--sampler", "ode-euler", "--steps", "10", "--count", "10000",
+               "--threads", "1", "--quiet", "--json")
+    runs.append({"peer": "sdekit", "workload": "W5", "threads": 1, "seconds": r["seconds"] / 10,
+                 "ns_per_row": r["seconds"] / 10 / 10_000 * 1e9})
     for solver in ["euler-maruyama", "sriw1"]:
         r = sdekit(binary, "convergence", "--problem", "gbm", "--solver", solver, "--paths", "10000",
                    "--levels", "10", "--threads", "1", "--json")
@@ -89,7 +98,7 @@ def peer_runs():
 
 
 def cost(run):
-    return run.get("ns_per_sample_step") or run.get("ns_per_sample_evaluation")
+    return run.get("ns_per_sample_step") or run.get("ns_per_sample_evaluation") or run.get("ns_per_row")
 
 
 def quality(run):
@@ -98,6 +107,8 @@ def quality(run):
                 f"modes {run['mode_occupancy_min']:.3f}–{run['mode_occupancy_max']:.3f}")
     if run["workload"] == "W2":
         return f"nfe {run['nfe']} · error vs tight {run['error_vs_tight']:.1e}"
+    if run["workload"] == "W5":
+        return "one evaluation, batch 10,000, float32"
     return f"strong error {run['strong_error']:.2e}"
 
 

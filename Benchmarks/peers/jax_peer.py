@@ -49,9 +49,33 @@ def reverse_em(target, n, steps=1000, seed=0):
                extra=ref.metrics(np.asarray(x), means, std))
 
 
+def network(n=10_000, repeats=20):
+    """W5: one evaluation of the REFERENCE MLP (2 + 32 → 128 → 128 → 128 → 2, SiLU), float32, jit."""
+    widths = [34, 128, 128, 128, 2]
+    keys = jax.random.split(jax.random.PRNGKey(0), 2 * len(widths))
+    params = [(jax.random.normal(keys[2 * i], (b, a), dtype=jnp.float32) / np.sqrt(a),
+               jnp.zeros(b, dtype=jnp.float32)) for i, (a, b) in enumerate(zip(widths, widths[1:]))]
+    x = jax.random.normal(keys[-1], (n, 34), dtype=jnp.float32)
+
+    @jax.jit
+    def evaluate(x):
+        h = x
+        for i, (w, b) in enumerate(params):
+            h = h @ w.T + b
+            if i < len(params) - 1:
+                h = jax.nn.silu(h)
+        return h
+
+    evaluate(x).block_until_ready()
+    _, seconds = ref.timed(lambda: [evaluate(x).block_until_ready() for _ in range(repeats)])
+    ref.report("jax", "W5", seconds / repeats, extra={"ns_per_row": seconds / repeats / n * 1e9})
+
+
 if __name__ == "__main__":
     workload, n = ref.arguments()
-    if workload == "W1":
+    if workload == "W5":
+        network(n or 10_000)
+    elif workload == "W1":
         reverse_em("gmm2d8", n or 100_000)
     elif workload == "W3":
         reverse_em("gmm64d16", n or 10_000)

@@ -37,9 +37,32 @@ def reverse_em(target, n, steps=1000, seed=0):
                extra=ref.metrics(x.numpy(), means, std))
 
 
+def network(n=10_000, repeats=20):
+    """W5: one evaluation of the REFERENCE MLP (2 + 32 → 128 → 128 → 128 → 2, SiLU), float32."""
+    torch.set_default_dtype(torch.float32)
+    widths = [34, 128, 128, 128, 2]
+    layers = [torch.nn.Linear(a, b) for a, b in zip(widths, widths[1:])]
+    x = torch.randn(n, 34)
+
+    def evaluate():
+        h = x
+        for i, layer in enumerate(layers):
+            h = layer(h)
+            if i < len(layers) - 1:
+                h = torch.nn.functional.silu(h)
+        return h
+
+    with torch.no_grad():
+        evaluate()
+        _, seconds = ref.timed(lambda: [evaluate() for _ in range(repeats)])
+    ref.report("pytorch", "W5", seconds / repeats, extra={"ns_per_row": seconds / repeats / n * 1e9})
+
+
 if __name__ == "__main__":
     workload, n = ref.arguments()
-    if workload == "W1":
+    if workload == "W5":
+        network(n or 10_000)
+    elif workload == "W1":
         reverse_em("gmm2d8", n or 100_000)
     elif workload == "W3":
         reverse_em("gmm64d16", n or 10_000)

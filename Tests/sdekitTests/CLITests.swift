@@ -237,6 +237,36 @@ struct CLITests {
     #expect(!quiet.contains("sample-steps/s") && quiet.contains("sliced W2"), "\(quiet)")
   }
 
+  @Test("train writes a model that sample --model and compare --model use; --config replays it")
+  func trainAndSample() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-train-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let model = folder.appendingPathComponent("m.safetensors").path
+    let train = try sdekit("train", "--data", "checkerboard", "--steps", "30", "--batch-size", "16", "--hidden", "16,16",
+                           "--time-features", "8", "-o", model)
+    #expect(train.status == 0 && train.stdout.contains("wrote \(model)"), "\(train.stderr)")
+    let mlp = try SafeTensors.read(model)
+    #expect(mlp.architecture.hidden == [16, 16] && mlp.architecture.timeFeatures == 8)
+    let samples = folder.appendingPathComponent("s.npy").path, report = folder.appendingPathComponent("r.json").path
+    let run = try sdekit("sample", "--model", model, "--sampler", "ddim", "--steps", "10", "--count", "300",
+                         "-o", samples, "--report", report, "--json")
+    #expect(run.status == 0, "\(run.stderr)")
+    // The samples are the library's for the same configuration and model.
+    var c = SamplingConfiguration()
+    c.model = model
+    c.sampler = "ddim"
+    c.steps = 10
+    c.count = 300
+    #expect(try Data(contentsOf: URL(fileURLWithPath: samples)) == NPYFile.encode(try runSampler(c).samples))
+    let replayed = folder.appendingPathComponent("again.npy").path
+    #expect(try sdekit("sample", "--config", report, "-o", replayed).status == 0)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: replayed)) == Data(contentsOf: URL(fileURLWithPath: samples)))
+    let compare = try sdekit("compare", "--model", model, "--samplers", "euler-maruyama,ddim", "--steps", "5,10",
+                             "--count", "200", "--format", "csv")
+    #expect(compare.status == 0 && compare.stdout.split(separator: "\n").count == 5, "\(compare.stderr)")
+  }
+
   @Test("The numbers sample prints are the library's for the same configuration")
   func matchesLibrary() throws {
     let run = try sdekit("sample", "--sampler", "ddim", "--steps", "25", "--count", "300", "--seed", "4", "--json")
@@ -339,6 +369,14 @@ struct CLITests {
           (["sample", "--rtol", "0", "--sampler", "ode-dopri5"], ["rtol", "0"]),
           (["sample", "--count", "0"], ["--count", "0"]),
           (["sample", "--count", "10", "-o", "/proc/sdekit-cannot-write.npy"], ["cannot write", "/proc/sdekit-cannot-write.npy"]),
+          (["sample", "--model", "/no/such/model.safetensors"], ["--model", "/no/such/model.safetensors"]),
+          (["sample", "--model", "/etc/hostname"], ["--model", "/etc/hostname"]),
+          (["train", "--data", "nope", "-o", "m.safetensors"], ["nope", "moons", "checkerboard", ".npy"]),
+          (["train", "--hidden", "128,0", "-o", "m.safetensors"], ["--hidden", "128,0"]),
+          (["train", "--time-features", "7", "-o", "m.safetensors"], ["time features", "7"]),
+          (["train", "--steps", "0", "-o", "m.safetensors"], ["--steps", "0"]),
+          (["train", "-o", "model.npy"], ["model.npy", ".safetensors"]),
+          (["train", "--data", "/no/such/data.npy", "--steps", "1", "-o", "/tmp/sdekit-never.safetensors"], ["/no/such/data.npy"]),
         ])
   func badInput(arguments: [String], mentions: [String]) throws {
     let run = try sdekit(arguments)

@@ -41,6 +41,17 @@ let benchmarks: @Sendable () -> Void = {
     registerSampler(target: .gmm2d8, sampler: sampler, steps: nil, count: 10_000, threads: 1)
   }
 
+  // W5: one evaluation of the REFERENCE MLP (2 + 32 → 128³ → 2, SiLU, float32) on 10,000 rows.
+  Benchmark("W5/mlp/batch=10000", configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxIterations: 50)) { benchmark in
+    let architecture = MLPArchitecture(dimension: 2)
+    let mlp = try MLP(architecture: architecture, parameters: initialParameters(architecture, seed: 1))
+    let x = TargetName.gmm2d8.mixture.sample(count: 10_000, seed: 1).values
+    var out = [Double](repeating: 0, count: x.count)
+    benchmark.startMeasurement()
+    x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { mlp.predict(xp, t: 0.5, into: $0) } }
+    blackHole(out[0])
+  }
+
   // The Brownian source alone: what the noise costs per path-step.
   Benchmark("noise/brownian-increments/width=1", configuration: configuration) { benchmark in
     let source = BrownianIncrements(seed: 1)

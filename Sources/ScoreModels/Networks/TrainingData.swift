@@ -7,7 +7,7 @@ public enum TrainingData: Sendable, Hashable {
   case target(TargetName)
   /// Two interleaving half circles (as scikit-learn's make_moons), Gaussian noise 0.05.
   case moons
-  /// A 2-D Swiss roll, r = θ/(3π) ... scaled to about [−1, 1]², noise 0.02.
+  /// A 2-D Swiss roll: (θ cos θ, θ sin θ)/(3π) for θ uniform in [1.5π, 4.5π], noise 0.02.
   case swissRoll
   /// Uniform on the dark squares of a 4 × 4 checkerboard over [−2, 2]².
   case checkerboard
