@@ -13,13 +13,15 @@ TEST_FLAGS := -c release -Xswiftc -enable-testing
 deps:
 	@scripts/install-deps.sh
 
+# Its own build folder: the test build's flags differ, and sharing one folder would rebuild
+# everything each time `make test` and `make demo` alternate.
 build: deps
-	$(SWIFT) build -c release $(NATIVE)
+	$(SWIFT) build -c release $(NATIVE) --build-path .build-native
 
 test: deps
 	$(SWIFT) test $(TEST_FLAGS)
 
-SDEKIT := .build/release/sdekit
+SDEKIT := .build-native/release/sdekit
 
 DEMO := demo
 
@@ -84,4 +86,4 @@ compare-peers: build
 	$(VENV)/bin/python $(PEERS)/compare_peers.py $(SDEKIT) $(PEERS)/results.json $(if $(QUICK),--quick)
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-native
