@@ -68,7 +68,7 @@ def sdekit_runs(binary):
     # 10,000 rows (the Euler update itself is two multiply-adds per value).
     r = sdekit(binary, "sample", "--model", W5_MODEL, "--sampler", "ode-euler", "--steps", "10", "--count", "10000",
                "--threads", "1", "--quiet", "--json")
-    runs.append({"peer": "sdekit", "workload": "W5", "threads": 1, "seconds": r["seconds"] / 10,
+    runs.append({"peer": "sdekit", "workload": "W5", "solver": "mlp", "threads": 1, "seconds": r["seconds"] / 10,
                  "ns_per_row": r["seconds"] / 10 / 10_000 * 1e9})
     for solver in ["euler-maruyama", "sriw1"]:
         r = sdekit(binary, "convergence", "--problem", "gbm", "--solver", solver, "--paths", "10000",
@@ -115,7 +115,8 @@ def quality(run):
 def matching(ours, peer):
     """SDEKit's run to set beside a peer's: the same workload and solver family at one thread;
     for W2 the fewest evaluations whose error against the tight reference is at most the peer's."""
-    solver = {"RK45": "ode-gsl-rkf45", "Dopri5": "ode-dopri5"}.get(peer.get("solver"), peer.get("solver", "euler-maruyama"))
+    default = "mlp" if peer["workload"] == "W5" else "euler-maruyama"
+    solver = {"RK45": "ode-gsl-rkf45", "Dopri5": "ode-dopri5"}.get(peer.get("solver"), peer.get("solver", default))
     same = [r for r in ours if r["workload"] == peer["workload"] and r["threads"] == 1
             and r.get("solver", "euler-maruyama") == solver]
     if peer["workload"] == "W2":
