@@ -8,7 +8,7 @@ NATIVE := -Xswiftc -target-cpu -Xswiftc native
 # Statistical tests solve many paths; release mode keeps `make test` within minutes.
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 
-.PHONY: deps build test demo bench peers compare-peers clean
+.PHONY: deps build test demo bench peers compare-peers fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -84,6 +84,14 @@ peers:
 compare-peers: build
 	@[ -x $(VENV)/bin/python ] || { echo "no peers installed: run make peers first" >&2; exit 1; }
 	$(VENV)/bin/python $(PEERS)/compare_peers.py $(SDEKIT) $(PEERS)/results.json $(if $(QUICK),--quick)
+
+# libFuzzer on the safetensors reader, from the shipped models and the PyTorch fixture, for a
+# fixed number of runs (FUZZ_RUNS); AddressSanitizer reports any out-of-bounds read.
+FUZZ_RUNS ?= 50000
+fuzz: deps
+	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+	@mkdir -p Fuzz/.corpus && cp Models/*.safetensors Tests/ScoreModelsTests/Fixtures/*.safetensors Fuzz/.corpus/
+	Fuzz/.build/release/SafeTensorsFuzz -runs=$(FUZZ_RUNS) -max_len=200000 Fuzz/.corpus
 
 clean:
 	rm -rf .build .build-native

@@ -24,10 +24,13 @@ public struct ComparisonRow: Sendable, Codable, Hashable {
 /// Runs each sampler at each setting — every step count for fixed-step samplers, every tolerance
 /// for adaptive ones — from the same base configuration (process, target, count, seed), and
 /// measures it against the target. The sliced-W2 floor is computed once.
+/// Metrics are against `reference` when given (e.g. `GaussianMixture(kernelDensityOf:)` of a
+/// learned model's training data), else against the base configuration's target.
 /// `starting(run, runs, configuration)` is called before each run.
 /// - Throws: `DiffusionError` naming an unknown sampler or a bad setting, before any sampling.
 public func compareSamplers(
   base: SamplingConfiguration, samplers: [String], steps: [Int], tolerances: [Double],
+  reference: GaussianMixture? = nil,
   starting: (_ run: Int, _ runs: Int, _ configuration: SamplingConfiguration) -> Void = { _, _, _ in }
 ) throws -> [ComparisonRow] {
   var runs: [SamplingConfiguration] = []
@@ -50,7 +53,7 @@ public func compareSamplers(
     }
   }
   for run in runs { try run.validate() }
-  let target = base.target.mixture
+  let target = reference ?? base.target.mixture
   let floors = slicedW2FloorValues(target: target, count: min(base.count, 20_000), seed: base.seed)
   let floor = floors[floors.count / 2]
   return try runs.enumerated().map { index, run in

@@ -64,7 +64,8 @@ struct CompareCommand: ParsableCommand {
     let line = ProgressLine.make(quiet: source.quiet)
     defer { line?.finish() }
     let rows = try compareSamplers(base: base, samplers: samplerList(), steps: try stepList(),
-                                   tolerances: try ToleranceSyntax.parse(tolerances)) { run, runs, configuration in
+                                   tolerances: try ToleranceSyntax.parse(tolerances),
+                                   reference: try source.referenceMixture()) { run, runs, configuration in
       line?.update(fraction: Double(run) / Double(runs),
                    detail: "run \(run + 1)/\(runs): \(configuration.sampler)")
     }
@@ -148,8 +149,33 @@ struct RunOptions: ParsableArguments {
   @Option(help: ArgumentHelp("A learned score: an MLP in safetensors format (sdekit train) instead of the target's exact score; the target then only serves the metrics.", valueName: "file"))
   var model: String?
 
+  @Option(help: ArgumentHelp("Measure against this data set instead of --target: a built-in set (\(TrainingData.names.joined(separator: ", "))) or a .npy file, as a kernel density estimate of 2,000 of its points (for models trained on data with no closed form; no mode occupancy).", valueName: "data"))
+  var reference: String?
+
+  /// What the metrics compare with: the --reference data's kernel density estimate, or nil for the target.
+  func referenceMixture() throws -> GaussianMixture? {
+    guard let reference else { return nil }
+    let data: StateBatch
+    if let builtIn = TrainingData(name: reference) {
+      data = builtIn.samples(count: 20_000, seed: seed &+ 0xBEEF)
+    } else {
+      guard let bytes = FileManager.default.contents(atPath: reference), let batch = NPYFile.decode(bytes) else {
+        throw ValidationError("--reference \(reference): give a .npy file of shape (N, d) or one of \(TrainingData.names.joined(separator: ", "))")
+      }
+      guard batch.count >= 2, batch.values.allSatisfy(\.isFinite) else {
+        throw ValidationError("--reference \(reference): needs at least 2 finite rows")
+      }
+      data = batch
+    }
+    guard data.dimension == target.mixture.dimension else {
+      throw ValidationError("--reference \(reference) has dimension \(data.dimension); --target \(target.rawValue) has \(target.mixture.dimension)")
+    }
+    return GaussianMixture(kernelDensityOf: data)
+  }
+
   func validate() throws {
     guard count >= 2 else { throw ValidationError("--count must be at least 2 (the metrics need two samples), got \(count)") }
+    _ = try referenceMixture()
     if let model {
       do {
         let mlp = try SafeTensors.read(model)

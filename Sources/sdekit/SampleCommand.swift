@@ -125,7 +125,8 @@ struct SampleCommand: ParsableCommand {
   func run() throws {
     Interrupt.install(outputs: [output, plot, report].compactMap { $0 })
     let configuration = try resolvedConfiguration()
-    let target = configuration.target.mixture, d = target.dimension
+    let reference = try source.referenceMixture()
+    let target = reference ?? configuration.target.mixture, d = target.dimension
     let file = try output.map { try SampleStream(path: $0, format: format ?? SampleFileFormat(path: $0) ?? .npy,
                                                  count: configuration.count, dimension: d) }
     let line = ProgressLine.make(quiet: source.quiet)
@@ -156,12 +157,14 @@ struct SampleCommand: ParsableCommand {
                               nfe: evaluations / configuration.count, seconds: seconds,
                               sw2: measured.slicedW2, sw2Floor: measured.slicedW2Floor, meanErr: measured.meanError,
                               covErr: measured.covarianceError, meanLogDensity: measured.meanLogDensity,
-                              exactMeanLogDensity: measured.exactMeanLogDensity, modeOccupancy: measured.modeOccupancy,
+                              exactMeanLogDensity: measured.exactMeanLogDensity,
+                              modeOccupancy: reference == nil ? measured.modeOccupancy : [], reference: source.reference,
                               output: output, plot: plot, report: report)
     if let report { try writeAtomically(Data(try jsonString(summary).utf8 + [0x0A]), to: report) }
     if let plot {
       let samples = StateBatch(count: plotted.count / d, dimension: d, values: plotted)
-      try writeAtomically(Data(samplePlot(samples, total: configuration.count, configuration).utf8), to: plot)
+      let centres = reference == nil ? configuration.target.mixture.means : []
+      try writeAtomically(Data(samplePlot(samples, total: configuration.count, configuration, centres: centres).utf8), to: plot)
     }
     print(json ? try jsonString(summary) : summary.text)
   }
@@ -239,14 +242,15 @@ final class SampleStream {
 }
 
 extension SampleCommand {
-  /// A scatter of the first samples (first two coordinates) over the component centres.
-  func samplePlot(_ samples: StateBatch, total: Int, _ c: SamplingConfiguration) -> String {
+  /// A scatter of the first samples (first two coordinates) over the target's component centres
+  /// (none when the metrics use a --reference data set).
+  func samplePlot(_ samples: StateBatch, total: Int, _ c: SamplingConfiguration, centres: [[Double]]) -> String {
     let shown = samples.count
     let y = samples.dimension > 1 ? 1 : 0
     var svg = SVGPlot(title: "\(c.sampler) · \(c.process.rawValue) · \(c.target.rawValue) · \(shown) of \(total) samples",
                       xLabel: "x₁", yLabel: samples.dimension > 1 ? "x₂" : "x₁")
     svg.add("samples", (0..<shown).map { (samples[$0, 0], samples[$0, y]) }, lines: false)
-    svg.add("component centres", c.target.mixture.means.map { ($0[0], $0[y]) }, lines: false, radius: 4)
+    if !centres.isEmpty { svg.add("component centres", centres.map { ($0[0], $0[y]) }, lines: false, radius: 4) }
     return svg.render()
   }
 }
@@ -271,6 +275,8 @@ struct SampleReport: Encodable {
   let meanLogDensity: Double
   let exactMeanLogDensity: Double
   let modeOccupancy: [Double]
+  /// The data set the metrics were taken against instead of the target, if any.
+  let reference: String?
   let output: String?
   let plot: String?
   let report: String?
@@ -279,8 +285,9 @@ struct SampleReport: Encodable {
     var lines = ["\(sampler) · \(process) · \(target) · \(steps) steps · \(count) samples · seed \(seed)"]
     lines.append(String(format: "NFE %d · %.2f s", nfe, seconds))
     lines.append(String(format: "sliced W2 %.4f (floor %.4f) · mean error %.4f · covariance error %.4f", sw2, sw2Floor, meanErr, covErr))
+    if let reference { lines.append("metrics against \(reference) (kernel density estimate of 2,000 points)") }
     lines.append(String(format: "mean log-density %.4f (exact %.4f)", meanLogDensity, exactMeanLogDensity))
-    if modeOccupancy.count <= 25 {
+    if !modeOccupancy.isEmpty, modeOccupancy.count <= 25 {
       lines.append("mode occupancy " + modeOccupancy.map { String(format: "%.3f", $0) }.joined(separator: " "))
     }
     if let output { lines.append("wrote \(output)") }

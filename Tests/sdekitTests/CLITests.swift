@@ -267,6 +267,24 @@ struct CLITests {
     #expect(compare.status == 0 && compare.stdout.split(separator: "\n").count == 5, "\(compare.stderr)")
   }
 
+  @Test("--reference measures a learned model against its training data when there is no closed form")
+  func referenceMetrics() throws {
+    let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Models")
+    let moons = try sdekit("sample", "--model", models.appendingPathComponent("moons.safetensors").path,
+                           "--reference", "moons", "--steps", "200", "--count", "3000", "--json")
+    #expect(moons.status == 0, "\(moons.stderr)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(moons.stdout.utf8)) as? [String: Any])
+    let sw2 = try #require(object["sw2"] as? Double), floor = try #require(object["sw2_floor"] as? Double)
+    // The shipped moons model lands within a few floors of its data; the exact gmm2d8 score (a
+    // different distribution) is two orders of magnitude away, so the metric tells them apart.
+    #expect(sw2 < 5 * floor, "sw2 \(sw2), floor \(floor)")
+    #expect((object["mode_occupancy"] as? [Double])?.isEmpty == true && object["reference"] as? String == "moons")
+    let wrong = try sdekit("sample", "--reference", "moons", "--steps", "50", "--count", "3000", "--json")
+    let wrongObject = try #require(try JSONSerialization.jsonObject(with: Data(wrong.stdout.utf8)) as? [String: Any])
+    #expect(try #require(wrongObject["sw2"] as? Double) > 20 * sw2)
+  }
+
   @Test("The numbers sample prints are the library's for the same configuration")
   func matchesLibrary() throws {
     let run = try sdekit("sample", "--sampler", "ddim", "--steps", "25", "--count", "300", "--seed", "4", "--json")
@@ -376,6 +394,7 @@ struct CLITests {
           (["train", "--time-features", "7", "-o", "m.safetensors"], ["time features", "7"]),
           (["train", "--steps", "0", "-o", "m.safetensors"], ["--steps", "0"]),
           (["train", "-o", "model.npy"], ["model.npy", ".safetensors"]),
+          (["sample", "--reference", "nope"], ["--reference", "nope", "moons", ".npy"]),
           (["train", "--data", "/no/such/data.npy", "--steps", "1", "-o", "/tmp/sdekit-never.safetensors"], ["/no/such/data.npy"]),
         ])
   func badInput(arguments: [String], mentions: [String]) throws {

@@ -38,6 +38,24 @@ public struct GaussianMixture: Sendable, Hashable {
               standardDeviations: means.map { Array(repeating: standardDeviation, count: $0.count) })
   }
 
+  /// A kernel density estimate of a data set with no closed form (a learned model's training
+  /// set), so that the metrics of an analytic target apply to it: `components` rows spread evenly
+  /// through the data as equally weighted centres, each with Scott's bandwidth
+  /// h = σ̄ n^(−1/(d+4)) (σ̄ the mean per-coordinate standard deviation of the data).
+  public init(kernelDensityOf data: StateBatch, components: Int = 2_000) {
+    let n = min(components, data.count), d = data.dimension
+    precondition(n >= 2, "a kernel density estimate needs at least 2 points")
+    let rows = (0..<n).map { $0 * data.count / n }
+    var spread = 0.0
+    for j in 0..<d {
+      let column = (0..<data.count).map { data[$0, j] }
+      let mean = column.reduce(0, +) / Double(column.count)
+      spread += (column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(column.count - 1)).squareRoot() / Double(d)
+    }
+    let bandwidth = max(spread, 1e-12) * Foundation.pow(Double(n), -1 / Double(d + 4))
+    self.init(means: rows.map { r in (0..<d).map { data[r, $0] } }, standardDeviation: bandwidth)
+  }
+
   /// The exact mean Σ_k w_k μ_k.
   public var mean: [Double] {
     (0..<dimension).map { j in zip(weights, means).reduce(0) { $0 + $1.0 * $1.1[j] } }
