@@ -155,18 +155,7 @@ struct RunOptions: ParsableArguments {
   /// What the metrics compare with: the --reference data's kernel density estimate, or nil for the target.
   func referenceMixture() throws -> GaussianMixture? {
     guard let reference else { return nil }
-    let data: StateBatch
-    if let builtIn = TrainingData(name: reference) {
-      data = builtIn.samples(count: 20_000, seed: seed &+ 0xBEEF)
-    } else {
-      guard let bytes = FileManager.default.contents(atPath: reference), let batch = NPYFile.decode(bytes) else {
-        throw ValidationError("--reference \(reference): give a .npy file of shape (N, d) or one of \(TrainingData.names.joined(separator: ", "))")
-      }
-      guard batch.count >= 2, batch.values.allSatisfy(\.isFinite) else {
-        throw ValidationError("--reference \(reference): needs at least 2 finite rows")
-      }
-      data = batch
-    }
+    let data = try loadDataSet(reference, option: "--reference", count: 20_000, seed: seed &+ 0xBEEF)
     guard data.dimension == target.mixture.dimension else {
       throw ValidationError("--reference \(reference) has dimension \(data.dimension); --target \(target.rawValue) has \(target.mixture.dimension)")
     }

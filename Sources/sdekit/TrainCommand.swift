@@ -81,19 +81,9 @@ struct TrainCommand: ParsableCommand {
     MLPArchitecture(dimension: dimension, timeFeatures: timeFeatures, hidden: try widths(), parameterisation: parameterisation)
   }
 
-  func trainingSet() throws -> StateBatch {
-    if let builtIn = TrainingData(name: data) { return builtIn.samples(count: count, seed: seed) }
-    guard let bytes = FileManager.default.contents(atPath: data) else { throw CLIError("--data \(data): cannot read the file") }
-    guard let batch = NPYFile.decode(bytes) else {
-      throw CLIError("--data \(data): not a float64 .npy file of shape (N, d) in C order")
-    }
-    guard batch.values.allSatisfy(\.isFinite) else { throw CLIError("--data \(data): holds values that are not finite") }
-    return batch
-  }
-
   func run() throws {
     Interrupt.install(outputs: [output])
-    let set = try trainingSet()
+    let set = try loadDataSet(data, option: "--data", count: count, seed: seed)
     let architecture = try architecture(dimension: set.dimension)
     var configuration = TrainingConfiguration()
     configuration.steps = steps
@@ -127,4 +117,20 @@ struct TrainCommand: ParsableCommand {
     print(String(format: "final loss (mean of the last 100 steps) %.4f", recent.reduce(0, +) / Double(max(1, recent.count))))
     print("wrote \(output)")
   }
+}
+
+/// A data set named on the command line: a built-in set (`count` samples from `seed`) or a
+/// float64 .npy file of shape (N, d) with finite values; errors name `option` and the value.
+func loadDataSet(_ spec: String, option: String, count: Int, seed: UInt64) throws -> StateBatch {
+  if let builtIn = TrainingData(name: spec) { return builtIn.samples(count: count, seed: seed) }
+  guard let bytes = FileManager.default.contents(atPath: spec) else {
+    throw ValidationError("\(option) \(spec): cannot read the file; give a .npy file or one of \(TrainingData.names.joined(separator: ", "))")
+  }
+  guard let batch = NPYFile.decode(bytes) else {
+    throw ValidationError("\(option) \(spec): not a float64 .npy file of shape (N, d) in C order")
+  }
+  guard batch.count >= 2, batch.values.allSatisfy(\.isFinite) else {
+    throw ValidationError("\(option) \(spec): needs at least 2 rows, all finite")
+  }
+  return batch
 }
