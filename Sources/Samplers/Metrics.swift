@@ -110,11 +110,7 @@ public struct StreamingMetrics: Sendable {
     }
     for j in 0..<d { mean[j] += (chunkMean[j] - mean[j]) * Double(n) / total }
     count += n
-    var logs = [Double](repeating: 0, count: n)
-    chunk.values.withUnsafeBufferPointer { xp in
-      logs.withUnsafeMutableBufferPointer { target.evaluate(xp, a: 1, s: 0, logDensity: $0, score: nil) }
-    }
-    logDensitySum += logs.reduce(0, +)
+    logDensitySum += sumOfLogDensities(chunk, target: target)
     for k in target.mostResponsibleComponent(chunk.values) { occupancy[k] += 1 }
     let wanted = min(n, Self.slicedW2Count - head.count / d)
     if wanted > 0 { head += chunk.values[0..<(wanted * d)] }
@@ -158,11 +154,16 @@ public func momentErrors(_ samples: StateBatch, target: GaussianMixture) -> (Dou
 
 /// Mean log p₀ of the rows under the target.
 public func meanLogDensity(_ samples: StateBatch, target: GaussianMixture) -> Double {
+  sumOfLogDensities(samples, target: target) / Double(samples.count)
+}
+
+/// Σ log p₀ over the rows.
+func sumOfLogDensities(_ samples: StateBatch, target: GaussianMixture) -> Double {
   var logs = [Double](repeating: 0, count: samples.count)
   samples.values.withUnsafeBufferPointer { xp in
     logs.withUnsafeMutableBufferPointer { target.evaluate(xp, a: 1, s: 0, logDensity: $0, score: nil) }
   }
-  return logs.reduce(0, +) / Double(samples.count)
+  return logs.reduce(0, +)
 }
 
 /// √(mean over projections θ of W₂²(⟨X, θ⟩, ⟨Y, θ⟩)) for equal-size sets, where the 1-D W₂² of

@@ -30,6 +30,7 @@ struct SDEKitCommand: ParsableCommand {
         Foundation.exit(0)
       }
       let known = error as? SolveError != nil || error is GSLError || error is CLIError || error is DiffusionError
+        || error is NetworkError
       let message = known ? "\(error)" : self.message(for: error)
       // ArgumentParser lists valid values one per line ("  - gbm"); keep them on one line.
       let lines = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }

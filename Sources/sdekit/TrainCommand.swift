@@ -98,7 +98,7 @@ struct TrainCommand: ParsableCommand {
     let start = Date()
     let (model, _) = try trainDenoiser(architecture: architecture, data: set, process: process,
                                        configuration: configuration, checkpointEvery: checkpointEvery,
-                                       onCheckpoint: { _, snapshot in try SafeTensors.write(snapshot, to: output) }) { step in
+                                       onCheckpoint: { _, snapshot in try writeAtomically(SafeTensors.encode(snapshot), to: output) }) { step in
       recent.append(step.loss)
       if recent.count > 100 { recent.removeFirst() }
       let mean = recent.reduce(0, +) / Double(recent.count)
@@ -109,7 +109,7 @@ struct TrainCommand: ParsableCommand {
       return true
     }
     line?.finish()
-    try SafeTensors.write(model, to: output)
+    try writeAtomically(SafeTensors.encode(model), to: output)
     let seconds = Date().timeIntervalSince(start)
     print(String(format: "trained %@ on %@ (%d samples, d = %d) · %d steps of %d · %.1f s",
                  architecture.hidden.map(String.init).joined(separator: "×"), data, set.count, set.dimension,

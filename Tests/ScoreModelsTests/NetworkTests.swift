@@ -111,7 +111,7 @@ struct NetworkTests {
     let mlp = try MLP(architecture: architecture, parameters: initialParameters(architecture, seed: 3))
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-\(UUID().uuidString).safetensors").path
     defer { try? FileManager.default.removeItem(atPath: path) }
-    try SafeTensors.write(mlp, to: path)
+    try SafeTensors.encode(mlp).write(to: URL(fileURLWithPath: path))
     let read = try SafeTensors.read(path)
     #expect(read == mlp)
     let data = try Data(contentsOf: URL(fileURLWithPath: path))

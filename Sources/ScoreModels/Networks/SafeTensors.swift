@@ -19,7 +19,8 @@ public enum SafeTensors {
     let end: Int
   }
 
-  /// The bytes of a safetensors file holding `mlp`.
+  /// The bytes of a safetensors file holding `mlp`. (`sdekit train` writes them through its
+  /// atomic temporary-and-rename writer, the one every output of the tool goes through.)
   public static func encode(_ mlp: MLP<Float>) throws -> Data {
     let architecture = String(decoding: try JSONEncoder.sorted.encode(mlp.architecture), as: UTF8.self)
     var header: [String: Any] = ["__metadata__": [architectureKey: architecture, "format": "pt"]]
@@ -38,26 +39,6 @@ public enum SafeTensors {
     var data = Data()
     withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
     return data + json + body
-  }
-
-  /// Writes `mlp` to `path` through a temporary file and a rename: no partial file ever stands
-  /// under the final name.
-  public static func write(_ mlp: MLP<Float>, to path: String) throws {
-    let data = try encode(mlp)
-    let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent()
-      .appendingPathComponent(".\(url.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
-    do {
-      try data.write(to: temporary)
-    } catch {
-      try? FileManager.default.removeItem(at: temporary)
-      throw NetworkError.invalidFile("cannot write \(path): \(error.localizedDescription)")
-    }
-    guard rename(temporary.path, url.path) == 0 else {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(at: temporary)
-      throw NetworkError.invalidFile("cannot write \(path): \(reason)")
-    }
   }
 
   /// The MLP in the file at `path`, memory-mapped and validated before use.
