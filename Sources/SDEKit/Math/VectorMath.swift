@@ -1,7 +1,9 @@
+import CSIMDMath
+
 /// Elementary functions on eight lanes of doubles, for hot loops over samples (the softmax of
-/// mixture scores). Like `BoxMullerMath`, plain IEEE arithmetic without fused multiply–adds and
-/// without lane masks (Swift's SIMD masks run lane by lane on Linux), so every machine and every
-/// lane position gets the same bits.
+/// mixture scores). Like `BoxMullerMath`, plain IEEE arithmetic without fused multiply–adds, and
+/// lane choices through CSIMDMath (Swift's SIMD masks run lane by lane on Linux), so every machine
+/// and every lane position gets the same bits.
 public enum VectorMath {
   public typealias Lanes = SIMD8<Double>
 
@@ -11,47 +13,36 @@ public enum VectorMath {
   ///
   /// x = n ln 2 + r with n the nearest integer to x/ln 2 and |r| ≤ ½ ln 2 (ln 2 split in a head
   /// with 32 significant bits, so n·head is exact, and a tail); eʳ as its Taylor polynomial to
-  /// degree 13 (truncation below 2·10⁻¹⁷ relative); 2ⁿ built in the exponent bits.
+  /// degree 13 (truncation below 2·10⁻¹⁷ relative) in Estrin's scheme; 2ⁿ built in the exponent
+  /// bits.
   @inlinable @inline(__always)
   public static func exp(_ x: Lanes) -> Lanes {
-    // Clamp without masks: below −708 a flag clears the result at the end; the argument itself
-    // is lifted to −708 so the exponent arithmetic stays in range.
+    // Below −708 the argument is lifted to −708, so the exponent arithmetic stays in range, and
+    // the result cleared at the end.
     let low = Lanes(repeating: -708)
-    let tooSmall = unsafeBitCast(x - low, to: SIMD8<Int64>.self) &>> 63  // all ones when x < −708
-    let xb = unsafeBitCast(x, to: SIMD8<Int64>.self), lowb = unsafeBitCast(low, to: SIMD8<Int64>.self)
-    let clamped = unsafeBitCast((xb & ~tooSmall) | (lowb & tooSmall), to: Lanes.self)
+    let clamped = sdekit_select_greater8(x, low)
     // Round x/ln 2 to the nearest integer by adding and subtracting 1.5·2⁵²; the low bits of the
     // sum hold n in two's complement.
     let shifted = clamped * 1.442_695_040_888_963_4 + 6_755_399_441_055_744
     let n = shifted - 6_755_399_441_055_744
     let r = (clamped - n * 0.693_147_180_369_123_8) - n * 1.908_214_929_270_587_7e-10
-    var p = Lanes(repeating: 1.0 / 6_227_020_800)
-    p = p * r + 1.0 / 479_001_600
-    p = p * r + 1.0 / 39_916_800
-    p = p * r + 1.0 / 3_628_800
-    p = p * r + 1.0 / 362_880
-    p = p * r + 1.0 / 40_320
-    p = p * r + 1.0 / 5_040
-    p = p * r + 1.0 / 720
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
+    // Estrin's scheme (pairs, then powers r², r⁴, r⁸): a chain of 8 operations instead of
+    // Horner's 26, so the eight components of a softmax overlap in the pipelines.
+    let r2 = r * r, r4 = r2 * r2, r8 = r4 * r4
+    let q0 = 1 + r, q1 = 0.5 + r * (1.0 / 6), q2 = 1.0 / 24 + r * (1.0 / 120)
+    let q3 = 1.0 / 720 + r * (1.0 / 5_040), q4 = 1.0 / 40_320 + r * (1.0 / 362_880)
+    let q5 = 1.0 / 3_628_800 + r * (1.0 / 39_916_800), q6 = 1.0 / 479_001_600 + r * (1.0 / 6_227_020_800)
+    let low4 = (q0 + r2 * q1) + r4 * (q2 + r2 * q3)
+    let high4 = (q4 + r2 * q5) + r4 * q6
+    let p = low4 + r8 * high4
     let nBits = unsafeBitCast(shifted, to: SIMD8<Int64>.self) &- 0x4338_0000_0000_0000
     let scale = unsafeBitCast((nBits &+ 1023) &<< 52, to: Lanes.self)
-    let result = p * scale
-    return unsafeBitCast(unsafeBitCast(result, to: SIMD8<Int64>.self) & ~tooSmall, to: Lanes.self)
+    return sdekit_zero_where_below8(p * scale, x, low)
   }
 
-  /// The lanes of `b` where `b > a`, else those of `a` (so ties keep `a`), by integer masks.
+  /// The lanes of `b` where `b > a`, else those of `a` (so ties keep `a`).
   @inlinable @inline(__always)
-  public static func select(_ a: Lanes, orGreater b: Lanes) -> Lanes {
-    let takeB = unsafeBitCast(a - b, to: SIMD8<Int64>.self) &>> 63
-    let ab = unsafeBitCast(a, to: SIMD8<Int64>.self), bb = unsafeBitCast(b, to: SIMD8<Int64>.self)
-    return unsafeBitCast((ab & ~takeB) | (bb & takeB), to: Lanes.self)
-  }
+  public static func select(_ a: Lanes, orGreater b: Lanes) -> Lanes { sdekit_select_greater8(a, b) }
 
   /// eˣ in single precision on eight lanes, within a few ulp for x ∈ [−87, 88], 0 below −87
   /// (the same scheme as the double version: n = nearest x/ln 2, Taylor polynomial of eʳ to

@@ -231,17 +231,24 @@ public struct GaussianMixture: Sendable, Hashable {
               logTerms[k] = term
               largest = VectorMath.select(largest, orGreater: term)
             }
-            var total = Lanes()
-            for k in 0..<K {
-              logTerms[k] = VectorMath.exp(logTerms[k] - largest)
-              total += logTerms[k]
-            }
+            let total = Self.exponentiate(logTerms, minus: largest)
             body(block, rows, terms, columns, largest, logTerms, total)
             block += 8
           }
         }
       }
     }
+  }
+
+  /// Replaces each term t_k by exp(t_k − largest) and returns their sum. The sum is its own
+  /// loop: summed in the same loop, the optimiser split parts of the exponential into scalar code.
+  @inline(__always)
+  static func exponentiate(_ terms: UnsafeMutableBufferPointer<VectorMath.Lanes>,
+                           minus largest: VectorMath.Lanes) -> VectorMath.Lanes {
+    for k in terms.indices { terms[k] = VectorMath.exp(terms[k] - largest) }
+    var total = VectorMath.Lanes()
+    for k in terms.indices { total += terms[k] }
+    return total
   }
 
   /// Column `column` of the eight rows at `rows` (row-major, `d` values per row), built from
