@@ -90,9 +90,8 @@ public struct GaussianMixture: Sendable, Hashable {
           for lane in 0..<rows { logDensity[block + lane] = largest[lane] + Foundation.log(total[lane]) }
         }
         guard let score else { return }
-        // ∇log p = Σ_k r_k (a μ_k − x)/v_k with r_k = e_k / Σ e.
+        // ∇log p = Σ_k r_k (a μ_k − x)/v_k with r_k = e_k / Σ e (the division last).
         let inverseTotal = 1 / total
-        for k in 0..<components { exponentials[k] *= inverseTotal }
         // A whole block is written straight to the output; a final partial one through `tail`.
         let out = rows == 8 ? score.baseAddress! + block * d : tail.baseAddress!
         terms.centres.withUnsafeBufferPointer { centres in
@@ -107,7 +106,7 @@ public struct GaussianMixture: Sendable, Hashable {
               for j in 0..<d {
                 var sum = VectorMath.Lanes()
                 for k in 0..<components { sum += exponentials[k] * centres[k * d + j] }
-                Self.scatter(sum - columns[j] * precision, to: out, column: j, dimension: d)
+                Self.scatter((sum - columns[j] * precision) * inverseTotal, to: out, column: j, dimension: d)
               }
               return
             }
@@ -118,7 +117,7 @@ public struct GaussianMixture: Sendable, Hashable {
                 sum += exponentials[k] * (VectorMath.Lanes(repeating: centres[index]) - columns[j])
                   * inverseVariances[index]
               }
-              Self.scatter(sum, to: out, column: j, dimension: d)
+              Self.scatter(sum * inverseTotal, to: out, column: j, dimension: d)
             }
           }
         }
@@ -150,10 +149,12 @@ public struct GaussianMixture: Sendable, Hashable {
     var centres: [Double]
     var inverseVariances: [Double]
     var logNormalisers: [Double]
-    /// When every component is isotropic (every built-in target): 1/v_k and ‖a μ_k‖², so that
-    /// ‖x − aμ_k‖²/v_k = (‖x‖² − 2⟨x, aμ_k⟩ + ‖aμ_k‖²)/v_k costs one multiply–add per
-    /// coordinate, the form numpy's BLAS users write.
-    var isotropic: (inverseVariance: [Double], centreNorms: [Double])?
+    /// When every component is isotropic (every built-in target), the log-term expanded as
+    /// t_k = b_k + ⟨x, aμ_k/v_k⟩ − ‖x‖²/(2v_k) with b_k = log-normaliser − ‖aμ_k‖²/(2v_k): one
+    /// multiply–add per coordinate, the form numpy's BLAS users write. Holds 1/v_k, 1/(2v_k), b_k
+    /// and aμ_k/v_k (K × d).
+    var isotropic: (inverseVariance: [Double], halfInverseVariance: [Double], bias: [Double],
+                    scaledCentres: [Double])?
   }
 
   func terms(a: Double, s: Double) -> Terms {
@@ -161,7 +162,7 @@ public struct GaussianMixture: Sendable, Hashable {
     var terms = Terms(centres: [Double](repeating: 0, count: K * d),
                       inverseVariances: [Double](repeating: 0, count: K * d),
                       logNormalisers: [Double](repeating: 0, count: K))
-    var isotropicInverse: [Double] = [], centreNorms: [Double] = []
+    var isotropicInverse: [Double] = [], bias: [Double] = [], scaledCentres: [Double] = []
     for k in 0..<K {
       var logSum = 0.0
       // One logarithm per component when its deviations are all equal (every built-in target).
@@ -176,10 +177,17 @@ public struct GaussianMixture: Sendable, Hashable {
         logSum = Double(d) * Foundation.log(2 * Double.pi / terms.inverseVariances[k * d])
         isotropicInverse.append(terms.inverseVariances[k * d])
       }
-      centreNorms.append((0..<d).reduce(0) { $0 + terms.centres[k * d + $1] * terms.centres[k * d + $1] })
       terms.logNormalisers[k] = Foundation.log(weights[k]) - 0.5 * logSum
+      if isotropic {
+        let inverse = terms.inverseVariances[k * d]
+        let centreNorm = (0..<d).reduce(0) { $0 + terms.centres[k * d + $1] * terms.centres[k * d + $1] }
+        bias.append(terms.logNormalisers[k] - 0.5 * centreNorm * inverse)
+        scaledCentres += terms.centres[(k * d)..<((k + 1) * d)].map { $0 * inverse }
+      }
     }
-    if isotropicInverse.count == K { terms.isotropic = (isotropicInverse, centreNorms) }
+    if isotropicInverse.count == K {
+      terms.isotropic = (isotropicInverse, isotropicInverse.map { 0.5 * $0 }, bias, scaledCentres)
+    }
     return terms
   }
 
@@ -216,18 +224,19 @@ public struct GaussianMixture: Sendable, Hashable {
             var norm = Lanes()
             if terms.isotropic != nil { for j in 0..<d { norm += columns[j] * columns[j] } }
             for k in 0..<K {
-              var quadratic = Lanes()
+              var term: Lanes
               if let isotropic = terms.isotropic {
-                var dot = Lanes()
-                for j in 0..<d { dot += columns[j] * centres[k * d + j] }
-                quadratic = (norm - 2 * dot + isotropic.centreNorms[k]) * isotropic.inverseVariance[k]
+                var dot = Lanes(repeating: isotropic.bias[k])
+                for j in 0..<d { dot += columns[j] * isotropic.scaledCentres[k * d + j] }
+                term = dot - isotropic.halfInverseVariance[k] * norm
               } else {
+                var quadratic = Lanes()
                 for j in 0..<d {
                   let difference = columns[j] - centres[k * d + j]
                   quadratic += difference * difference * inverseVariances[k * d + j]
                 }
+                term = terms.logNormalisers[k] - 0.5 * quadratic
               }
-              let term = terms.logNormalisers[k] - 0.5 * quadratic
               logTerms[k] = term
               largest = VectorMath.select(largest, orGreater: term)
             }
