@@ -67,10 +67,13 @@ public struct BrownianGrid: BrownianSource, Hashable {
           }
         }
       }
+    } else if ratio == 1 {
+      normals.fill(rows: rows, step: step, count: width, scale: k.rootH, into: increments)
     } else {
-      for fine in (step * ratio)..<((step + 1) * ratio) {
-        normals.generate(rows: rows, step: fine, count: width) { offset, lanes, index, xi in
-          for lane in 0..<lanes { increments[(offset + lane) * width + index] += k.rootH * xi[lane] }
+      withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { fineIncrements in
+        for fine in (step * ratio)..<((step + 1) * ratio) {
+          normals.fill(rows: rows, step: fine, count: width, scale: k.rootH, into: fineIncrements.baseAddress!)
+          for e in 0..<n { increments[e] += fineIncrements[e] }
         }
       }
     }

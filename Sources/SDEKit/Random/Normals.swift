@@ -79,7 +79,7 @@ public struct NormalSource: Sendable, Hashable {
           let words = generator.blocks(UInt32(truncatingIfNeeded: block), stepWord, rowLow, rowHigh)
           let (c0, s0) = NormalSource.boxMuller(words.0, words.1)
           columns[4 * block] = scale * c0
-          columns[4 * block + 1] = scale * s0
+          if 4 * block + 1 < count { columns[4 * block + 1] = scale * s0 }
           // The second pair only when some of it is asked for (W1's rows are two wide).
           if 4 * block + 2 < count {
             let (c1, s1) = NormalSource.boxMuller(words.2, words.3)
@@ -87,9 +87,11 @@ public struct NormalSource: Sendable, Hashable {
             columns[4 * block + 3] = scale * s1
           }
         }
-        let out = output + offset * count
+        // Wrapping index arithmetic: the offsets are below 8 · count, and overflow checks in
+        // this copy cost a tenth of the generator's time at count 64.
+        let out = output + offset &* count
         for row in 0..<8 {
-          for index in 0..<count { out[row * count + index] = columnValues[index * 8 + row] }
+          for index in 0..<count { out[row &* count &+ index] = columnValues[index &* 8 &+ row] }
         }
         offset += 8
       }
