@@ -107,11 +107,8 @@ public struct DormandPrince5: AdaptiveODESolver {
           let signed = direction * size
           try stagesAndUpdate(problem.field, y: yp, t: t, h: signed, dimension: d, k: &k, computeFirst: false)
           statistics.driftEvaluations += 6
-          for i in 0..<n {
-            var e = 0.0
-            for j in 0..<7 where Self.errorWeights[j] != 0 { e += Self.errorWeights[j] * k[j][i] }
-            k[8][i] = signed * e
-          }
+          Self.combine(&k, into: 8, start: nil, weights: Self.errorWeights, scale: 1)
+          k[8].withUnsafeMutableBufferPointer { err in for i in 0..<n { err[i] = signed * err[i] } }
           let ratio = k[8].withUnsafeBufferPointer { err in
             k[7].withUnsafeBufferPointer { yNew in
               k[6].withUnsafeBufferPointer { dydt in
@@ -155,15 +152,10 @@ public struct DormandPrince5: AdaptiveODESolver {
     _ field: F, y: UnsafeMutableBufferPointer<Double>, t: Double, h: Double, dimension: Int,
     k: inout [[Double]], computeFirst: Bool
   ) throws {
-    let n = y.count
     if computeFirst { try evaluateChecked(field, UnsafeBufferPointer(y), t: t, dimension: dimension, into: &k[0]) }
     for s in 1..<7 {
       // Stage input in k[7]; at s = 6 the weights are b, so it is y₊ and stays there.
-      for i in 0..<n { k[7][i] = y[i] }
-      for (j, weight) in Self.a[s].enumerated() where weight != 0 {
-        let scaled = h * weight
-        for i in 0..<n { k[7][i] += scaled * k[j][i] }
-      }
+      Self.combine(&k, into: 7, start: UnsafeBufferPointer(y), weights: Self.a[s], scale: h)
       var output = [Double]()
       swap(&output, &k[s])
       try k[7].withUnsafeBufferPointer { input in
@@ -171,6 +163,26 @@ public struct DormandPrince5: AdaptiveODESolver {
       }
       swap(&output, &k[s])
     }
+  }
+}
+
+extension DormandPrince5 {
+  /// k[target] = start + Σ_j (scale · weights[j]) k[j] over the non-zero weights, term by term in
+  /// j order (start nil: zero). The target is moved out of `k` while it is written, so every
+  /// pass runs on plain buffers: indexing k[target][i] inside the loop checked the nested
+  /// arrays' uniqueness for every element.
+  static func combine(_ k: inout [[Double]], into target: Int, start: UnsafeBufferPointer<Double>?,
+                      weights: [Double], scale: Double) {
+    var output: [Double] = []
+    swap(&output, &k[target])
+    output.withUnsafeMutableBufferPointer { out in
+      if let start { for i in out.indices { out[i] = start[i] } } else { for i in out.indices { out[i] = 0 } }
+      for (j, weight) in weights.enumerated() where weight != 0 {
+        let scaled = scale * weight
+        k[j].withUnsafeBufferPointer { stage in for i in out.indices { out[i] += scaled * stage[i] } }
+      }
+    }
+    swap(&output, &k[target])
   }
 }
 
