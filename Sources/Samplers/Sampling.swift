@@ -17,6 +17,9 @@ public struct SamplingConfiguration: Sendable, Codable, Hashable {
   public var epsilon: Double?
   public var relativeTolerance: Double = 1e-5
   public var absoluteTolerance: Double = 1e-5
+  /// The error norm of adaptive samplers; nil for the maximum (GSL's steppers take no other).
+  /// Optional so that configurations saved before it existed still load.
+  public var errorNorm: ErrorNorm?
   public var mode: SystemMode = .batch
   /// A final Tweedie denoising step at ε.
   public var denoise: Bool = false
@@ -50,6 +53,15 @@ public struct SamplingConfiguration: Sendable, Codable, Hashable {
     }
     guard relativeTolerance > 0, absoluteTolerance > 0 else {
       throw DiffusionError.invalidSetting("rtol and atol must be positive, got \(relativeTolerance) and \(absoluteTolerance)")
+    }
+    if let errorNorm {
+      guard name.descriptor.adaptive else {
+        throw DiffusionError.invalidSetting("an error norm applies to adaptive samplers; \(name.name) takes fixed steps")
+      }
+      if case .probabilityFlowGSL = name, errorNorm != .maximum {
+        throw DiffusionError.unsupported(
+          "\(name.name) measures its error with GSL's maximum norm; the \(errorNorm.rawValue) norm needs ode-dopri5")
+      }
     }
     let s = diffusionSettings
     guard (0...1).contains(s.eta) else { throw DiffusionError.invalidSetting("η must lie in [0, 1], got \(s.eta)") }
@@ -191,7 +203,7 @@ public func sample<P: DiffusionProcess, S: ScoreModel>(
 
 private func adaptiveSettings(_ configuration: SamplingConfiguration) -> AdaptiveSettings {
   AdaptiveSettings(relativeTolerance: configuration.relativeTolerance,
-                   absoluteTolerance: configuration.absoluteTolerance)
+                   absoluteTolerance: configuration.absoluteTolerance, norm: configuration.errorNorm ?? .maximum)
 }
 
 /// An adaptive solve of the probability-flow ODE; NFE per sample (summed over samples in

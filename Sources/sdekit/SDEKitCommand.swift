@@ -45,6 +45,7 @@ struct SDEKitCommand: ParsableCommand {
 
 extension ProblemName: ExpressibleByArgument {}
 extension SystemMode: ExpressibleByArgument {}
+extension ErrorNorm: ExpressibleByArgument {}
 
 /// A solver named on the command line: one of SDEKit's own or one of GSL's steppers.
 enum SolverChoice: ExpressibleByArgument, CaseIterable, Sendable {

@@ -34,6 +34,11 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "Absolute tolerance of adaptive ODE samplers, in the state's units.")
   var atol: Double = 1e-5
 
+  @Option(name: .customLong("error-norm"), help: ArgumentHelp(
+    "Adaptive ODE samplers: how the error vector meets the tolerances — max (every element, GSL's control) or rms (on average, as SciPy and diffrax; ode-dopri5 only). (default: max)",
+    valueName: "norm"))
+  var errorNorm: ErrorNorm?
+
   @Option(help: "Adaptive ODE samplers: the batch as one system or each sample on its own.")
   var mode: SystemMode = .batch
 
@@ -88,6 +93,7 @@ struct SampleCommand: ParsableCommand {
     c.epsilon = epsilon
     c.relativeTolerance = rtol
     c.absoluteTolerance = atol
+    c.errorNorm = errorNorm
     c.mode = mode
     c.denoise = denoise
     c.diffusionSettings = DiffusionSamplerSettings(eta: eta, snr: snr, correctorSteps: correctorSteps,

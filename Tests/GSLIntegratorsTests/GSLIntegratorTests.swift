@@ -116,6 +116,43 @@ struct GSLIntegratorTests {
     #expect(GSLStepType.rk8pd.reportedOrder == 8)
   }
 
+  @Test("Error norms: exact values, and the RMS norm takes fewer steps on a batch while its error still follows the tolerance")
+  func errorNorms() throws {
+    // |err| = (3, 4, 0, 0) against D = 1: maximum 4, RMS √(25/4) = 2.5, both exact in binary.
+    let error: [Double] = [3, -4, 0, 0], state = [Double](repeating: 0, count: 4)
+    for (norm, expected) in [(ErrorNorm.maximum, 4.0), (.rms, 2.5)] {
+      let settings = AdaptiveSettings(relativeTolerance: 0, absoluteTolerance: 1, norm: norm)
+      let ratio = error.withUnsafeBufferPointer { e in
+        state.withUnsafeBufferPointer { settings.errorRatio(error: e, state: $0, derivative: $0, h: 0.1) }
+      }
+      #expect(ratio == expected, "\(norm): \(ratio)")
+    }
+    // 64 damped rotations whose starts grow from 1 to 64: rows with relative errors far apart,
+    // so the RMS falls well below the maximum. The exact end is the scaled exact end of one row.
+    let ode = LinearODE()
+    let scales = (1...64).map(Double.init)
+    let starts = scales.flatMap { s in ode.y0.map { s * $0 } }
+    let exact = scales.flatMap { s in ode.exactFinalState!.map { s * $0 } }
+    let problem = ODEProblem(field: ode.field, initial: StateBatch(count: 64, dimension: 2, values: starts), t0: 0, t1: 1)
+    func run(_ norm: ErrorNorm, _ tolerance: Double) throws -> (steps: Int, error: Double) {
+      let solver = DormandPrince5(settings: AdaptiveSettings(relativeTolerance: tolerance, absoluteTolerance: tolerance, norm: norm))
+      let solution = try solve(problem, solver: solver)
+      let largest = zip(solution.final.values, exact).map { abs($0 - $1) / max(1, abs($1)) }.max()!
+      return (solution.statistics.steps, largest)
+    }
+    for tolerance in [1e-5, 1e-8] {
+      let (maximum, rms) = (try run(.maximum, tolerance), try run(.rms, tolerance))
+      #expect(rms.steps < maximum.steps, "tolerance \(tolerance): \(rms.steps) steps under rms, \(maximum.steps) under max")
+      // A local tolerance does not bound the global error, but for this smooth problem the
+      // scaled error stays within a few tolerances (measured 0.9·tol at 1e-5, 7.8·tol at 1e-8,
+      // with 24 vs 27 and 84 vs 92 steps); 30·tol fails a solver that ignored the tolerance.
+      #expect(rms.error <= 30 * tolerance, "tolerance \(tolerance): error \(rms.error)")
+    }
+    // GSL's steppers refuse the RMS norm rather than silently use their maximum.
+    let gsl = GSLODESolver(.rkf45, settings: AdaptiveSettings(relativeTolerance: 1e-6, absoluteTolerance: 1e-6, norm: .rms))
+    #expect(throws: SolveError.self) { try solve(problem, solver: gsl) }
+  }
+
   @Test("Dormand–Prince: fixed-step slope 5, and within 3× of GSL's rkck at the same tolerance")
   func dormandPrince() throws {
     let reference = try Self.lotkaVolterraReference.get()
