@@ -163,6 +163,13 @@ struct GSLDriver: ~Copyable {
       system.deallocate()
       return nil
     }
+    if settings.norm == .rms, sdekit_gsl_driver_use_rms_control(
+      driver, settings.absoluteTolerance, settings.relativeTolerance, settings.stateScale,
+      settings.derivativeScale) != GSL_SUCCESS {
+      gsl_odeiv2_driver_free(driver)
+      system.deallocate()
+      return nil
+    }
     self.driver = driver
     self.context = context
     gsl_odeiv2_driver_set_hmin(driver, settings.minStep)

@@ -17,7 +17,7 @@ public struct SamplingConfiguration: Sendable, Codable, Hashable {
   public var epsilon: Double?
   public var relativeTolerance: Double = 1e-5
   public var absoluteTolerance: Double = 1e-5
-  /// The error norm of adaptive samplers; nil for the maximum (GSL's steppers take no other).
+  /// The error norm of adaptive samplers; nil for the maximum (GSL's standard control).
   /// Optional so that configurations saved before it existed still load.
   public var errorNorm: ErrorNorm?
   public var mode: SystemMode = .batch
@@ -54,14 +54,8 @@ public struct SamplingConfiguration: Sendable, Codable, Hashable {
     guard relativeTolerance > 0, absoluteTolerance > 0 else {
       throw DiffusionError.invalidSetting("rtol and atol must be positive, got \(relativeTolerance) and \(absoluteTolerance)")
     }
-    if let errorNorm {
-      guard name.descriptor.adaptive else {
-        throw DiffusionError.invalidSetting("an error norm applies to adaptive samplers; \(name.name) takes fixed steps")
-      }
-      if case .probabilityFlowGSL = name, errorNorm != .maximum {
-        throw DiffusionError.unsupported(
-          "\(name.name) measures its error with GSL's maximum norm; the \(errorNorm.rawValue) norm needs ode-dopri5")
-      }
+    if errorNorm != nil, !name.descriptor.adaptive {
+      throw DiffusionError.invalidSetting("an error norm applies to adaptive samplers; \(name.name) takes fixed steps")
     }
     let s = diffusionSettings
     guard (0...1).contains(s.eta) else { throw DiffusionError.invalidSetting("η must lie in [0, 1], got \(s.eta)") }

@@ -35,7 +35,7 @@ struct SampleCommand: ParsableCommand {
   var atol: Double = 1e-5
 
   @Option(name: .customLong("error-norm"), help: ArgumentHelp(
-    "Adaptive ODE samplers: how the error vector meets the tolerances — max (every element, GSL's control) or rms (on average, as SciPy and diffrax; ode-dopri5 only). (default: max)",
+    "Adaptive ODE samplers: how the error vector meets the tolerances — max (every element, GSL's control) or rms (on average, as SciPy and diffrax). (default: max)",
     valueName: "norm"))
   var errorNorm: ErrorNorm?
 

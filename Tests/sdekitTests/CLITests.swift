@@ -384,7 +384,6 @@ struct CLITests {
           (["sample", "--config", "/no/such/report.json"], ["--config", "/no/such/report.json"]),
           (["sample", "--target", "nope"], ["nope", "gmm2d8", "grid25"]),
           (["sample", "--sampler", "ode-dopri5", "--steps", "50"], ["--steps", "ode-dopri5", "--rtol"]),
-          (["sample", "--sampler", "ode-gsl-rkf45", "--error-norm", "rms"], ["ode-gsl-rkf45", "rms", "ode-dopri5"]),
           (["sample", "--error-norm", "rms"], ["error norm", "euler-maruyama"]),
           (["sample", "--sampler", "ode-dopri5", "--error-norm", "l2"], ["l2", "max", "rms"]),
           (["sample", "--rtol", "0", "--sampler", "ode-dopri5"], ["rtol", "0"]),

@@ -31,7 +31,7 @@ public struct AdaptiveSettings: Sendable, Hashable, Codable {
   public var maxStep: Double
   /// Most steps (accepted and rejected) before the solve throws.
   public var maxSteps: Int
-  /// How the scaled error vector is reduced to one number (GSL's steppers take `.maximum` only).
+  /// How the scaled error vector is reduced to one number.
   public var norm: ErrorNorm
 
   public init(relativeTolerance: Double = 1e-6, absoluteTolerance: Double = 1e-6,
