@@ -3,13 +3,14 @@ import Foundation
 /// The Dormand–Prince 5(4) method with a PI step-size controller, for ODEs.
 ///
 /// Order 5 (the 4th-order embedded solution estimates the error), six vector-field evaluations
-/// per step (the seventh is the next step's first: first same as last). The error test is GSL's
-/// standard control (``AdaptiveSettings``), so it can be compared step for step with GSL's
-/// steppers; the step size then follows the PI rule of Hairer & Wanner:
+/// per step (the seventh is the next step's first: first same as last). The error test is
+/// ``AdaptiveSettings``': by default GSL's standard control (the maximum over elements), so it can
+/// be compared step for step with GSL's steppers, or the RMS norm of Hairer's DOPRI5, SciPy and
+/// diffrax; the step size then follows the PI rule of Hairer & Wanner:
 ///
 /// ```
 /// k₁ = F(y, t), …, k₇ = F(y + h Σ a₇ⱼ kⱼ, t + h)
-/// y₊ = y + h Σ bⱼ kⱼ,   err = h Σ (bⱼ − b̂ⱼ) kⱼ,   r = max_i |err_i| / D_i
+/// y₊ = y + h Σ bⱼ kⱼ,   err = h Σ (bⱼ − b̂ⱼ) kⱼ,   r = ‖err_i / D_i‖ (maximum or RMS)
 /// accept when r ≤ 1;  h_new = h · min(5, max(0.1, 0.9 · r^(−0.17) · r_prev^(0.04)))
 /// ```
 ///
