@@ -51,18 +51,17 @@ public struct BrownianGrid: BrownianSource, Hashable {
     for e in 0..<n { increments[e] = 0 }
     if let spaceTime {
       for e in 0..<n { spaceTime[e] = 0 }
-      // Z over joined steps: Z = Z₁ + Z₂ + ΔW₁·h₂, fine step by fine step. ξ₁ of a row always
-      // arrives before its ξ₂, so W still holds the value before this fine step when Z needs it.
+      // Z over joined steps: Z = Z₁ + Z₂ + ΔW₁·h₂, fine step by fine step; W is read before
+      // this fine step adds to it.
       for fine in (step * ratio)..<((step + 1) * ratio) {
-        normals.generate(rows: rows, step: fine, count: 2 * width) { offset, lanes, index, xi in
+        normals.generate(rows: rows, step: fine, count: 2 * width) { offset, lanes, xi in
           for lane in 0..<lanes {
-            let row = offset + lane
-            if index < width {
-              let e = row * width + index
-              spaceTime[e] += k.c1 * xi[lane] + increments[e] * hf
-              increments[e] += k.rootH * xi[lane]
-            } else {
-              spaceTime[row * width + index - width] += k.c2 * xi[lane]
+            for index in 0..<width {
+              let e = (offset + lane) * width + index
+              let first = xi[8 * index + lane], second = xi[8 * (width + index) + lane]
+              spaceTime[e] += k.c1 * first + increments[e] * hf
+              increments[e] += k.rootH * first
+              spaceTime[e] += k.c2 * second
             }
           }
         }

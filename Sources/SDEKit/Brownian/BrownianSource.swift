@@ -51,14 +51,13 @@ public struct BrownianIncrements: BrownianSource, Hashable {
                    increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
     let k = BrownianCoefficients(h: h)
     if let spaceTime {
-      normals.generate(rows: rows, step: step, count: 2 * width) { offset, lanes, index, xi in
+      normals.generate(rows: rows, step: step, count: 2 * width) { offset, lanes, xi in
         for lane in 0..<lanes {
-          let row = offset + lane
-          if index < width {
-            increments[row * width + index] = k.rootH * xi[lane]
-            spaceTime[row * width + index] = k.c1 * xi[lane]
-          } else {
-            spaceTime[row * width + index - width] += k.c2 * xi[lane]
+          for index in 0..<width {
+            let e = (offset + lane) * width + index
+            let first = xi[8 * index + lane], second = xi[8 * (width + index) + lane]
+            increments[e] = k.rootH * first
+            spaceTime[e] = k.c1 * first + k.c2 * second
           }
         }
       }

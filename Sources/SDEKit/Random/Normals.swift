@@ -18,88 +18,64 @@ public struct NormalSource: Sendable, Hashable {
   }
 
   /// Generates normal numbers 0 ..< `count` of (row, step) for every row in `rows`, eight
-  /// rows at a time, and hands them to `store` in increasing index order within each group:
-  /// `store(firstRowOffset, lanes, index, values)` where lane ℓ < `lanes` of `values` is number
-  /// `index` of row `rows.lowerBound + firstRowOffset + ℓ` (lanes past `lanes` are padding).
+  /// rows at a time, and hands each group to `store(firstRowOffset, lanes, columns)`: number
+  /// `i` of row `rows.lowerBound + firstRowOffset + ℓ` is `columns[8 i + ℓ]` for ℓ < `lanes`
+  /// (lanes past `lanes` are padding).
+  ///
+  /// A group's numbers are stored as whole vectors and handed over in memory: taking the lanes
+  /// out of registers one by one let the optimiser split the Box–Muller arithmetic itself into
+  /// scalar code (a third of the generator's time).
   ///
   /// - Complexity: one Philox block per four numbers per row; Philox and Box–Muller both run
   ///   on eight rows at once.
   @inlinable @inline(__always)
   public func generate(rows: Range<Int>, step: Int, count: Int,
-                       _ store: (_ firstRowOffset: Int, _ lanes: Int, _ index: Int, _ values: SIMD8<Double>) -> Void) {
+                       _ store: (_ firstRowOffset: Int, _ lanes: Int, _ columns: UnsafePointer<Double>) -> Void) {
     let stepWord = UInt32(truncatingIfNeeded: step)
-    var offset = 0
-    while offset < rows.count {
-      let lanes = min(8, rows.count - offset)
-      // Padding lanes repeat the last row; their values are never stored.
-      let first = UInt64(truncatingIfNeeded: rows.lowerBound + offset), last = lanes - 1
-      let bits = SIMD8<UInt64>(first, first + UInt64(min(1, last)), first + UInt64(min(2, last)),
-                               first + UInt64(min(3, last)), first + UInt64(min(4, last)),
-                               first + UInt64(min(5, last)), first + UInt64(min(6, last)),
-                               first + UInt64(last))
-      let rowLow = bits & 0xFFFF_FFFF, rowHigh = bits &>> 32
-      var block = 0
-      while block << 2 < count {
-        let words = generator.blocks(UInt32(truncatingIfNeeded: block), stepWord, rowLow, rowHigh)
-        let base = block << 2
-        let (c0, s0) = NormalSource.boxMuller(words.0, words.1)
-        store(offset, lanes, base, c0)
-        if base + 1 < count { store(offset, lanes, base + 1, s0) }
-        if base + 2 < count {
-          let (c1, s1) = NormalSource.boxMuller(words.2, words.3)
-          store(offset, lanes, base + 2, c1)
-          if base + 3 < count { store(offset, lanes, base + 3, s1) }
+    let blockCount = (count + 3) / 4
+    withUnsafeTemporaryAllocation(of: SIMD8<Double>.self, capacity: 4 * blockCount) { columns in
+      let columnValues = UnsafePointer(UnsafeMutableRawPointer(columns.baseAddress!).assumingMemoryBound(to: Double.self))
+      var offset = 0
+      while offset < rows.count {
+        let lanes = min(8, rows.count - offset)
+        // Padding lanes repeat the last row; their values are never read.
+        let first = UInt64(truncatingIfNeeded: rows.lowerBound + offset), last = lanes - 1
+        let bits = SIMD8<UInt64>(first, first + UInt64(min(1, last)), first + UInt64(min(2, last)),
+                                 first + UInt64(min(3, last)), first + UInt64(min(4, last)),
+                                 first + UInt64(min(5, last)), first + UInt64(min(6, last)),
+                                 first + UInt64(last))
+        let rowLow = bits & 0xFFFF_FFFF, rowHigh = bits &>> 32
+        for block in 0..<blockCount {
+          let words = generator.blocks(UInt32(truncatingIfNeeded: block), stepWord, rowLow, rowHigh)
+          let (c0, s0) = NormalSource.boxMuller(words.0, words.1)
+          columns[4 * block] = c0
+          if 4 * block + 1 < count { columns[4 * block + 1] = s0 }
+          // The second pair only when some of it is asked for (W1's rows are two wide).
+          if 4 * block + 2 < count {
+            let (c1, s1) = NormalSource.boxMuller(words.2, words.3)
+            columns[4 * block + 2] = c1
+            columns[4 * block + 3] = s1
+          }
         }
-        block += 1
+        store(offset, lanes, columnValues)
+        offset += 8
       }
-      offset += 8
     }
   }
 
   /// Writes `scale` times normal numbers 0 ..< `count` of (row, step) for every row in `rows`
   /// to `output`, row-major (`count` values per row): the numbers `generate` gives, in the
   /// layout every solver uses.
-  ///
-  /// Full groups of eight rows store whole vectors into a column buffer and are then copied to
-  /// the rows from memory: taking the lanes out of registers one by one lets the optimiser
-  /// split the Box–Muller arithmetic itself into scalar code (a third of the time).
   @inlinable
   public func fill(rows: Range<Int>, step: Int, count: Int, scale: Double,
                    into output: UnsafeMutablePointer<Double>) {
-    let stepWord = UInt32(truncatingIfNeeded: step)
-    let blockCount = (count + 3) / 4
-    var offset = 0
-    withUnsafeTemporaryAllocation(of: SIMD8<Double>.self, capacity: 4 * blockCount) { columns in
-      let columnValues = UnsafeMutableRawPointer(columns.baseAddress!).assumingMemoryBound(to: Double.self)
-      while offset + 8 <= rows.count {
-        let first = UInt64(truncatingIfNeeded: rows.lowerBound + offset)
-        let bits = SIMD8<UInt64>(first, first + 1, first + 2, first + 3, first + 4, first + 5, first + 6, first + 7)
-        let rowLow = bits & 0xFFFF_FFFF, rowHigh = bits &>> 32
-        for block in 0..<blockCount {
-          let words = generator.blocks(UInt32(truncatingIfNeeded: block), stepWord, rowLow, rowHigh)
-          let (c0, s0) = NormalSource.boxMuller(words.0, words.1)
-          columns[4 * block] = scale * c0
-          if 4 * block + 1 < count { columns[4 * block + 1] = scale * s0 }
-          // The second pair only when some of it is asked for (W1's rows are two wide).
-          if 4 * block + 2 < count {
-            let (c1, s1) = NormalSource.boxMuller(words.2, words.3)
-            columns[4 * block + 2] = scale * c1
-            columns[4 * block + 3] = scale * s1
-          }
-        }
-        // Wrapping index arithmetic: the offsets are below 8 · count, and overflow checks in
-        // this copy cost a tenth of the generator's time at count 64.
-        let out = output + offset &* count
-        for row in 0..<8 {
-          for index in 0..<count { out[row &* count &+ index] = columnValues[index &* 8 &+ row] }
-        }
-        offset += 8
+    generate(rows: rows, step: step, count: count) { offset, lanes, columns in
+      // Wrapping index arithmetic: the offsets are below 8 · count, and overflow checks in
+      // this copy cost a tenth of the generator's time at count 64.
+      let out = output + offset &* count
+      for lane in 0..<lanes {
+        for index in 0..<count { out[lane &* count &+ index] = scale * columns[index &* 8 &+ lane] }
       }
-    }
-    guard offset < rows.count else { return }
-    let tail = (rows.lowerBound + offset)..<rows.upperBound
-    generate(rows: tail, step: step, count: count) { groupOffset, lanes, index, xi in
-      for lane in 0..<lanes { output[(offset + groupOffset + lane) * count + index] = scale * xi[lane] }
     }
   }
 
@@ -107,8 +83,8 @@ public struct NormalSource: Sendable, Hashable {
   @inlinable
   public func fill(row: Int, step: Int, first: Int = 0, count: Int,
                    into output: UnsafeMutablePointer<Double>) {
-    generate(rows: row..<(row + 1), step: step, count: first + count) { _, _, index, values in
-      if index >= first { output[index - first] = values[0] }
+    generate(rows: row..<(row + 1), step: step, count: first + count) { _, _, columns in
+      for index in first..<(first + count) { output[index - first] = columns[8 * index] }
     }
   }
 
