@@ -69,10 +69,11 @@ public struct BrownianGrid: BrownianSource, Hashable {
     } else if ratio == 1 {
       normals.fill(rows: rows, step: step, count: width, scale: k.rootH, into: increments)
     } else {
-      withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { fineIncrements in
-        for fine in (step * ratio)..<((step + 1) * ratio) {
-          normals.fill(rows: rows, step: fine, count: width, scale: k.rootH, into: fineIncrements.baseAddress!)
-          for e in 0..<n { increments[e] += fineIncrements[e] }
+      for fine in (step * ratio)..<((step + 1) * ratio) {
+        normals.generate(rows: rows, step: fine, count: width) { offset, lanes, xi in
+          for lane in 0..<lanes {
+            for index in 0..<width { increments[(offset + lane) * width + index] += k.rootH * xi[8 * index + lane] }
+          }
         }
       }
     }
