@@ -151,10 +151,9 @@ public struct GaussianMixture: Sendable, Hashable {
     var logNormalisers: [Double]
     /// When every component is isotropic (every built-in target), the log-term expanded as
     /// t_k = b_k + ⟨x, aμ_k/v_k⟩ − ‖x‖²/(2v_k) with b_k = log-normaliser − ‖aμ_k‖²/(2v_k): one
-    /// multiply–add per coordinate, the form numpy's BLAS users write. Holds 1/v_k, 1/(2v_k), b_k
-    /// and aμ_k/v_k (K × d).
-    var isotropic: (inverseVariance: [Double], halfInverseVariance: [Double], bias: [Double],
-                    scaledCentres: [Double])?
+    /// multiply–add per coordinate, the form numpy's BLAS users write. Holds 1/v_k, b_k and
+    /// aμ_k/v_k (K × d).
+    var isotropic: (inverseVariance: [Double], bias: [Double], scaledCentres: [Double])?
   }
 
   func terms(a: Double, s: Double) -> Terms {
@@ -186,7 +185,7 @@ public struct GaussianMixture: Sendable, Hashable {
       }
     }
     if isotropicInverse.count == K {
-      terms.isotropic = (isotropicInverse, isotropicInverse.map { 0.5 * $0 }, bias, scaledCentres)
+      terms.isotropic = (isotropicInverse, bias, scaledCentres)
     }
     return terms
   }
@@ -228,7 +227,7 @@ public struct GaussianMixture: Sendable, Hashable {
               if let isotropic = terms.isotropic {
                 var dot = Lanes(repeating: isotropic.bias[k])
                 for j in 0..<d { dot += columns[j] * isotropic.scaledCentres[k * d + j] }
-                term = dot - isotropic.halfInverseVariance[k] * norm
+                term = dot - (0.5 * isotropic.inverseVariance[k]) * norm
               } else {
                 var quadratic = Lanes()
                 for j in 0..<d {
