@@ -54,11 +54,11 @@ public struct BrownianGrid: BrownianSource, Hashable {
       // Z over joined steps: Z = Z₁ + Z₂ + ΔW₁·h₂, fine step by fine step; W is read before
       // this fine step adds to it.
       for fine in (step * ratio)..<((step + 1) * ratio) {
-        normals.generate(rows: rows, step: fine, count: 2 * width) { offset, lanes, xi in
-          for lane in 0..<lanes {
+        normals.generate(rows: rows, step: fine, count: 2 * width) { rowsInGroup, xi in
+          for row in rowsInGroup {
             for index in 0..<width {
-              let e = (offset + lane) * width + index
-              let first = xi[8 * index + lane], second = xi[8 * (width + index) + lane]
+              let e = (row - rows.lowerBound) * width + index
+              let first = xi[row, index], second = xi[row, width + index]
               spaceTime[e] += k.c1 * first + increments[e] * hf
               increments[e] += k.rootH * first
               spaceTime[e] += k.c2 * second
@@ -70,9 +70,9 @@ public struct BrownianGrid: BrownianSource, Hashable {
       normals.fill(rows: rows, step: step, count: width, scale: k.rootH, into: increments)
     } else {
       for fine in (step * ratio)..<((step + 1) * ratio) {
-        normals.generate(rows: rows, step: fine, count: width) { offset, lanes, xi in
-          for lane in 0..<lanes {
-            for index in 0..<width { increments[(offset + lane) * width + index] += k.rootH * xi[8 * index + lane] }
+        normals.generate(rows: rows, step: fine, count: width) { rowsInGroup, xi in
+          for row in rowsInGroup {
+            for index in 0..<width { increments[(row - rows.lowerBound) * width + index] += k.rootH * xi[row, index] }
           }
         }
       }

@@ -51,11 +51,11 @@ public struct BrownianIncrements: BrownianSource, Hashable {
                    increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
     let k = BrownianCoefficients(h: h)
     if let spaceTime {
-      normals.generate(rows: rows, step: step, count: 2 * width) { offset, lanes, xi in
-        for lane in 0..<lanes {
+      normals.generate(rows: rows, step: step, count: 2 * width) { rowsInGroup, xi in
+        for row in rowsInGroup {
           for index in 0..<width {
-            let e = (offset + lane) * width + index
-            let first = xi[8 * index + lane], second = xi[8 * (width + index) + lane]
+            let e = (row - rows.lowerBound) * width + index
+            let first = xi[row, index], second = xi[row, width + index]
             increments[e] = k.rootH * first
             spaceTime[e] = k.c1 * first + k.c2 * second
           }

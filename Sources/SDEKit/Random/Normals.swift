@@ -2,11 +2,12 @@ import CSIMDMath
 
 /// Standard normal numbers addressed by (sample row, step, index), from Philox4x32-10.
 ///
-/// Normal number `i` of (row, step) comes from Philox block `i / 4` at counter
-/// (i / 4, step, row low 32 bits, row high 32 bits): the block's words (w₀, w₁) give numbers
-/// 4b and 4b + 1, (w₂, w₃) give 4b + 2 and 4b + 3, by Box–Muller (cos first, then sin) with
-/// `BoxMullerMath`. A number therefore depends only on the seed and its address — never on
-/// the batch size, chunking, thread count or machine.
+/// Rows come in quads: normal number `i` of (row, step) comes from the Philox block at counter
+/// (i, step, q low 32 bits, q high 32 bits) with q = row / 4. The block's words (w₀, w₁) give
+/// rows 4q and 4q + 1, (w₂, w₃) rows 4q + 2 and 4q + 3, by Box–Muller (cos first, then sin)
+/// with `BoxMullerMath`. Every word and both Box–Muller outputs are used however narrow the rows
+/// are (a one-wide path costs a quarter of a block per number). A number depends only on the
+/// seed and its address — never on the batch size, chunking, thread count or machine.
 public struct NormalSource: Sendable, Hashable {
   public let seed: UInt64
   public let generator: Philox4x32
@@ -17,48 +18,69 @@ public struct NormalSource: Sendable, Hashable {
     self.generator = Philox4x32(seed: seed)
   }
 
-  /// Generates normal numbers 0 ..< `count` of (row, step) for every row in `rows`, eight
-  /// rows at a time, and hands each group to `store(firstRowOffset, lanes, columns)`: number
-  /// `i` of row `rows.lowerBound + firstRowOffset + ℓ` is `columns[8 i + ℓ]` for ℓ < `lanes`
-  /// (lanes past `lanes` are padding).
+  /// One group of up to 32 consecutive rows (eight quads) as `generate` hands it over.
   ///
-  /// A group's numbers are stored as whole vectors and handed over in memory: taking the lanes
-  /// out of registers one by one let the optimiser split the Box–Muller arithmetic itself into
+  /// The numbers are stored as whole vectors and read from memory: taking lanes out of
+  /// registers one by one let the optimiser split the Box–Muller arithmetic itself into
   /// scalar code (a third of the generator's time).
+  public struct Group {
+    /// The first row of the group (a multiple of four); the numbers of rows before
+    /// `firstRow + 32` that were not asked for are padding.
+    public let firstRow: Int
+    @usableFromInline let columns: UnsafePointer<Double>
+
+    @inlinable
+    init(firstRow: Int, columns: UnsafePointer<Double>) {
+      self.firstRow = firstRow
+      self.columns = columns
+    }
+
+    /// Normal number `index` of `row`, which must lie in the group.
+    ///
+    /// Number i of quad ℓ's member j is at 32 i + 8 j + ℓ (the Box–Muller output vectors in
+    /// turn). Wrapping arithmetic: the offsets are below 32 · count, and overflow checks here
+    /// cost a tenth of the generator's time.
+    @inlinable @inline(__always)
+    public subscript(row: Int, index: Int) -> Double {
+      let offset = row &- firstRow
+      return columns[index &* 32 &+ (offset & 3) &* 8 &+ offset &>> 2]
+    }
+  }
+
+  /// Generates normal numbers 0 ..< `count` of (row, step) for every row in `rows`, 32 rows
+  /// (eight quads, one per vector lane) at a time, and hands each group to
+  /// `store(rowsInGroup, group)` with the requested rows that lie in it.
   ///
-  /// - Complexity: one Philox block per four numbers per row; Philox and Box–Muller both run
-  ///   on eight rows at once.
+  /// - Complexity: one Philox block per four numbers and one Box–Muller per two; both run on
+  ///   eight quads at once.
   @inlinable @inline(__always)
   public func generate(rows: Range<Int>, step: Int, count: Int,
-                       _ store: (_ firstRowOffset: Int, _ lanes: Int, _ columns: UnsafePointer<Double>) -> Void) {
+                       _ store: (_ rowsInGroup: Range<Int>, _ group: Group) -> Void) {
+    guard !rows.isEmpty, count > 0 else { return }
     let stepWord = UInt32(truncatingIfNeeded: step)
-    let blockCount = (count + 3) / 4
-    withUnsafeTemporaryAllocation(of: SIMD8<Double>.self, capacity: 4 * blockCount) { columns in
-      let columnValues = UnsafePointer(UnsafeMutableRawPointer(columns.baseAddress!).assumingMemoryBound(to: Double.self))
-      var offset = 0
-      while offset < rows.count {
-        let lanes = min(8, rows.count - offset)
-        // Padding lanes repeat the last row; their values are never read.
-        let first = UInt64(truncatingIfNeeded: rows.lowerBound + offset), last = lanes - 1
-        let bits = SIMD8<UInt64>(first, first + UInt64(min(1, last)), first + UInt64(min(2, last)),
-                                 first + UInt64(min(3, last)), first + UInt64(min(4, last)),
-                                 first + UInt64(min(5, last)), first + UInt64(min(6, last)),
-                                 first + UInt64(last))
-        let rowLow = bits & 0xFFFF_FFFF, rowHigh = bits &>> 32
-        for block in 0..<blockCount {
-          let words = generator.blocks(UInt32(truncatingIfNeeded: block), stepWord, rowLow, rowHigh)
+    let quadEnd = (rows.upperBound + 3) >> 2
+    withUnsafeTemporaryAllocation(of: SIMD8<Double>.self, capacity: 4 * count) { columns in
+      let values = UnsafeRawPointer(columns.baseAddress!).assumingMemoryBound(to: Double.self)
+      var quad = rows.lowerBound >> 2
+      while quad < quadEnd {
+        // Lanes past the last quad repeat it; their numbers are never read.
+        let first = UInt64(truncatingIfNeeded: quad), last = UInt64(min(8, quadEnd - quad) - 1)
+        let quads = SIMD8<UInt64>(first, first + min(1, last), first + min(2, last), first + min(3, last),
+                                  first + min(4, last), first + min(5, last), first + min(6, last), first + last)
+        let quadLow = quads & 0xFFFF_FFFF, quadHigh = quads &>> 32
+        for index in 0..<count {
+          let words = generator.blocks(UInt32(truncatingIfNeeded: index), stepWord, quadLow, quadHigh)
           let (c0, s0) = NormalSource.boxMuller(words.0, words.1)
-          columns[4 * block] = c0
-          if 4 * block + 1 < count { columns[4 * block + 1] = s0 }
-          // The second pair only when some of it is asked for (W1's rows are two wide).
-          if 4 * block + 2 < count {
-            let (c1, s1) = NormalSource.boxMuller(words.2, words.3)
-            columns[4 * block + 2] = c1
-            columns[4 * block + 3] = s1
-          }
+          let (c1, s1) = NormalSource.boxMuller(words.2, words.3)
+          columns[4 * index] = c0
+          columns[4 * index + 1] = s0
+          columns[4 * index + 2] = c1
+          columns[4 * index + 3] = s1
         }
-        store(offset, lanes, columnValues)
-        offset += 8
+        let firstRow = 4 * quad
+        store(max(rows.lowerBound, firstRow)..<min(rows.upperBound, firstRow + 32),
+              Group(firstRow: firstRow, columns: values))
+        quad += 8
       }
     }
   }
@@ -69,12 +91,10 @@ public struct NormalSource: Sendable, Hashable {
   @inlinable
   public func fill(rows: Range<Int>, step: Int, count: Int, scale: Double,
                    into output: UnsafeMutablePointer<Double>) {
-    generate(rows: rows, step: step, count: count) { offset, lanes, columns in
-      // Wrapping index arithmetic: the offsets are below 8 · count, and overflow checks in
-      // this copy cost a tenth of the generator's time at count 64.
-      let out = output + offset &* count
-      for lane in 0..<lanes {
-        for index in 0..<count { out[lane &* count &+ index] = scale * columns[index &* 8 &+ lane] }
+    generate(rows: rows, step: step, count: count) { rowsInGroup, group in
+      for row in rowsInGroup {
+        let out = output + (row &- rows.lowerBound) &* count
+        for index in 0..<count { out[index] = scale * group[row, index] }
       }
     }
   }
@@ -83,8 +103,8 @@ public struct NormalSource: Sendable, Hashable {
   @inlinable
   public func fill(row: Int, step: Int, first: Int = 0, count: Int,
                    into output: UnsafeMutablePointer<Double>) {
-    generate(rows: row..<(row + 1), step: step, count: first + count) { _, _, columns in
-      for index in first..<(first + count) { output[index - first] = columns[8 * index] }
+    generate(rows: row..<(row + 1), step: step, count: first + count) { _, group in
+      for index in first..<(first + count) { output[index - first] = group[row, index] }
     }
   }
 
