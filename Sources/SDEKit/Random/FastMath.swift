@@ -10,8 +10,9 @@ enum BoxMullerMath {
 
   /// ln(u) for normal, positive, finite u; error within a few ulp.
   ///
-  /// u = m·2ᵉ with m ∈ [√½, √2); ln m = 2 artanh(s) with s = (m − 1)/(m + 1), |s| ≤ 0.1716,
-  /// summed as 2s Σ s²ᵏ/(2k + 1) to k = 10 (truncation below 1e-17).
+  /// u = m·2ᵉ with m ∈ [√½, √2); ln m = 2 artanh(s) = s·p(s²) with s = (m − 1)/(m + 1),
+  /// |s| ≤ 0.1716, and p the minimax polynomial of degree 7 for 2 artanh(s)/s on that range
+  /// (relative error 2.3e-18; `tools/minimax.py`).
   @inlinable @inline(__always)
   static func log(_ u: Lanes) -> Lanes {
     // Subtracting the bits of √½ puts the exponent of m ∈ [√½, √2) in the top bits; the
@@ -25,32 +26,29 @@ enum BoxMullerMath {
     let f = m - 1
     let s = f / (2 + f)
     let z = s * s
-    // Estrin's scheme: pairs of coefficients joined by z², z⁴, z⁸ — a dependency chain of 8
-    // operations instead of Horner's 20, so consecutive groups of rows overlap in the pipelines.
-    let z2 = z * z, z4 = z2 * z2, z8 = z4 * z4
-    let low = estrin9(z, z2, z4, z8, (
-      2, 0.666_666_666_666_666_6, 0.4, 0.285_714_285_714_285_7, 0.222_222_222_222_222_22,
-      0.181_818_181_818_181_82, 0.153_846_153_846_153_85, 0.133_333_333_333_333_33,
-      0.117_647_058_823_529_41, 0.105_263_157_894_736_84))
-    let high: Lanes = z2 * 0.095_238_095_238_095_23
-    let p = low + z8 * high  // the z¹⁰ term last
+    // Estrin's scheme: pairs of coefficients joined by z² and z⁴ — a dependency chain of 6
+    // operations instead of Horner's 14, so consecutive groups of rows overlap in the pipelines.
+    let z2 = z * z, z4 = z2 * z2
+    let p = estrin8(z, z2, z4, (
+      2, 0.666_666_666_666_671, 0.399_999_999_995_201_14, 0.285_714_287_292_042_3,
+      0.222_221_991_003_786_2, 0.181_835_709_984_445_93, 0.153_131_792_773_929_16,
+      0.148_103_626_398_194_22))
     // ln 2 split in a head and a tail so that e·ln 2 keeps full precision.
     return e * 0.693_147_180_559_945_3 + (e * 2.319_046_813_846_299_6e-17 + s * p)
   }
 
-  /// c₀ + c₁z + … + c₉z⁹ in Estrin's scheme, given z², z⁴ and z⁸.
+  /// c₀ + c₁z + … + c₇z⁷ in Estrin's scheme, given z² and z⁴.
   @inlinable @inline(__always)
-  static func estrin9(_ z: Lanes, _ z2: Lanes, _ z4: Lanes, _ z8: Lanes,
-                      _ c: (Double, Double, Double, Double, Double, Double, Double, Double, Double, Double))
-    -> Lanes {
-    let low = ((c.0 + z * c.1) + z2 * (c.2 + z * c.3)) + z4 * ((c.4 + z * c.5) + z2 * (c.6 + z * c.7))
-    return low + z8 * (c.8 + z * c.9)
+  static func estrin8(_ z: Lanes, _ z2: Lanes, _ z4: Lanes,
+                      _ c: (Double, Double, Double, Double, Double, Double, Double, Double)) -> Lanes {
+    ((c.0 + z * c.1) + z2 * (c.2 + z * c.3)) + z4 * ((c.4 + z * c.5) + z2 * (c.6 + z * c.7))
   }
 
   /// (sin 2πt, cos 2πt) for t ∈ [0, 1); absolute error below 1e-15.
   ///
-  /// 4t = n + r exactly, with n the nearest integer (a quadrant, 4 ≡ 0) and |r| ≤ ½; sin(πr/2) and cos(πr/2)
-  /// are Taylor polynomials in r to degree 19 and 18 (truncation below 1e-17).
+  /// 4t = n + r exactly, with n the nearest integer (a quadrant, 4 ≡ 0) and |r| ≤ ½;
+  /// sin(πr/2) = r·P(r²) and cos(πr/2) = Q(r²) with P and Q the minimax polynomials of degree 6
+  /// and 7 on r² ∈ [0, ¼] (absolute errors 2.5e-18 and 6.1e-20; `tools/minimax.py`).
   @inlinable @inline(__always)
   static func sinCos(turns t: Lanes) -> (sin: Lanes, cos: Lanes) {
     let q = 4 * t
@@ -62,16 +60,14 @@ enum BoxMullerMath {
     let r = q - n
     let z = r * r
     // Both polynomials in Estrin's scheme (see `log`), sharing the powers of z.
-    let z2 = z * z, z4 = z2 * z2, z8 = z4 * z4
-    let s = r * estrin9(z, z2, z4, z8, (
-      1.570_796_326_794_896_6, -0.645_964_097_506_246_3, 0.079_692_626_246_167_05,
-      -0.004_681_754_135_318_688, 0.000_160_441_184_787_359_83, -3.598_843_235_212_085e-06,
-      5.692_172_921_967_927e-08, -6.688_035_109_811_468e-10, 6.066_935_731_106_195_5e-12,
-      -4.377_065_467_313_742e-14))
-    let c = estrin9(z, z2, z4, z8, (
-      1, -1.233_700_550_136_169_7, 0.253_669_507_901_048_03, -0.020_863_480_763_352_96,
-      0.000_919_260_274_839_426_6, -2.520_204_237_306_060_7e-05, 4.710_874_778_818_172e-07,
-      -6.386_603_083_791_852e-09, 6.565_963_114_979_473e-11, -5.294_400_200_734_623e-13))
+    let z2 = z * z, z4 = z2 * z2
+    let s = r * (((1.570_796_326_794_896_6 + z * -0.645_964_097_506_237_2)
+                  + z2 * (0.079_692_626_245_813_01 + z * -0.004_681_754_129_187_019))
+                 + z4 * ((0.000_160_441_129_717_161_08 + z * -3.598_576_076_411_651e-06) + z2 * 5.625_653_949_714_484e-08))
+    let c = estrin8(z, z2, z4, (
+      1, -1.233_700_550_136_169_7, 0.253_669_507_901_047_14, -0.020_863_480_763_318_17,
+      0.000_919_260_274_236_879_1, -2.520_203_696_171_001e-05, 4.710_612_286_370_458_5e-07,
+      -6.321_258_921_032_388e-09))
     // Quadrant n mod 4: (sin, cos) = (s, c), (c, −s), (−s, −c), (−c, s), chosen with bit masks.
     let sBits = unsafeBitCast(s, to: SIMD8<UInt64>.self), cBits = unsafeBitCast(c, to: SIMD8<UInt64>.self)
     let swap = SIMD8<UInt64>(repeating: 0) &- (quadrant & 1)
