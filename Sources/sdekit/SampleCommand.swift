@@ -69,7 +69,7 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "The samples file's format, when the extension does not say.")
   var format: SampleFileFormat?
 
-  @Option(help: "Replay the configuration of a report written by --report (replaces every sampling option above).")
+  @Option(help: "Replay the configuration of a report written by --report (replaces every sampling option above); a report from another SDEKit version gets a warning, as its samples may differ.")
   var config: String?
 
   @Option(help: "Also write the JSON report to this file.")
@@ -321,6 +321,13 @@ func loadConfiguration(_ path: String) throws -> SamplingConfiguration {
   }
   guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
     throw ValidationError("--config \(path): not a JSON object")
+  }
+  // A report from another version replays its configuration, but the samples match bit for
+  // bit only where the random stream and the numerics are the same.
+  if let version = root["version"] as? String, version != sdekitVersion {
+    let warning = "sdekit: warning: \(path) was written by SDEKit \(version), this is \(sdekitVersion): "
+      + "its configuration is replayed, but its samples may not be reproduced bit for bit\n"
+    FileHandle.standardError.write(Data(warning.utf8))
   }
   let object = (root["configuration"] as? [String: Any]) ?? root
   let known = Set(Mirror(reflecting: SamplingConfiguration()).children.compactMap(\.label).map(snakeCase))

@@ -157,6 +157,14 @@ struct CLITests {
     case 3: print("numpy is not installed: skipped reading the .npy with numpy")
     default: #expect(check.terminationStatus == 0, "numpy read a different array")
     }
+    // A report from another version still replays, with a warning that the bits may differ.
+    var older = object
+    older["version"] = "0.1.0"
+    let olderReport = folder.appendingPathComponent("older.json").path
+    try JSONSerialization.data(withJSONObject: older).write(to: URL(fileURLWithPath: olderReport))
+    let fromOlder = try sdekit("sample", "--config", olderReport, "-o", second)
+    #expect(fromOlder.status == 0 && fromOlder.stderr.contains("SDEKit 0.1.0"), "\(fromOlder.stderr)")
+    #expect(!replayed.stderr.contains("warning"), "\(replayed.stderr)")
     // A config with an unknown field or broken JSON is refused, with one line and exit 64.
     let bad = folder.appendingPathComponent("bad.json").path
     try Data(#"{"sampler": "sra1", "stepz": 10}"#.utf8).write(to: URL(fileURLWithPath: bad))
