@@ -174,27 +174,33 @@ public func slicedWasserstein(_ x: StateBatch, _ y: StateBatch, projections: [[D
   // One W₂² per projection, computed on every core; summed in projection order afterwards, so the
   // result does not depend on the core count.
   let results = ProjectionResults(count: projections.count)
-  DispatchQueue.concurrentPerform(iterations: projections.count) { p in
-    let theta = projections[p]
+  // One worker per core, each with its own buffers for all its projections: fresh buffers for
+  // every projection cost a page fault per 4 KB on first touch.
+  let workers = max(1, min(projections.count, ProcessInfo.processInfo.activeProcessorCount))
+  DispatchQueue.concurrentPerform(iterations: workers) { worker in
     var a = [Double](repeating: 0, count: n), b = a
-    x.values.withUnsafeBufferPointer { xv in
-      y.values.withUnsafeBufferPointer { yv in
-        a.withUnsafeMutableBufferPointer { ap in
-          b.withUnsafeMutableBufferPointer { bp in
-            for r in 0..<n {
-              var u = 0.0, v = 0.0
-              for j in 0..<d {
-                u += xv[r * d + j] * theta[j]
-                v += yv[r * d + j] * theta[j]
+    let workspace = SortWorkspace(capacity: n)
+    for p in stride(from: worker, to: projections.count, by: workers) {
+      let theta = projections[p]
+      x.values.withUnsafeBufferPointer { xv in
+        y.values.withUnsafeBufferPointer { yv in
+          a.withUnsafeMutableBufferPointer { ap in
+            b.withUnsafeMutableBufferPointer { bp in
+              for r in 0..<n {
+                var u = 0.0, v = 0.0
+                for j in 0..<d {
+                  u += xv[r * d + j] * theta[j]
+                  v += yv[r * d + j] * theta[j]
+                }
+                ap[r] = u
+                bp[r] = v
               }
-              ap[r] = u
-              bp[r] = v
+              sortFinite(ap, workspace: workspace)
+              sortFinite(bp, workspace: workspace)
+              var sum = 0.0
+              for r in 0..<n { sum += (ap[r] - bp[r]) * (ap[r] - bp[r]) }
+              results.set(p, sum / Double(n))
             }
-            radixSort(ap)
-            radixSort(bp)
-            var sum = 0.0
-            for r in 0..<n { sum += (ap[r] - bp[r]) * (ap[r] - bp[r]) }
-            results.set(p, sum / Double(n))
           }
         }
       }
@@ -215,36 +221,122 @@ private final class ProjectionResults: @unchecked Sendable {
   }
 }
 
+/// Sorts finite doubles ascending (−0 and +0 count as equal, as in any comparison sort).
+///
+/// A bucket sort first: bucket ⌊(v − min)·n/(max − min)⌋ never decreases with v, so sorting
+/// each bucket by insertion sorts the whole. Projections of samples are smooth enough that the
+/// buckets hold one or two values, and the sort costs a few light passes: about three times
+/// faster than the radix sort, which takes over when some bucket holds more than 64 values
+/// (clustered data, or an outlier that squeezes the rest into a few buckets).
+func sortFinite(_ values: UnsafeMutableBufferPointer<Double>, workspace: SortWorkspace) {
+  let n = values.count
+  guard n > 1 else { return }
+  precondition(n <= workspace.capacity, "sortFinite: \(n) values, workspace for \(workspace.capacity)")
+  var lowest = values[0], highest = values[0]
+  for v in values {
+    lowest = min(lowest, v)
+    highest = max(highest, v)
+  }
+  let scale = Double(n) / (highest - lowest)
+  guard scale.isFinite, scale > 0 else {
+    if lowest != highest { radixSort(values) }  // a span too wide for doubles; equal: sorted
+    return
+  }
+  let largestBucket = 64
+  let bucketOf = workspace.indices, starts = workspace.indices + n, out = workspace.values
+  for b in 0...n { starts[b] = 0 }
+  for i in 0..<n {
+    let bucket = min(n - 1, Int((values[i] - lowest) * scale))
+    bucketOf[i] = bucket
+    starts[bucket + 1] &+= 1
+  }
+  for b in 0..<n where starts[b + 1] > largestBucket {
+    radixSort(values)
+    return
+  }
+  for b in 0..<n { starts[b + 1] &+= starts[b] }
+  // Scatter into buckets (`starts[b]` runs up to the start of bucket b + 1)…
+  for i in 0..<n {
+    let bucket = bucketOf[i]
+    out[starts[bucket]] = values[i]
+    starts[bucket] &+= 1
+  }
+  // …then insertion-sort every bucket in place; after the scatter bucket b ends at starts[b].
+  var begin = 0
+  for b in 0..<n {
+    let end = starts[b]
+    if end - begin > 1 {
+      for i in (begin + 1)..<end {
+        let v = out[i]
+        var j = i
+        while j > begin && out[j - 1] > v {
+          out[j] = out[j - 1]
+          j -= 1
+        }
+        out[j] = v
+      }
+    }
+    begin = end
+  }
+  for i in 0..<n { values[i] = out[i] }
+}
+
+/// The buffers of `sortFinite` for up to `capacity` values, reused from sort to sort.
+final class SortWorkspace {
+  let capacity: Int
+  /// 2·capacity + 1 integers: each value's bucket, then the bucket boundaries.
+  let indices: UnsafeMutablePointer<Int>
+  /// The values spread into their buckets.
+  let values: UnsafeMutablePointer<Double>
+
+  init(capacity: Int) {
+    self.capacity = capacity
+    indices = .allocate(capacity: 2 * capacity + 1)
+    values = .allocate(capacity: capacity)
+  }
+
+  deinit {
+    indices.deallocate()
+    values.deallocate()
+  }
+}
+
 /// Sorts finite doubles ascending by an LSD radix sort on order-preserving 64-bit keys (flip all
-/// bits of negatives, the sign bit of the rest), eight passes of eight bits: several times faster
-/// than a comparison sort on the 10⁴–10⁵ values the sliced W2 sorts 256 times.
+/// bits of negatives, the sign bit of the rest), eight passes of eight bits: linear time whatever
+/// the values, so `sortFinite` falls back to it. All eight byte histograms come from one read of
+/// the keys, and every loop runs on raw buffers (Swift arrays check uniqueness and bounds on
+/// each write of the scatter).
 func radixSort(_ values: UnsafeMutableBufferPointer<Double>) {
   let n = values.count
   guard n > 1 else { return }
-  var keys = [UInt64](repeating: 0, count: n), scratch = keys
-  for i in 0..<n {
-    let bits = values[i].bitPattern
-    keys[i] = bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
-  }
-  var counts = [Int](repeating: 0, count: 256)
-  for pass in 0..<8 {
-    let shift = UInt64(pass * 8)
-    for i in 0..<256 { counts[i] = 0 }
-    for key in keys { counts[Int((key >> shift) & 0xFF)] += 1 }
-    // Every key agrees on this byte (common for the high bytes): nothing to reorder.
-    if counts.contains(n) { continue }
-    var offset = 0
-    for i in 0..<256 { (counts[i], offset) = (offset, offset + counts[i]) }
-    for key in keys {
-      let bucket = Int((key >> shift) & 0xFF)
-      scratch[counts[bucket]] = key
-      counts[bucket] += 1
+  withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * n) { buffer in
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: 8 * 256) { counts in
+      var keys = buffer.baseAddress!, scratch = buffer.baseAddress! + n
+      counts.initialize(repeating: 0)
+      for i in 0..<n {
+        let bits = values[i].bitPattern
+        let key = bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+        keys[i] = key
+        for pass in 0..<8 { counts[pass &* 256 &+ Int(truncatingIfNeeded: (key &>> UInt64(8 &* pass)) & 0xFF)] &+= 1 }
+      }
+      for pass in 0..<8 {
+        let histogram = counts.baseAddress! + pass * 256, shift = UInt64(8 * pass)
+        // Every key agrees on this byte (common for the high bytes): nothing to reorder.
+        if (0..<256).contains(where: { histogram[$0] == n }) { continue }
+        var offset = 0
+        for bucket in 0..<256 { (histogram[bucket], offset) = (offset, offset &+ histogram[bucket]) }
+        for i in 0..<n {
+          let key = keys[i], bucket = Int(truncatingIfNeeded: (key &>> shift) & 0xFF)
+          scratch[histogram[bucket]] = key
+          histogram[bucket] &+= 1
+        }
+        swap(&keys, &scratch)
+      }
+      for i in 0..<n {
+        let key = keys[i]
+        values[i] = Double(bitPattern: key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key)
+      }
     }
-    swap(&keys, &scratch)
-  }
-  for i in 0..<n {
-    let key = keys[i]
-    values[i] = Double(bitPattern: key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key)
   }
 }
 

@@ -311,6 +311,25 @@ struct SamplersTests {
     #expect(metrics.modeOccupancy.allSatisfy { abs($0 - 0.125) < 0.01 })
   }
 
+  @Test("The sliced W2's sort agrees with Swift's sort, on its bucket path and on the radix path it falls back to")
+  func sorting() {
+    var normals = [Double](repeating: 0, count: 5_000)
+    normals.withUnsafeMutableBufferPointer { NormalSource(seed: 12).fill(rows: 0..<5_000, step: 0, count: 1, scale: 1, into: $0.baseAddress!) }
+    let workspace = SortWorkspace(capacity: 5_000)
+    let cases: [[Double]] = [
+      normals,                                    // smooth: buckets of one or two
+      normals.map { ($0 * 2).rounded() },          // many ties: buckets past 64, radix
+      Array(normals.dropLast()) + [1e12],          // an outlier squeezes the rest: radix
+      [3, -1e308, 1e308, 0, -0.5],                 // the span overflows: radix
+      [Double](repeating: 2.5, count: 100), [1], [], [2, 1], [-1, 1, -1, 1],
+    ]
+    for values in cases {
+      var sorted = values
+      sorted.withUnsafeMutableBufferPointer { sortFinite($0, workspace: workspace) }
+      #expect(sorted == values.sorted(), "\(values.prefix(5))…, \(values.count) values")
+    }
+  }
+
   @Test("Bad settings give errors that name the value")
   func errors() throws {
     func failure(_ change: (inout SamplingConfiguration) -> Void) -> String? {
