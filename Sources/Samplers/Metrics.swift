@@ -225,9 +225,10 @@ private final class ProjectionResults: @unchecked Sendable {
 ///
 /// A bucket sort first: bucket ⌊(v − min)·n/(max − min)⌋ never decreases with v, so sorting
 /// each bucket by insertion sorts the whole. Projections of samples are smooth enough that the
-/// buckets hold one or two values, and the sort costs a few light passes: about three times
-/// faster than the radix sort, which takes over when some bucket holds more than 64 values
-/// (clustered data, or an outlier that squeezes the rest into a few buckets).
+/// buckets hold one or two values, and the sort costs a few light passes: 0.5 ms for 20,000
+/// normal values on the project's VM against the radix sort's 0.9 ms. The radix sort takes over
+/// when some bucket holds more than 64 values (clustered data, or an outlier that squeezes the
+/// rest into a few buckets).
 func sortFinite(_ values: UnsafeMutableBufferPointer<Double>, workspace: SortWorkspace) {
   let n = values.count
   guard n > 1 else { return }
