@@ -116,12 +116,17 @@ public struct StreamingMetrics: Sendable {
     if wanted > 0 { head += chunk.values[0..<(wanted * d)] }
   }
 
+  /// The unbiased covariance of the samples seen, row-major d × d.
+  public var covariance: [Double] {
+    let scale = 1 / Double(max(1, count - 1))
+    return comoment.map { $0 * scale }
+  }
+
   /// (‖mean − m‖₂, ‖Cov − C‖_F) with the unbiased covariance of the samples seen.
   public var momentErrors: (mean: Double, covariance: Double) {
     let m = target.mean, c = target.covariance
     let meanError = zip(mean, m).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
-    let scale = 1 / Double(max(1, count - 1))
-    let covarianceError = zip(comoment, c).reduce(0) { $0 + ($1.0 * scale - $1.1) * ($1.0 * scale - $1.1) }.squareRoot()
+    let covarianceError = zip(covariance, c).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
     return (meanError, covarianceError)
   }
 
