@@ -46,6 +46,12 @@ public struct BrownianGrid: BrownianSource, Hashable {
                    increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
     let ratio = finestSteps / stepCount
     let hf = fineStep
+    // At the finest resolution a step is one fine step: the per-step source's increments.
+    guard ratio > 1 else {
+      BrownianIncrements(seed: normals.seed).fill(rows: rows, width: width, step: step, stepCount: stepCount, h: hf,
+                                                  increments: increments, spaceTime: spaceTime)
+      return
+    }
     let k = BrownianCoefficients(h: hf)
     let n = rows.count * width
     for e in 0..<n { increments[e] = 0 }
@@ -66,8 +72,6 @@ public struct BrownianGrid: BrownianSource, Hashable {
           }
         }
       }
-    } else if ratio == 1 {
-      normals.fill(rows: rows, step: step, count: width, scale: k.rootH, into: increments)
     } else {
       for fine in (step * ratio)..<((step + 1) * ratio) {
         normals.generate(rows: rows, step: fine, count: width) { rowsInGroup, xi in
