@@ -10,8 +10,8 @@ public protocol NetworkScalar: BinaryFloatingPoint, Sendable, Codable where Self
                    a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int, beta: Self,
                    c: UnsafeMutablePointer<Self>, ldc: Int)
   static func exp(_ x: Self) -> Self
-  /// Each row of `rows` (row-major, `bias.count` wide) set to `bias`.
-  static func broadcast(_ bias: UnsafeBufferPointer<Self>, into rows: UnsafeMutableBufferPointer<Self>)
+  /// `bias` added to each row of `rows` (row-major, `bias.count` wide), then SiLU when `silu`.
+  static func addBias(_ bias: UnsafeBufferPointer<Self>, to rows: UnsafeMutableBufferPointer<Self>, silu: Bool)
   /// z ← z σ(z) (SiLU) on every value.
   static func silu(_ z: UnsafeMutableBufferPointer<Self>)
   /// δ ← δ · silu′(z), silu′(z) = σ(z)(1 + z(1 − σ(z))): the backward pass through SiLU.
@@ -42,8 +42,23 @@ extension Float: NetworkScalar {
     }
     siluKernel(UnsafeMutableBufferPointer(rebasing: z[e...]))
   }
-  public static func broadcast(_ bias: UnsafeBufferPointer<Float>, into rows: UnsafeMutableBufferPointer<Float>) {
-    broadcastKernel(bias, rows)
+  /// Eight values at a time along each row, as `silu`.
+  public static func addBias(_ bias: UnsafeBufferPointer<Float>, to rows: UnsafeMutableBufferPointer<Float>, silu: Bool) {
+    let width = bias.count, vectorWidth = width - width % 8
+    let b = UnsafeRawPointer(bias.baseAddress!)
+    for r in 0..<(rows.count / width) {
+      let row = UnsafeMutableRawPointer(rows.baseAddress! + r * width)
+      var e = 0
+      while e < vectorWidth {
+        var lanes = row.loadUnaligned(fromByteOffset: 4 * e, as: SIMD8<Float>.self)
+          + b.loadUnaligned(fromByteOffset: 4 * e, as: SIMD8<Float>.self)
+        if silu { lanes /= 1 + VectorMath.exp(-lanes) }
+        row.storeBytes(of: lanes, toByteOffset: 4 * e, as: SIMD8<Float>.self)
+        e += 8
+      }
+      let tail = UnsafeMutableBufferPointer(start: rows.baseAddress! + r * width + e, count: width - e)
+      addBiasKernel(UnsafeBufferPointer(rebasing: bias[e...]), tail, silu: silu)
+    }
   }
   public static func siluBackward(_ delta: UnsafeMutableBufferPointer<Float>, preActivation z: UnsafeBufferPointer<Float>) {
     siluBackwardKernel(delta, z)
@@ -60,8 +75,8 @@ extension Double: NetworkScalar {
   }
   public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
   public static func silu(_ z: UnsafeMutableBufferPointer<Double>) { siluKernel(z) }
-  public static func broadcast(_ bias: UnsafeBufferPointer<Double>, into rows: UnsafeMutableBufferPointer<Double>) {
-    broadcastKernel(bias, rows)
+  public static func addBias(_ bias: UnsafeBufferPointer<Double>, to rows: UnsafeMutableBufferPointer<Double>, silu: Bool) {
+    addBiasKernel(bias, rows, silu: silu)
   }
   public static func siluBackward(_ delta: UnsafeMutableBufferPointer<Double>, preActivation z: UnsafeBufferPointer<Double>) {
     siluBackwardKernel(delta, z)
@@ -73,10 +88,14 @@ extension Double: NetworkScalar {
 // optimiser compiles a specialised loop for each (generic code would call every + through a
 // witness table).
 @inline(__always)
-private func broadcastKernel<S: NetworkScalar>(_ bias: UnsafeBufferPointer<S>, _ rows: UnsafeMutableBufferPointer<S>) {
+private func addBiasKernel<S: NetworkScalar>(_ bias: UnsafeBufferPointer<S>, _ rows: UnsafeMutableBufferPointer<S>, silu: Bool) {
   let width = bias.count
+  guard width > 0 else { return }
   for r in 0..<(rows.count / width) {
-    for o in 0..<width { rows[r * width + o] = bias[o] }
+    for o in 0..<width {
+      let z = rows[r * width + o] + bias[o]
+      rows[r * width + o] = silu ? z / (1 + S.exp(-z)) : z
+    }
   }
 }
 

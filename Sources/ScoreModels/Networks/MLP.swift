@@ -130,36 +130,54 @@ public struct MLP<S: NetworkScalar>: Sendable, Hashable {
 
   /// The network's output for `rows` inputs (row-major, width d + E already joined), into
   /// `output` (rows × d); with `trace`, what the backward pass needs.
+  func forward(_ input: [S], rows: Int, into output: UnsafeMutablePointer<S>, trace: UnsafeMutablePointer<Trace>?) {
+    var scratch = Scratch(architecture, rows: rows)
+    input.withUnsafeBufferPointer { x in
+      let result = forward(x.baseAddress!, rows: rows, scratch: &scratch, trace: trace)
+      output.update(from: result, count: rows * architecture.dimension)
+    }
+  }
+
+  /// Two buffers of `rows` × the widest layer: each layer reads one and writes the other.
+  struct Scratch {
+    var buffers: ([S], [S])
+
+    init(_ architecture: MLPArchitecture, rows: Int) {
+      let widest = architecture.layers.map(\.outputs).max()!
+      buffers = ([S](repeating: 0, count: rows * widest), [S](repeating: 0, count: rows * widest))
+    }
+  }
+
+  /// The forward pass over `rows` inputs at `input`, through `scratch` (made for at least
+  /// `rows`); returns the output's first element (rows × d), which lives in `scratch`.
   @_specialize(exported: true, where S == Float)
   @_specialize(exported: true, where S == Double)
-  func forward(_ input: [S], rows: Int, into output: UnsafeMutablePointer<S>, trace: UnsafeMutablePointer<Trace>?) {
-    var activation = input
+  func forward(_ input: UnsafePointer<S>, rows: Int, scratch: inout Scratch,
+               trace: UnsafeMutablePointer<Trace>?) -> UnsafePointer<S> {
     let layers = architecture.layers
-    for (l, layer) in layers.enumerated() {
-      // Pre-activation starts as the bias in every row (which initialises every element), then
-      // gains X Wᵀ.
-      var pre = parameters.biases[l].withUnsafeBufferPointer { bias in
-        [S](unsafeUninitializedCapacity: rows * layer.outputs) { y, count in
-          S.broadcast(bias, into: y)
-          count = rows * layer.outputs
-        }
-      }
-      activation.withUnsafeBufferPointer { x in
-        parameters.weights[l].withUnsafeBufferPointer { w in
-          pre.withUnsafeMutableBufferPointer { y in
+    var x = input
+    return scratch.buffers.0.withUnsafeMutableBufferPointer { first in
+      scratch.buffers.1.withUnsafeMutableBufferPointer { second in
+        for (l, layer) in layers.enumerated() {
+          let y = UnsafeMutableBufferPointer(rebasing: (l % 2 == 0 ? first : second)[0..<(rows * layer.outputs)])
+          parameters.weights[l].withUnsafeBufferPointer { w in
             S.gemm(transposeA: false, transposeB: true, m: rows, n: layer.outputs, k: layer.inputs, alpha: 1,
-                   a: x.baseAddress!, lda: layer.inputs, b: w.baseAddress!, ldb: layer.inputs, beta: 1,
+                   a: x, lda: layer.inputs, b: w.baseAddress!, ldb: layer.inputs, beta: 0,
                    c: y.baseAddress!, ldc: layer.outputs)
           }
+          // The bias is added after the product (β = 0 above): the same sum, one pass less than
+          // filling C with it first. Hidden layers apply SiLU in the same pass unless a trace
+          // needs the pre-activation.
+          let activate = l < layers.count - 1
+          parameters.biases[l].withUnsafeBufferPointer { S.addBias($0, to: y, silu: activate && trace == nil) }
+          if let trace {
+            trace.pointee.inputs.append(Array(UnsafeBufferPointer(start: x, count: rows * layer.inputs)))
+            trace.pointee.preActivations.append(Array(y))
+            if activate { S.silu(y) }
+          }
+          x = UnsafePointer(y.baseAddress!)
         }
-      }
-      trace?.pointee.inputs.append(activation)
-      trace?.pointee.preActivations.append(pre)
-      if l == layers.count - 1 {
-        for e in 0..<pre.count { output[e] = pre[e] }
-      } else {
-        pre.withUnsafeMutableBufferPointer { S.silu($0) }
-        activation = pre
+        return x
       }
     }
   }
@@ -206,18 +224,24 @@ public struct MLP<S: NetworkScalar>: Sendable, Hashable {
   }
 
   /// Rows of x joined with the time features of t, in the network's scalar.
+  func joinedInput(_ x: UnsafeBufferPointer<Double>, t: Double) -> [S] {
+    let rows = x.count / architecture.dimension
+    var input = [S](repeating: 0, count: rows * (architecture.dimension + architecture.timeFeatures))
+    input.withUnsafeMutableBufferPointer { join(x, t: t, into: $0) }
+    return input
+  }
+
+  /// Writes rows of x joined with the time features of t to `input` (rows × (d + E)).
   @_specialize(exported: true, where S == Float)
   @_specialize(exported: true, where S == Double)
-  func joinedInput(_ x: UnsafeBufferPointer<Double>, t: Double) -> [S] {
-    let d = architecture.dimension, e = architecture.timeFeatures, rows = x.count / d
-    var input = [S](repeating: 0, count: rows * (d + e))
-    var features = [S](repeating: 0, count: e)
-    features.withUnsafeMutableBufferPointer { architecture.embed(t, into: $0.baseAddress!) }
+  func join(_ x: UnsafeBufferPointer<Double>, t: Double, into buffer: UnsafeMutableBufferPointer<S>) {
+    let d = architecture.dimension, width = d + architecture.timeFeatures, rows = x.count / d
+    guard rows > 0, let input = buffer.baseAddress else { return }
+    architecture.embed(t, into: input + d)
     for r in 0..<rows {
-      for j in 0..<d { input[r * (d + e) + j] = S(x[r * d + j]) }
-      for i in 0..<e { input[r * (d + e) + d + i] = features[i] }
+      for j in 0..<d { input[r * width + j] = S(x[r * d + j]) }
+      if r > 0 { (input + r * width + d).update(from: input + d, count: width - d) }
     }
-    return input
   }
 }
 
@@ -229,17 +253,22 @@ extension MLP: DenoisingNetwork {
   @_specialize(exported: true, where S == Double)
   public func predict(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
     let d = architecture.dimension, rows = x.count / d
-    var result = [S](repeating: 0, count: Self.tileRows * d)
+    guard rows > 0 else { return }
     // Tiles of rows keep every layer's activations in cache (a whole 20,000-row batch at width
     // 128 is 10 MB per layer, and ran at a third of the speed). Rows are independent, so the
-    // tiling does not change any row's result.
-    var first = 0
-    while first < rows {
-      let count = min(Self.tileRows, rows - first)
-      let tile = UnsafeBufferPointer(rebasing: x[(first * d)..<((first + count) * d)])
-      result.withUnsafeMutableBufferPointer { forward(joinedInput(tile, t: t), rows: count, into: $0.baseAddress!, trace: nil) }
-      for e in 0..<(count * d) { output[first * d + e] = Double(result[e]) }
-      first += count
+    // tiling does not change any row's result. The buffers are made once per call, not per tile.
+    let tileRows = min(Self.tileRows, rows)
+    var input = [S](repeating: 0, count: tileRows * (d + architecture.timeFeatures))
+    var scratch = Scratch(architecture, rows: tileRows)
+    input.withUnsafeMutableBufferPointer { input in
+      var first = 0
+      while first < rows {
+        let count = min(tileRows, rows - first)
+        join(UnsafeBufferPointer(rebasing: x[(first * d)..<((first + count) * d)]), t: t, into: input)
+        let result = forward(input.baseAddress!, rows: count, scratch: &scratch, trace: nil)
+        for e in 0..<(count * d) { output[first * d + e] = Double(result[e]) }
+        first += count
+      }
     }
   }
 
