@@ -1,5 +1,5 @@
-"""The minimax polynomial coefficients of SDEKit's vector exp (VectorMath.exp) and of Box–Muller's
-log, sine and cosine (BoxMullerMath), by the Remez exchange algorithm in 60-digit arithmetic.
+"""The minimax polynomial coefficients of SDEKit's vector exp and log (VectorMath.exp and
+VectorMath.log), by the Remez exchange algorithm in 60-digit arithmetic.
 
     python tools/minimax.py        # needs mpmath (pip install mpmath)
 
@@ -70,17 +70,6 @@ def main():
 
     show("log, degree 7 in s², relative",
          *remez(artanh_ratio, lambda z: 1 / artanh_ratio(z), mp.mpf(0), s0 ** 2, 7, fixed=(2,)))
-
-    # sin(πr/2) = r·P(r²) and cos(πr/2) = Q(r²), r² ∈ [0, ¼], absolute error (weight r for r·P).
-    def sine_ratio(z):
-        return mp.pi / 2 if z == 0 else mp.sin(mp.pi * mp.sqrt(z) / 2) / mp.sqrt(z)
-
-    show("sin, degree 6 in r², absolute",
-         *remez(sine_ratio, lambda z: mp.sqrt(z) if z > 0 else mp.mpf("1e-30"), mp.mpf(0), mp.mpf(1) / 4, 6))
-    show("cos, degree 7 in r², absolute",
-         *remez(lambda z: mp.cos(mp.pi * mp.sqrt(z) / 2), lambda z: mp.mpf(1), mp.mpf(0), mp.mpf(1) / 4, 7,
-                fixed=(1,)))
-
 
 if __name__ == "__main__":
     main()

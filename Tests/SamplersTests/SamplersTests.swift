@@ -15,7 +15,7 @@ struct SamplerCase: CustomTestStringConvertible, Sendable {
   /// steps, SRA1/SRIW1 200; fixed-step ODE solvers 2000 (Euler), 200 (Heun, midpoint, RK4);
   /// adaptive ODE solvers rtol = atol = 1e-5 on the whole batch, except GSL's implicit steppers
   /// (per sample at 1e-3: batch mode would need a dense 40,000² Jacobian); DDPM 1000 steps,
-  /// DDIM 100, PC 500 (one corrector step, r = 0.16), annealed Langevin 500 levels × 5 steps at
+  /// DDIM 500, PC 500 (one corrector step, r = 0.16), annealed Langevin 500 levels × 5 steps at
   /// r = 0.3.
   var configuration: SamplingConfiguration {
     var c = SamplingConfiguration()
@@ -34,7 +34,7 @@ struct SamplerCase: CustomTestStringConvertible, Sendable {
       c.absoluteTolerance = 1e-3
     case .probabilityFlowGSL: break
     case .ddpm: c.steps = 1000
-    case .ddim: c.steps = 100
+    case .ddim: c.steps = 500
     case .pcLangevin: c.steps = 500
     case .annealedLangevin:
       c.steps = 500
@@ -51,11 +51,16 @@ struct SamplersTests {
     [ProcessName.vp, .ve].filter { sampler.descriptor.processes.contains($0) }.map { SamplerCase(sampler: sampler, process: $0) }
   }
 
-  /// Covariance errors of exact 20,000-sample sets of gmm2d8: the yardstick of the quality test.
-  static let exactCovarianceErrorMedian: Double = {
+  /// The quality test's bound on the covariance error of 20,000 samples of gmm2d8: 2.5 times the
+  /// median for exact sample sets of that size (from 32 sets). Exact sets pass it about 99 % of
+  /// the time: over 400 exact sets the median was 0.076, the 95th percentile 1.9 times it, the
+  /// 99th 2.4 times and the largest 3.0 times. (Twice the median of 7 sets, the bound before,
+  /// was near the 90th percentile: seed changes failed correct samplers.)
+  static let covarianceErrorBound: Double = {
     let target = TargetName.gmm2d8.mixture
-    let errors = (0..<7).map { momentErrors(target.sample(count: 20_000, seed: 1000 + UInt64($0)), target: target).1 }
-    return errors.sorted()[3]
+    let errors = (0..<32).map { momentErrors(target.sample(count: 20_000, seed: 1000 + UInt64($0)), target: target).1 }
+      .sorted()
+    return 2.5 * (errors[15] + errors[16]) / 2
   }()
 
   /// E_p[log p] of gmm2d8 from 200,000 exact samples (standard error ≈ 0.0022).
@@ -106,15 +111,15 @@ struct SamplersTests {
     let heldToFlowLimit = c.process == .ve && !c.sampler.descriptor.stochastic
     // (The sliced W2 of `evaluateSamples` is left out here: between exact sets it already
     // varies as 0.087 ± 0.024, and its 768 sorts would double the test's time.)
-    // 1. Covariance error at most twice the median for exact samples of the same size (for
-    //    the VE flow, measured from its own limit on the same prior points).
+    // 1. Covariance error within `covarianceErrorBound` (for the VE flow, measured from its own
+    //    limit on the same prior points).
     var covarianceError = momentErrors(result.samples, target: target).1
     if heldToFlowLimit {
       covarianceError = zip(try Self.covariance(result.samples), try Self.covariance(Self.veFlowLimit))
         .reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
     }
-    #expect(covarianceError <= 2 * Self.exactCovarianceErrorMedian,
-            "covariance error \(covarianceError), exact median \(Self.exactCovarianceErrorMedian)")
+    #expect(covarianceError <= Self.covarianceErrorBound,
+            "covariance error \(covarianceError), bound \(Self.covarianceErrorBound)")
     // 2. Each mode within 4 binomial standard errors of 1/8.
     let binomial = (0.125 * 0.875 / n).squareRoot()
     var counts = [Double](repeating: 0, count: 8)
@@ -287,7 +292,7 @@ struct SamplersTests {
       let samples = try runSampler(c).samples
       let target = TargetName.gmm2d8.mixture
       // The quality test's covariance and mean log-density criteria, for each predictor.
-      #expect(momentErrors(samples, target: target).1 <= 2 * Self.exactCovarianceErrorMedian, "\(process)")
+      #expect(momentErrors(samples, target: target).1 <= Self.covarianceErrorBound, "\(process)")
       let (mean, standardError) = Self.meanLogDensityAndError(samples)
       #expect(abs(mean - Self.exactMeanLogDensity) <= 4 * standardError, "\(process): \(mean)")
     }

@@ -1,9 +1,11 @@
 import CSIMDMath
 
 /// Elementary functions on eight lanes of doubles, for hot loops over samples (the softmax of
-/// mixture scores). Like `BoxMullerMath`, plain IEEE arithmetic without fused multiply–adds, and
-/// lane choices through CSIMDMath (Swift's SIMD masks run lane by lane on Linux), so every machine
-/// and every lane position gets the same bits.
+/// mixture scores, the ziggurat's tables and tail). Two reasons not to call libm: speed (libm is
+/// scalar) and reproducibility (glibc chooses code paths by CPU, so its last bits can differ
+/// between machines). These are plain IEEE arithmetic without fused multiply–adds, with lane
+/// choices through CSIMDMath (Swift's SIMD masks run lane by lane on Linux), so every machine and
+/// every lane position gets the same bits.
 public enum VectorMath {
   public typealias Lanes = SIMD8<Double>
 
@@ -38,6 +40,42 @@ public enum VectorMath {
     let nBits = unsafeBitCast(shifted, to: SIMD8<Int64>.self) &- 0x4338_0000_0000_0000
     let scale = unsafeBitCast((nBits &+ 1023) &<< 52, to: Lanes.self)
     return sdekit_zero_where_below8(p * scale, x, low)
+  }
+
+  /// ln(u) for normal, positive, finite u; error within a few ulp.
+  ///
+  /// u = m·2ᵉ with m ∈ [√½, √2); ln m = 2 artanh(s) = s·p(s²) with s = (m − 1)/(m + 1),
+  /// |s| ≤ 0.1716, and p the minimax polynomial of degree 7 for 2 artanh(s)/s on that range
+  /// (relative error 2.3e-18; `tools/minimax.py`).
+  @inlinable @inline(__always)
+  static func log(_ u: Lanes) -> Lanes {
+    // Subtracting the bits of √½ puts the exponent of m ∈ [√½, √2) in the top bits; the
+    // 1024·2⁵² offset keeps the difference positive so a logical shift suffices. Only integer
+    // lane operations: Swift's SIMD masks go through memory one lane at a time.
+    let bits = unsafeBitCast(u, to: SIMD8<UInt64>.self)
+    let shifted = bits &+ (1024 << 52) &- 0x3FE6_A09E_667F_3BCD
+    let biasedExponent = shifted &>> 52
+    let m = unsafeBitCast(bits &- ((biasedExponent &- 1024) &<< 52), to: Lanes.self)
+    let e = unsafeBitCast(biasedExponent | 0x4330_0000_0000_0000, to: Lanes.self) - (4_503_599_627_370_496 + 1024)
+    let f = m - 1
+    let s = f / (2 + f)
+    let z = s * s
+    // Estrin's scheme: pairs of coefficients joined by z² and z⁴ — a dependency chain of 6
+    // operations instead of Horner's 14, so consecutive groups of rows overlap in the pipelines.
+    let z2 = z * z, z4 = z2 * z2
+    let p = estrin8(z, z2, z4, (
+      2, 0.666_666_666_666_671, 0.399_999_999_995_201_14, 0.285_714_287_292_042_3,
+      0.222_221_991_003_786_2, 0.181_835_709_984_445_93, 0.153_131_792_773_929_16,
+      0.148_103_626_398_194_22))
+    // ln 2 split in a head and a tail so that e·ln 2 keeps full precision.
+    return e * 0.693_147_180_559_945_3 + (e * 2.319_046_813_846_299_6e-17 + s * p)
+  }
+
+  /// c₀ + c₁z + … + c₇z⁷ in Estrin's scheme, given z² and z⁴.
+  @inlinable @inline(__always)
+  static func estrin8(_ z: Lanes, _ z2: Lanes, _ z4: Lanes,
+                      _ c: (Double, Double, Double, Double, Double, Double, Double, Double)) -> Lanes {
+    ((c.0 + z * c.1) + z2 * (c.2 + z * c.3)) + z4 * ((c.4 + z * c.5) + z2 * (c.6 + z * c.7))
   }
 
   /// The lanes of `b` where `b > a`, else those of `a` (so ties keep `a`).

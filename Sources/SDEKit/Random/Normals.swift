@@ -1,13 +1,15 @@
 import CSIMDMath
 
-/// Standard normal numbers addressed by (sample row, step, index), from Philox4x32-10.
+/// Standard normal numbers addressed by (sample row, step, index), from Philox4x32-10 and the
+/// ziggurat.
 ///
 /// Rows come in quads: normal number `i` of (row, step) comes from the Philox block at counter
-/// (i, step, q low 32 bits, q high 32 bits) with q = row / 4. The block's words (w₀, w₁) give
-/// rows 4q and 4q + 1, (w₂, w₃) rows 4q + 2 and 4q + 3, by Box–Muller (cos first, then sin)
-/// with `BoxMullerMath`. Every word and both Box–Muller outputs are used however narrow the rows
-/// are (a one-wide path costs a quarter of a block per number). A number depends only on the
-/// seed and its address — never on the batch size, chunking, thread count or machine.
+/// (i, step, q low 32 bits, q high 32 bits) with q = row / 4. Word w_j of the block is the
+/// ziggurat candidate of row 4q + j (`Ziggurat`); the 1.5 % of candidates that are not accepted
+/// at once are finished from further blocks of the same address. Every word is used however narrow
+/// the rows are (a one-wide path costs a quarter of a block per number). A number depends only on
+/// the seed and its address — never on the batch size, chunking, thread count or machine. Rows
+/// must be below 2⁴⁸.
 public struct NormalSource: Sendable, Hashable {
   public let seed: UInt64
   public let generator: Philox4x32
@@ -21,8 +23,7 @@ public struct NormalSource: Sendable, Hashable {
   /// One group of up to 32 consecutive rows (eight quads) as `generate` hands it over.
   ///
   /// The numbers are stored as whole vectors and read from memory: taking lanes out of
-  /// registers one by one let the optimiser split the Box–Muller arithmetic itself into
-  /// scalar code (a third of the generator's time).
+  /// registers one by one let the optimiser split the vector arithmetic itself into scalar code.
   public struct Group {
     /// The first row of the group (a multiple of four); the numbers of rows before
     /// `firstRow + 32` that were not asked for are padding.
@@ -35,15 +36,12 @@ public struct NormalSource: Sendable, Hashable {
       self.columns = columns
     }
 
-    /// Normal number `index` of `row`, which must lie in the group.
-    ///
-    /// Number i of quad ℓ's member j is at 32 i + 8 j + ℓ (the Box–Muller output vectors in
-    /// turn). Wrapping arithmetic: the offsets are below 32 · count, and overflow checks here
-    /// cost a tenth of the generator's time.
+    /// Normal number `index` of `row`, which must lie in the group: number i of the group's
+    /// row o is at 32 i + o. Wrapping arithmetic: the offsets are below 32 · count, and overflow
+    /// checks here cost a tenth of the generator's time.
     @inlinable @inline(__always)
     public subscript(row: Int, index: Int) -> Double {
-      let offset = row &- firstRow
-      return columns[index &* 32 &+ (offset & 3) &* 8 &+ offset &>> 2]
+      columns[index &* 32 &+ (row &- firstRow)]
     }
   }
 
@@ -51,36 +49,55 @@ public struct NormalSource: Sendable, Hashable {
   /// (eight quads, one per vector lane) at a time, and hands each group to
   /// `store(rowsInGroup, group)` with the requested rows that lie in it.
   ///
-  /// - Complexity: one Philox block per four numbers and one Box–Muller per two; both run on
-  ///   eight quads at once.
+  /// - Complexity: one Philox block per four numbers and two table lookups per number, on eight
+  ///   quads at once; 1.5 % of the numbers take a scalar second draw.
   @inlinable @inline(__always)
   public func generate(rows: Range<Int>, step: Int, count: Int,
                        _ store: (_ rowsInGroup: Range<Int>, _ group: Group) -> Void) {
     guard !rows.isEmpty, count > 0 else { return }
     let stepWord = UInt32(truncatingIfNeeded: step)
     let quadEnd = (rows.upperBound + 3) >> 2
+    let ziggurat = Ziggurat.shared
+    // Per index: the 32 numbers of the group, the four word vectors they came from, and which
+    // candidates were rejected (bit 8j + ℓ: word j of lane ℓ).
     withUnsafeTemporaryAllocation(of: SIMD8<Double>.self, capacity: 4 * count) { columns in
-      let values = UnsafeRawPointer(columns.baseAddress!).assumingMemoryBound(to: Double.self)
-      var quad = rows.lowerBound >> 2
-      while quad < quadEnd {
-        // Lanes past the last quad repeat it; their numbers are never read.
-        let first = UInt64(truncatingIfNeeded: quad), last = UInt64(min(8, quadEnd - quad) - 1)
-        let quads = SIMD8<UInt64>(first, first + min(1, last), first + min(2, last), first + min(3, last),
-                                  first + min(4, last), first + min(5, last), first + min(6, last), first + last)
-        let quadLow = quads & 0xFFFF_FFFF, quadHigh = quads &>> 32
-        for index in 0..<count {
-          let words = generator.blocks(UInt32(truncatingIfNeeded: index), stepWord, quadLow, quadHigh)
-          let (c0, s0) = NormalSource.boxMuller(words.0, words.1)
-          let (c1, s1) = NormalSource.boxMuller(words.2, words.3)
-          columns[4 * index] = c0
-          columns[4 * index + 1] = s0
-          columns[4 * index + 2] = c1
-          columns[4 * index + 3] = s1
+      withUnsafeTemporaryAllocation(of: SIMD8<UInt64>.self, capacity: 4 * count) { candidates in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { rejections in
+          let values = UnsafeMutableRawPointer(columns.baseAddress!).assumingMemoryBound(to: Double.self)
+          var quad = rows.lowerBound >> 2
+          while quad < quadEnd {
+            // Lanes past the last quad repeat it; their numbers are never read.
+            let first = UInt64(truncatingIfNeeded: quad), last = UInt64(min(8, quadEnd - quad) - 1)
+            let quads = SIMD8<UInt64>(first, first + min(1, last), first + min(2, last), first + min(3, last),
+                                      first + min(4, last), first + min(5, last), first + min(6, last), first + last)
+            let quadLow = quads & 0xFFFF_FFFF, quadHigh = quads &>> 32
+            var anyRejected: UInt32 = 0
+            for index in 0..<count {
+              let words = generator.blocks(UInt32(truncatingIfNeeded: index), stepWord, quadLow, quadHigh)
+              let (z0, r0) = ziggurat.candidates(words.0), (z1, r1) = ziggurat.candidates(words.1)
+              let (z2, r2) = ziggurat.candidates(words.2), (z3, r3) = ziggurat.candidates(words.3)
+              // Lane ℓ of word j is row 4ℓ + j of the group: stored in row order, so that
+              // one-wide rows are copied out whole (read lane by lane, the copy waited on the
+              // vector stores).
+              sdekit_interleave4(z0, z1, z2, z3, values + 32 * index)
+              // The rejected few are finished after the loop, which then has no branch.
+              let rejected = UInt32(r0) | UInt32(r1) << 8 | UInt32(r2) << 16 | UInt32(r3) << 24
+              rejections[index] = rejected
+              anyRejected |= rejected
+              (candidates[4 * index], candidates[4 * index + 1]) = (words.0, words.1)
+              (candidates[4 * index + 2], candidates[4 * index + 3]) = (words.2, words.3)
+            }
+            if anyRejected != 0 {
+              resolve(rejections: UnsafeBufferPointer(rebasing: rejections[..<count]),
+                      words: UnsafePointer(candidates.baseAddress!), firstQuad: quad, quads: Int(last) + 1,
+                      step: stepWord, into: values)
+            }
+            let firstRow = 4 * quad
+            store(max(rows.lowerBound, firstRow)..<min(rows.upperBound, firstRow + 32),
+                  Group(firstRow: firstRow, columns: values))
+            quad += 8
+          }
         }
-        let firstRow = 4 * quad
-        store(max(rows.lowerBound, firstRow)..<min(rows.upperBound, firstRow + 32),
-              Group(firstRow: firstRow, columns: values))
-        quad += 8
       }
     }
   }
@@ -116,21 +133,24 @@ public struct NormalSource: Sendable, Hashable {
     return value
   }
 
-  /// Box–Muller on eight lanes of 32-bit words: u₁ = (a + 1)/2³² ∈ (0, 1] for the radius
-  /// √(−2 ln u₁) (never ln 0; the largest magnitude reachable is √(2·32·ln 2) ≈ 6.66),
-  /// u₂ = b/2³² ∈ [0, 1) for the angle in turns. Returns (r cos 2πu₂, r sin 2πu₂).
-  @inlinable @inline(__always)
-  static func boxMuller(_ a: SIMD8<UInt64>, _ b: SIMD8<UInt64>) -> (SIMD8<Double>, SIMD8<Double>) {
-    let logU = BoxMullerMath.log((exactDouble(a) + 1) * 0x1p-32)
-    let squared = -2 * logU
-    let radius = sdekit_sqrt8(squared)
-    let (sine, cosine) = BoxMullerMath.sinCos(turns: exactDouble(b) * 0x1p-32)
-    return (radius * cosine, radius * sine)
-  }
-
-  /// Lanes below 2⁵² as doubles, exactly, by the 2⁵² trick (no scalar conversions).
-  @inlinable @inline(__always)
-  static func exactDouble(_ x: SIMD8<UInt64>) -> SIMD8<Double> {
-    unsafeBitCast(x | 0x4330_0000_0000_0000, to: SIMD8<Double>.self) - 4_503_599_627_370_496
+  /// Finishes the candidates of a group that were not accepted at once (bit 8j + ℓ of
+  /// `rejections[i]` for word j of lane ℓ at index i, which is `words[4i + j][ℓ]`: the group's
+  /// row 4ℓ + j), writing each to its place in `numbers`. Lanes past the group's `quads` are
+  /// padding and stay as they are.
+  @usableFromInline @inline(never)
+  func resolve(rejections: UnsafeBufferPointer<UInt32>, words: UnsafePointer<SIMD8<UInt64>>, firstQuad: Int,
+               quads: Int, step: UInt32, into numbers: UnsafeMutablePointer<Double>) {
+    let ziggurat = Ziggurat.shared
+    for (index, rejected) in rejections.enumerated() where rejected != 0 {
+      var bits = rejected
+      while bits != 0 {
+        let bit = bits.trailingZeroBitCount, member = bit >> 3, lane = bit & 7
+        bits &= bits - 1
+        guard lane < quads else { continue }
+        numbers[32 * index + 4 * lane + member] = ziggurat.resolve(
+          word: UInt32(truncatingIfNeeded: words[4 * index + member][lane]), generator: generator,
+          row: 4 * (firstQuad + lane) + member, step: step, index: UInt32(truncatingIfNeeded: index))
+      }
+    }
   }
 }

@@ -24,14 +24,24 @@ public struct Philox4x32: Sendable, Hashable {
     return SIMD4(words.0, words.1, words.2, words.3)
   }
 
-  /// The same block on plain words: lane 0 of `blocks`, so the scalar and the eight-lane forms
-  /// cannot drift apart.
+  /// The same block on plain words, in scalar arithmetic (the ziggurat's rare second draws
+  /// take one block at a time). The known-answer test checks it; the lane test checks `blocks`
+  /// against it.
   @inlinable
   public func block(_ c0: UInt32, _ c1: UInt32, _ c2: UInt32, _ c3: UInt32)
     -> (UInt32, UInt32, UInt32, UInt32) {
-    let lanes = blocks(c0, c1, SIMD8(repeating: UInt64(c2)), SIMD8(repeating: UInt64(c3)))
-    return (UInt32(truncatingIfNeeded: lanes.0[0]), UInt32(truncatingIfNeeded: lanes.1[0]),
-            UInt32(truncatingIfNeeded: lanes.2[0]), UInt32(truncatingIfNeeded: lanes.3[0]))
+    var (x0, x1, x2, x3) = (c0, c1, c2, c3)
+    var k0 = key.x, k1 = key.y
+    for round in 0..<10 {
+      let p0 = UInt64(x0) &* 0xD251_1F53, p1 = UInt64(x2) &* 0xCD9E_8D57
+      (x0, x1, x2, x3) = (UInt32(truncatingIfNeeded: p1 >> 32) ^ x1 ^ k0, UInt32(truncatingIfNeeded: p1),
+                          UInt32(truncatingIfNeeded: p0 >> 32) ^ x3 ^ k1, UInt32(truncatingIfNeeded: p0))
+      if round < 9 {
+        k0 = k0 &+ 0x9E37_79B9
+        k1 = k1 &+ 0xBB67_AE85
+      }
+    }
+    return (x0, x1, x2, x3)
   }
 
   /// Eight blocks at once, one per lane: lane ℓ of the result is `block(c0, c1, c2[ℓ], c3[ℓ])`.

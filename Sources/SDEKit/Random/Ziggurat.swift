@@ -1,0 +1,100 @@
+import CSIMDMath
+
+/// Marsaglia and Tsang's ziggurat for the standard normal ("The ziggurat method for generating
+/// random variables", J. Stat. Softw. 5(8), 2000), with 256 layers of equal area v under
+/// f(x) = exp(−x²/2).
+///
+/// Layer i ≥ 1 is the rectangle of half-width X_i between the heights f(X_i) and f(X_{i+1}),
+/// with X₁ = r and X₂₅₆ = 0. Layer 0 is the base: half-width X₀ = v/f(r), standing for the strip
+/// under f(r) and the tail beyond r. (r and v are from `tools/ziggurat.py`.)
+///
+/// One 32-bit word w makes a candidate. Its layer is i = w mod 256. Its value is
+/// x = (⌊w/256⌋ − 2²³ + ½)·X_i/2²³, a lattice of 2²⁴ points placed symmetrically in (−X_i, X_i),
+/// so the sign is exact. The candidate is accepted at once when |x| < X_{i+1}, which happens for
+/// about 99 % of words. Otherwise `resolve` finishes the draw: the wedge test, the tail, or a new
+/// candidate. Each extra word comes from a further Philox block addressed by the same (row, step,
+/// index), so a number stays a pure function of its address.
+@usableFromInline
+struct Ziggurat: @unchecked Sendable {
+  static let r = 3.654_152_885_361_009
+  static let v = 0.004_928_673_233_974_655
+
+  /// X_i/2²³: the lattice step of layer i (256 values).
+  @usableFromInline let step: UnsafePointer<Double>
+  /// X_{i+1}: a candidate of layer i below it in magnitude lies under the curve (256 values).
+  @usableFromInline let inner: UnsafePointer<Double>
+  /// f(X_i) for i = 0 … 256.
+  let density: UnsafePointer<Double>
+
+  /// Built once per process. The tables live as long as the process does, so raw pointers are
+  /// safe to hand to the vector loops.
+  @usableFromInline static let shared = Ziggurat()
+
+  private init() {
+    var x = [Double](repeating: 0, count: 257)
+    x[0] = Self.v / Self.f(Self.r)
+    x[1] = Self.r
+    for i in 1..<255 {
+      x[i + 1] = (-2 * Self.ln(Self.v / x[i] + Self.f(x[i]))).squareRoot()
+    }
+    let step = UnsafeMutablePointer<Double>.allocate(capacity: 256)
+    let inner = UnsafeMutablePointer<Double>.allocate(capacity: 256)
+    let density = UnsafeMutablePointer<Double>.allocate(capacity: 257)
+    for i in 0..<256 {
+      step[i] = x[i] * 0x1p-23
+      inner[i] = x[i + 1]
+    }
+    for i in 0...256 { density[i] = Self.f(x[i]) }
+    (self.step, self.inner, self.density) = (UnsafePointer(step), UnsafePointer(inner), UnsafePointer(density))
+  }
+
+  /// f(x) = exp(−x²/2) and ln u through `VectorMath`: the same bits on every machine, unlike libm.
+  static func f(_ x: Double) -> Double { VectorMath.exp(VectorMath.Lanes(repeating: -0.5 * x * x))[0] }
+  static func ln(_ u: Double) -> Double { VectorMath.log(VectorMath.Lanes(repeating: u))[0] }
+
+  /// The candidates of eight words (one per lane), and bit ℓ set for each lane ℓ whose candidate
+  /// was not accepted at once.
+  @inlinable @inline(__always)
+  func candidates(_ words: SIMD8<UInt64>) -> (values: SIMD8<Double>, rejected: Int32) {
+    let layer = unsafeBitCast(words & 0xFF, to: SIMD8<Int64>.self)
+    // ⌊w/256⌋ − 2²³ + ½, exactly: the 2⁵² trick turns the 24-bit integer into a double, then
+    // the offset (2⁵² + 2²³ − ½ in one step would round to an integer).
+    let lattice = (unsafeBitCast((words &>> 8) | 0x4330_0000_0000_0000, to: SIMD8<Double>.self)
+      - 4_503_599_627_370_496) - 8_388_607.5
+    let x = lattice * sdekit_gather8(step, layer)
+    return (x, sdekit_not_below8(x, sdekit_gather8(inner, layer)))
+  }
+
+  /// The number whose first candidate word `word` was not accepted at once.
+  ///
+  /// The k-th extra Philox block of the address is the one at counter (index, step, row mod 2³²,
+  /// ⌊row/2³²⌋ mod 2¹⁶ + k·2¹⁶), k ≥ 1. The main stream's last counter word is the quad's high
+  /// bits, below 2¹⁶ for rows below 2⁴⁸, so the two streams never share a block.
+  @usableFromInline
+  func resolve(word: UInt32, generator: Philox4x32, row: Int, step stepIndex: UInt32, index: UInt32) -> Double {
+    let rowLow = UInt32(truncatingIfNeeded: row), rowHigh = UInt32(truncatingIfNeeded: row >> 32) & 0xFFFF
+    var word = word, attempt: UInt32 = 0
+    while true {
+      let layer = Int(word & 0xFF)
+      let x = (Double(word >> 8) - 8_388_607.5) * step[layer]
+      if abs(x) < inner[layer] { return x }
+      attempt += 1
+      var extra = generator.block(index, stepIndex, rowLow, rowHigh | attempt << 16)
+      if layer == 0 {
+        // Beyond r (Marsaglia 1964): t = −ln(u₁)/r for u₁, u₂ uniform on (0, 1], accepted when
+        // −2 ln u₂ > t²; the candidate's sign is kept.
+        while true {
+          let t = -Self.ln((Double(extra.0) + 1) * 0x1p-32) / Self.r
+          if -2 * Self.ln((Double(extra.1) + 1) * 0x1p-32) > t * t { return x < 0 ? -(Self.r + t) : Self.r + t }
+          attempt += 1
+          extra = generator.block(index, stepIndex, rowLow, rowHigh | attempt << 16)
+        }
+      }
+      // The wedge between the rectangle and the curve: a uniform height in (f(X_i), f(X_{i+1}))
+      // against f(x); a rejected candidate is replaced by a new one.
+      let height = density[layer] + (Double(extra.0) + 0.5) * 0x1p-32 * (density[layer + 1] - density[layer])
+      if height < Self.f(x) { return x }
+      word = extra.1
+    }
+  }
+}
