@@ -138,12 +138,15 @@ public struct MLP<S: NetworkScalar>: Sendable, Hashable {
     }
   }
 
-  /// Two buffers of `rows` × the widest layer: each layer reads one and writes the other.
+  /// Two buffers of `rows` × the widest layer: each layer reads one and writes the other. Also
+  /// the layers' shapes, which `MLPArchitecture.layers` builds anew at every call.
   struct Scratch {
     var buffers: ([S], [S])
+    let layers: [(inputs: Int, outputs: Int)]
 
     init(_ architecture: MLPArchitecture, rows: Int) {
-      let widest = architecture.layers.map(\.outputs).max()!
+      layers = architecture.layers
+      let widest = layers.map(\.outputs).max()!
       buffers = ([S](repeating: 0, count: rows * widest), [S](repeating: 0, count: rows * widest))
     }
   }
@@ -154,7 +157,7 @@ public struct MLP<S: NetworkScalar>: Sendable, Hashable {
   @_specialize(exported: true, where S == Double)
   func forward(_ input: UnsafePointer<S>, rows: Int, scratch: inout Scratch,
                trace: UnsafeMutablePointer<Trace>?) -> UnsafePointer<S> {
-    let layers = architecture.layers
+    let layers = scratch.layers
     var x = input
     return scratch.buffers.0.withUnsafeMutableBufferPointer { first in
       scratch.buffers.1.withUnsafeMutableBufferPointer { second in
