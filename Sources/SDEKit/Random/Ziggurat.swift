@@ -11,9 +11,9 @@ import CSIMDMath
 /// One 32-bit word w makes a candidate. Its layer is i = w mod 256. Its value is
 /// x = (⌊w/256⌋ − 2²³ + ½)·X_i/2²³, a lattice of 2²⁴ points placed symmetrically in (−X_i, X_i),
 /// so the sign is exact. The candidate is accepted at once when |x| < X_{i+1}, which happens for
-/// 98.5 % of words (the mean of X_{i+1}/X_i). Otherwise `resolve` finishes the draw: the wedge test, the tail, or a new
-/// candidate. Each extra word comes from a further Philox block addressed by the same (row, step,
-/// index), so a number stays a pure function of its address.
+/// 98.5 % of words (the mean of X_{i+1}/X_i). Otherwise `resolve` finishes the draw: the wedge
+/// test, the tail, or a new candidate. Each extra word comes from a further Philox block addressed
+/// by the same (row, step, index), so a number stays a pure function of its address.
 @usableFromInline
 struct Ziggurat: @unchecked Sendable {
   static let r = 3.654_152_885_361_009
