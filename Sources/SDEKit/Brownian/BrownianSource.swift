@@ -52,17 +52,9 @@ public struct BrownianIncrements: BrownianSource, Hashable {
     let k = BrownianCoefficients(h: h)
     if let spaceTime {
       normals.generate(rows: rows, step: step, count: 2 * width) { rowsInGroup, xi in
-        // One-wide rows in the group's order, as `NormalSource.fill` does.
-        if width == 1 {
+        // Rows inner, in the group's order: one-wide rows are copied as vectors.
+        for index in 0..<width {
           for row in rowsInGroup {
-            let first = xi[row, 0], second = xi[row, 1]
-            increments[row - rows.lowerBound] = k.rootH * first
-            spaceTime[row - rows.lowerBound] = k.c1 * first + k.c2 * second
-          }
-          return
-        }
-        for row in rowsInGroup {
-          for index in 0..<width {
             let e = (row - rows.lowerBound) * width + index
             let first = xi[row, index], second = xi[row, width + index]
             increments[e] = k.rootH * first
