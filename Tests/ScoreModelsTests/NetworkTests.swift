@@ -230,3 +230,13 @@ struct NetworkTests {
     }
   }
 }
+
+extension MLP {
+  /// Rows of x joined with the time features of t, in the network's scalar: `forward`'s input.
+  func joinedInput(_ x: UnsafeBufferPointer<Double>, t: Double) -> [S] {
+    let rows = x.count / architecture.dimension
+    var input = [S](repeating: 0, count: rows * (architecture.dimension + architecture.timeFeatures))
+    input.withUnsafeMutableBufferPointer { join(x, t: t, into: $0) }
+    return input
+  }
+}

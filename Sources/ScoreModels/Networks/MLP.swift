@@ -226,14 +226,6 @@ public struct MLP<S: NetworkScalar>: Sendable, Hashable {
     return gradients
   }
 
-  /// Rows of x joined with the time features of t, in the network's scalar.
-  func joinedInput(_ x: UnsafeBufferPointer<Double>, t: Double) -> [S] {
-    let rows = x.count / architecture.dimension
-    var input = [S](repeating: 0, count: rows * (architecture.dimension + architecture.timeFeatures))
-    input.withUnsafeMutableBufferPointer { join(x, t: t, into: $0) }
-    return input
-  }
-
   /// Writes rows of x joined with the time features of t to `input` (rows × (d + E)).
   @_specialize(exported: true, where S == Float)
   @_specialize(exported: true, where S == Double)
