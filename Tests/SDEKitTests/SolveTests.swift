@@ -188,6 +188,50 @@ struct SolveTests {
     } catch { Issue.record("\(error)") }
   }
 
+  /// Rows of 256 values: a tile (`IntegrationPlan.tileBytes` per buffer) holds 128 of them, so
+  /// 300 rows run as three tiles on one thread and two on each of two.
+  func wideProblem(rows: Int, sigma: Double = 0.5, drift: DriftFunction = DriftFunction { x, _, _, out in
+    for e in 0..<x.count { out[e] = -x[e] }
+  }) -> SDEProblem<DriftFunction, ConstantDiffusion> {
+    let d = 256
+    let initial = StateBatch(count: rows, dimension: d, values: (0..<(rows * d)).map { $0 % d == 0 ? Double($0 / d) : 1 })
+    return SDEProblem(drift: drift, diffusion: ConstantDiffusion(sigma), initial: initial, t0: 0, t1: 1)
+  }
+
+  @Test("Rows solved tile by tile give the bits of one row at a time", arguments: [1, 2])
+  func tiles(threads: Int) throws {
+    #expect(IntegrationPlan.tiles(of: 0..<300, dimension: 256) == [0..<128, 128..<256, 256..<300])
+    let whole = try solve(wideProblem(rows: 300), solver: EulerMaruyama(), grid: .uniform(steps: 20), seed: 5,
+                          threads: threads).final
+    for row in [0, 127, 128, 255, 256, 299] {
+      var single = wideProblem(rows: 1)
+      single.initial = wideProblem(rows: 300).initial.rows(row..<(row + 1))
+      let alone = try solve(single, solver: EulerMaruyama(), grid: .uniform(steps: 20), seed: 5,
+                            firstSample: row, threads: 1).final
+      #expect(alone == whole.rows(row..<(row + 1)), "row \(row)")
+    }
+  }
+
+  @Test("Across tiles, the failure reported is the earliest by step, then row", arguments: [1, 2])
+  func nonFiniteAcrossTiles(threads: Int) {
+    // Row 10 (first tile) turns NaN at step 12 of 16; rows 200 and 290 (later tiles) at step 4.
+    // Without noise the first value of each row stays its row number.
+    let drift = DriftFunction { x, t, d, out in
+      for e in 0..<x.count { out[e] = 0 }
+      for row in 0..<(x.count / d) {
+        let marker = x[row * d]
+        if (marker == 10 && t >= 0.75) || ((marker == 200 || marker == 290) && t >= 0.25) { out[row * d] = .nan }
+      }
+    }
+    do {
+      _ = try solve(wideProblem(rows: 300, sigma: 0, drift: drift), solver: EulerMaruyama(), grid: .uniform(steps: 16),
+                    seed: 0, threads: threads)
+      Issue.record("expected an error")
+    } catch let error as SolveError {
+      #expect(error == .nonFinite(row: 200, step: 4, time: 0.3125))
+    } catch { Issue.record("\(error)") }
+  }
+
   @Test("Bad grids and settings are rejected before integrating")
   func badConfiguration() {
     let problem = LinearODE().problem()

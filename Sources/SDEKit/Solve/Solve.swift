@@ -3,8 +3,9 @@ import Foundation
 
 /// Solves an SDE on a fixed time grid.
 ///
-/// Rows are split into `threads` chunks solved in parallel, each with its own workspace; every
-/// sample's noise is addressed by its row, so the result is bit-identical for any split.
+/// Rows are split into `threads` chunks solved in parallel, and each chunk into tiles of a few
+/// hundred kilobytes advanced through every step in turn; every sample's noise is addressed by its
+/// row, so the result is bit-identical for any split.
 ///
 /// - Parameters:
 ///   - problem: drift, diffusion, initial batch and interval (t1 < t0 runs in reverse time).
@@ -224,30 +225,38 @@ struct IntegrationPlan {
         let shared = SharedBuffers(state: statePointer, saved: savedPointer)
         let results = ChunkResults(failures: failures, counts: counts)
         DispatchQueue.concurrentPerform(iterations: chunks.count) { c in
-          let rows = chunks[c]
-          guard !rows.isEmpty else { return }
-          var stepper = makeStepper(rows)
-          let x = UnsafeMutableBufferPointer(
-            rebasing: shared.state[(rows.lowerBound * dimension)..<(rows.upperBound * dimension)])
-          func save(_ slot: Int?) {
-            guard let slot else { return }
-            let base = (slot * rowCount + rows.lowerBound) * dimension
-            for e in 0..<x.count { shared.saved[base + e] = x[e] }
-          }
-          save(saveSlots[0])
           var failure: SolveError?
-          for n in 0..<stepCount {
-            stepper.advance(x, step: n, t: times[n], h: times[n + 1] - times[n])
-            if let bad = firstNonFiniteRow(UnsafeBufferPointer(x), dimension: dimension) {
-              failure = .nonFinite(row: rows.lowerBound + bad, step: n, time: times[n + 1])
-              break
+          var chunkCounts: SolveStatistics?
+          // A tile failing at step n ends every later tile at step n: a later tile's rows are
+          // higher, so only a failure at an earlier step could come first.
+          var stepLimit = stepCount
+          for tile in Self.tiles(of: chunks[c], dimension: dimension) {
+            var stepper = makeStepper(tile)
+            let x = UnsafeMutableBufferPointer(
+              rebasing: shared.state[(tile.lowerBound * dimension)..<(tile.upperBound * dimension)])
+            func save(_ slot: Int?) {
+              guard let slot else { return }
+              let base = (slot * rowCount + tile.lowerBound) * dimension
+              for e in 0..<x.count { shared.saved[base + e] = x[e] }
             }
-            save(saveSlots[n + 1])
+            save(saveSlots[0])
+            for n in 0..<stepLimit {
+              stepper.advance(x, step: n, t: times[n], h: times[n + 1] - times[n])
+              if let bad = firstNonFiniteRow(UnsafeBufferPointer(x), dimension: dimension) {
+                failure = .nonFinite(row: tile.lowerBound + bad, step: n, time: times[n + 1])
+                stepLimit = n
+                break
+              }
+              save(saveSlots[n + 1])
+            }
+            // Every tile makes the same calls; the first one's count stands for the chunk's.
+            if chunkCounts == nil {
+              chunkCounts = SolveStatistics(steps: stepCount, driftEvaluations: stepper.counter.drift,
+                                            diffusionEvaluations: stepper.counter.diffusion)
+            }
           }
-          results.record(chunk: c, failure: failure,
-                         counts: SolveStatistics(steps: stepCount,
-                                                 driftEvaluations: stepper.counter.drift,
-                                                 diffusionEvaluations: stepper.counter.diffusion))
+          guard let chunkCounts else { return }
+          results.record(chunk: c, failure: failure, counts: chunkCounts)
         }
         failures = results.failures
         counts = results.counts
@@ -266,6 +275,21 @@ struct IntegrationPlan {
     }
     return Solution(times: savedTimes, states: states,
                     statistics: counts.first ?? SolveStatistics(steps: stepCount))
+  }
+}
+
+extension IntegrationPlan {
+  /// Bytes of one state-sized buffer per tile. A step streams the state, the noise and the
+  /// solver's buffers several times; tiles this size keep them in cache from step to step instead
+  /// of memory (W3: 1335 → 990 ns per sample-step; 32 KB tiles were slower from per-call costs,
+  /// 256–512 KB measured best).
+  static let tileBytes = 256 * 1024
+
+  /// `rows` cut into consecutive tiles, each advanced through every step before the next: each
+  /// row's noise is keyed by its index, so the bits are those of one pass over all rows.
+  static func tiles(of rows: Range<Int>, dimension: Int) -> [Range<Int>] {
+    let size = max(64, tileBytes / (8 * max(1, dimension)))
+    return stride(from: rows.lowerBound, to: rows.upperBound, by: size).map { $0..<min($0 + size, rows.upperBound) }
   }
 }
 
