@@ -83,7 +83,7 @@ public struct GaussianMixture: Sendable, Hashable {
   public func evaluate(_ x: UnsafeBufferPointer<Double>, a: Double, s: Double,
                        logDensity: UnsafeMutableBufferPointer<Double>?,
                        score: UnsafeMutableBufferPointer<Double>?) {
-    let d = dimension
+    let d = dimension, K = components
     withUnsafeTemporaryAllocation(of: Double.self, capacity: 8 * d) { tail in
       evaluateBlocks(x, a: a, s: s) { block, rows, terms, columns, largest, exponentials, total in
         if let logDensity {
@@ -94,31 +94,44 @@ public struct GaussianMixture: Sendable, Hashable {
         let inverseTotal = 1 / total
         // A whole block is written straight to the output; a final partial one through `tail`.
         let out = rows == 8 ? score.baseAddress! + block * d : tail.baseAddress!
-        terms.centres.withUnsafeBufferPointer { centres in
-          terms.inverseVariances.withUnsafeBufferPointer { inverseVariances in
-            if let isotropic = terms.isotropic {
-              // Σ_k r_k (aμ_k − x)/v_k = Σ_k (r_k/v_k) aμ_k − x Σ_k r_k/v_k.
-              var precision = VectorMath.Lanes()
-              for k in 0..<components {
-                exponentials[k] *= isotropic.inverseVariance[k]
-                precision += exponentials[k]
-              }
-              for j in 0..<d {
-                var sum = VectorMath.Lanes()
-                for k in 0..<components { sum += exponentials[k] * centres[k * d + j] }
-                Self.scatter((sum - columns[j] * precision) * inverseTotal, to: out, column: j, dimension: d)
-              }
-              return
+        let centres = terms.centres
+        if terms.isIsotropic {
+          // Σ_k r_k (aμ_k − x)/v_k = Σ_k (r_k/v_k) aμ_k − x Σ_k r_k/v_k.
+          var precision = VectorMath.Lanes()
+          for k in 0..<K {
+            exponentials[k] *= terms.inverseVariance[k]
+            precision += exponentials[k]
+          }
+          // Four coordinates at a time: four independent sums over k (each in k order, so the
+          // bits are those of one at a time) keep the adders busy instead of one chain waiting.
+          var j = 0
+          while j + 4 <= d {
+            var s0 = VectorMath.Lanes(), s1 = s0, s2 = s0, s3 = s0
+            for k in 0..<K {
+              let e = exponentials[k], c = centres + k * d + j
+              s0 += e * c[0]; s1 += e * c[1]; s2 += e * c[2]; s3 += e * c[3]
             }
-            for j in 0..<d {
-              var sum = VectorMath.Lanes()
-              for k in 0..<components {
-                let index = k * d + j
-                sum += exponentials[k] * (VectorMath.Lanes(repeating: centres[index]) - columns[j])
-                  * inverseVariances[index]
-              }
-              Self.scatter(sum * inverseTotal, to: out, column: j, dimension: d)
+            Self.scatter((s0 - columns[j] * precision) * inverseTotal, to: out, column: j, dimension: d)
+            Self.scatter((s1 - columns[j + 1] * precision) * inverseTotal, to: out, column: j + 1, dimension: d)
+            Self.scatter((s2 - columns[j + 2] * precision) * inverseTotal, to: out, column: j + 2, dimension: d)
+            Self.scatter((s3 - columns[j + 3] * precision) * inverseTotal, to: out, column: j + 3, dimension: d)
+            j += 4
+          }
+          while j < d {
+            var sum = VectorMath.Lanes()
+            for k in 0..<K { sum += exponentials[k] * centres[k * d + j] }
+            Self.scatter((sum - columns[j] * precision) * inverseTotal, to: out, column: j, dimension: d)
+            j += 1
+          }
+        } else {
+          for j in 0..<d {
+            var sum = VectorMath.Lanes()
+            for k in 0..<K {
+              let index = k * d + j
+              sum += exponentials[k] * (VectorMath.Lanes(repeating: centres[index]) - columns[j])
+                * terms.inverseVariances[index]
             }
+            Self.scatter(sum * inverseTotal, to: out, column: j, dimension: d)
           }
         }
         if rows < 8 {
@@ -142,56 +155,74 @@ public struct GaussianMixture: Sendable, Hashable {
     return result
   }
 
-  /// The per-call constants of p_t: centres a μ_k, inverse variances 1/(a²σ_kj² + s²), and
-  /// log w_k − ½ Σ_j log(2π v_kj), all K × d row-major (the last K long).
+  /// The per-call constants of p_t, in one allocation that the hot loops read through pointers.
   @usableFromInline
-  struct Terms {
-    var centres: [Double]
-    var inverseVariances: [Double]
-    var logNormalisers: [Double]
+  final class Terms {
+    /// Centres a μ_k and inverse variances 1/(a²σ_kj² + s²), K × d row-major.
+    let centres: UnsafeMutablePointer<Double>
+    let inverseVariances: UnsafeMutablePointer<Double>
+    /// log w_k − ½ Σ_j log(2π v_kj), K long.
+    let logNormalisers: UnsafeMutablePointer<Double>
     /// When every component is isotropic (every built-in target), the log-term expanded as
     /// t_k = b_k + ⟨x, aμ_k/v_k⟩ − ‖x‖²/(2v_k) with b_k = log-normaliser − ‖aμ_k‖²/(2v_k): one
-    /// multiply–add per coordinate, the form numpy's BLAS users write. Holds 1/v_k, b_k and
-    /// aμ_k/v_k (K × d).
-    var isotropic: (inverseVariance: [Double], bias: [Double], scaledCentres: [Double])?
-  }
+    /// multiply–add per coordinate, the form numpy's BLAS users write. Then the next three hold
+    /// 1/v_k (K), b_k (K) and aμ_k/v_k (K × d).
+    let isIsotropic: Bool
+    let inverseVariance: UnsafeMutablePointer<Double>
+    let bias: UnsafeMutablePointer<Double>
+    let scaledCentres: UnsafeMutablePointer<Double>
+    private let storage: UnsafeMutableBufferPointer<Double>
 
-  func terms(a: Double, s: Double) -> Terms {
-    let d = dimension, K = components
-    var terms = Terms(centres: [Double](repeating: 0, count: K * d),
-                      inverseVariances: [Double](repeating: 0, count: K * d),
-                      logNormalisers: [Double](repeating: 0, count: K))
-    var isotropicInverse: [Double] = [], bias: [Double] = [], scaledCentres: [Double] = []
-    for k in 0..<K {
-      var logSum = 0.0
-      // One logarithm per component when its deviations are all equal (every built-in target).
-      let isotropic = standardDeviations[k].allSatisfy { $0 == standardDeviations[k][0] }
-      for j in 0..<d {
-        let v = a * a * standardDeviations[k][j] * standardDeviations[k][j] + s * s
-        terms.centres[k * d + j] = a * means[k][j]
-        terms.inverseVariances[k * d + j] = 1 / v
-        if !isotropic { logSum += Foundation.log(2 * Double.pi * v) }
+    init(_ mixture: GaussianMixture, a: Double, s: Double) {
+      let d = mixture.dimension, K = mixture.components
+      storage = .allocate(capacity: 3 * K * d + 3 * K)
+      storage.initialize(repeating: 0)
+      let base = storage.baseAddress!
+      centres = base
+      inverseVariances = base + K * d
+      logNormalisers = base + 2 * K * d
+      inverseVariance = base + 2 * K * d + K
+      bias = base + 2 * K * d + 2 * K
+      scaledCentres = base + 2 * K * d + 3 * K
+      var allIsotropic = true
+      for k in 0..<K {
+        let deviations = mixture.standardDeviations[k], mean = mixture.means[k]
+        // One variance and one logarithm per component when its deviations are all equal.
+        let isotropic = deviations.allSatisfy { $0 == deviations[0] }
+        allIsotropic = allIsotropic && isotropic
+        var logSum = 0.0
+        if isotropic {
+          let inverse = 1 / (a * a * deviations[0] * deviations[0] + s * s)
+          logSum = Double(d) * Foundation.log(2 * Double.pi / inverse)
+          inverseVariance[k] = inverse
+          for j in 0..<d { inverseVariances[k * d + j] = inverse }
+        } else {
+          for j in 0..<d {
+            let v = a * a * deviations[j] * deviations[j] + s * s
+            inverseVariances[k * d + j] = 1 / v
+            logSum += Foundation.log(2 * Double.pi * v)
+          }
+        }
+        for j in 0..<d { centres[k * d + j] = a * mean[j] }
+        logNormalisers[k] = Foundation.log(mixture.weights[k]) - 0.5 * logSum
       }
-      if isotropic {
-        logSum = Double(d) * Foundation.log(2 * Double.pi / terms.inverseVariances[k * d])
-        isotropicInverse.append(terms.inverseVariances[k * d])
-      }
-      terms.logNormalisers[k] = Foundation.log(weights[k]) - 0.5 * logSum
-      if isotropic {
-        let inverse = terms.inverseVariances[k * d]
-        let centreNorm = (0..<d).reduce(0) { $0 + terms.centres[k * d + $1] * terms.centres[k * d + $1] }
-        bias.append(terms.logNormalisers[k] - 0.5 * centreNorm * inverse)
-        scaledCentres += terms.centres[(k * d)..<((k + 1) * d)].map { $0 * inverse }
+      isIsotropic = allIsotropic
+      guard allIsotropic else { return }
+      for k in 0..<K {
+        let inverse = inverseVariance[k]
+        var centreNorm = 0.0
+        for j in 0..<d { centreNorm += centres[k * d + j] * centres[k * d + j] }
+        bias[k] = logNormalisers[k] - 0.5 * centreNorm * inverse
+        for j in 0..<d { scaledCentres[k * d + j] = centres[k * d + j] * inverse }
       }
     }
-    if isotropicInverse.count == K {
-      terms.isotropic = (isotropicInverse, bias, scaledCentres)
-    }
-    return terms
+
+    deinit { storage.deallocate() }
   }
 
-  /// For each block of up to eight rows: its columns (row values by coordinate), the log-terms t_k = log w_k + log N(x; a μ_k, v_k), their
-  /// largest, e_k = exp(t_k − largest) (in `exponentials`, K lanes-vectors, mutable) and Σ_k e_k.
+  /// For each block of up to eight rows: its columns (row values by coordinate), the log-terms
+  /// t_k = log w_k + log N(x; a μ_k, v_k), their largest, e_k = exp(t_k − largest) (in
+  /// `exponentials`, K lanes-vectors, mutable) and Σ_k e_k.
   @inline(__always)
   func evaluateBlocks(
     _ x: UnsafeBufferPointer<Double>, a: Double, s: Double,
@@ -201,50 +232,72 @@ public struct GaussianMixture: Sendable, Hashable {
   ) {
     typealias Lanes = VectorMath.Lanes
     let d = dimension, K = components, count = x.count / d
-    let terms = self.terms(a: a, s: s)
+    let terms = Terms(self, a: a, s: s)
     withUnsafeTemporaryAllocation(of: Lanes.self, capacity: K + d + d) { scratch in
       let logTerms = UnsafeMutableBufferPointer(rebasing: scratch[0..<K])
       let columns = UnsafeMutableBufferPointer(rebasing: scratch[K..<(K + d)])
       // The last partial block, zero-padded to eight rows, so every block takes the same path.
       let padded = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: scratch[(K + d)...]))
         .bindMemory(to: Double.self)
-      terms.centres.withUnsafeBufferPointer { centres in
-        terms.inverseVariances.withUnsafeBufferPointer { inverseVariances in
-          var block = 0
-          while block < count {
-            let rows = min(8, count - block)
-            var source = x.baseAddress! + block * d
-            if rows < 8 {
-              for e in 0..<(8 * d) { padded[e] = e < rows * d ? source[e] : 0 }
-              source = UnsafePointer(padded.baseAddress!)
+      var block = 0
+      while block < count {
+        let rows = min(8, count - block)
+        var source = x.baseAddress! + block * d
+        if rows < 8 {
+          for e in 0..<(8 * d) { padded[e] = e < rows * d ? source[e] : 0 }
+          source = UnsafePointer(padded.baseAddress!)
+        }
+        for j in 0..<d { columns[j] = Self.gather(source, column: j, dimension: d) }
+        if terms.isIsotropic {
+          Self.isotropicTerms(columns, terms, into: logTerms)
+        } else {
+          for k in 0..<K {
+            var quadratic = Lanes()
+            for j in 0..<d {
+              let difference = columns[j] - terms.centres[k * d + j]
+              quadratic += difference * difference * terms.inverseVariances[k * d + j]
             }
-            for j in 0..<d { columns[j] = Self.gather(source, column: j, dimension: d) }
-            var largest = Lanes(repeating: -Double.greatestFiniteMagnitude)
-            var norm = Lanes()
-            if terms.isotropic != nil { for j in 0..<d { norm += columns[j] * columns[j] } }
-            for k in 0..<K {
-              var term: Lanes
-              if let isotropic = terms.isotropic {
-                var dot = Lanes(repeating: isotropic.bias[k])
-                for j in 0..<d { dot += columns[j] * isotropic.scaledCentres[k * d + j] }
-                term = dot - (0.5 * isotropic.inverseVariance[k]) * norm
-              } else {
-                var quadratic = Lanes()
-                for j in 0..<d {
-                  let difference = columns[j] - centres[k * d + j]
-                  quadratic += difference * difference * inverseVariances[k * d + j]
-                }
-                term = terms.logNormalisers[k] - 0.5 * quadratic
-              }
-              logTerms[k] = term
-              largest = VectorMath.select(largest, orGreater: term)
-            }
-            let total = Self.exponentiate(logTerms, minus: largest)
-            body(block, rows, terms, columns, largest, logTerms, total)
-            block += 8
+            logTerms[k] = terms.logNormalisers[k] - 0.5 * quadratic
           }
         }
+        var largest = Lanes(repeating: -Double.greatestFiniteMagnitude)
+        for k in 0..<K { largest = VectorMath.select(largest, orGreater: logTerms[k]) }
+        let total = Self.exponentiate(logTerms, minus: largest)
+        body(block, rows, terms, columns, largest, logTerms, total)
+        block += 8
       }
+    }
+  }
+
+  /// t_k = b_k + ⟨x, aμ_k/v_k⟩ − ‖x‖²/(2v_k) for the eight rows in `columns`. Four components
+  /// at a time: four independent sums over j (each in j order, so the bits are those of one at a
+  /// time) keep the adders busy instead of one chain of d additions waiting on itself.
+  @inline(__always)
+  static func isotropicTerms(_ columns: UnsafeMutableBufferPointer<VectorMath.Lanes>, _ terms: Terms,
+                             into logTerms: UnsafeMutableBufferPointer<VectorMath.Lanes>) {
+    typealias Lanes = VectorMath.Lanes
+    let d = columns.count, K = logTerms.count
+    var norm = Lanes()
+    for j in 0..<d { norm += columns[j] * columns[j] }
+    func finish(_ dot: Lanes, _ k: Int) -> Lanes { dot - (0.5 * terms.inverseVariance[k]) * norm }
+    var k = 0
+    while k + 4 <= K {
+      let c = terms.scaledCentres + k * d
+      var t0 = Lanes(repeating: terms.bias[k]), t1 = Lanes(repeating: terms.bias[k + 1])
+      var t2 = Lanes(repeating: terms.bias[k + 2]), t3 = Lanes(repeating: terms.bias[k + 3])
+      for j in 0..<d {
+        let x = columns[j]
+        t0 += x * c[j]; t1 += x * c[d + j]; t2 += x * c[2 * d + j]; t3 += x * c[3 * d + j]
+      }
+      logTerms[k] = finish(t0, k); logTerms[k + 1] = finish(t1, k + 1)
+      logTerms[k + 2] = finish(t2, k + 2); logTerms[k + 3] = finish(t3, k + 3)
+      k += 4
+    }
+    while k < K {
+      var t = Lanes(repeating: terms.bias[k])
+      for j in 0..<d { t += columns[j] * terms.scaledCentres[k * d + j] }
+      logTerms[k] = finish(t, k)
+      k += 1
     }
   }
 
