@@ -74,6 +74,38 @@ struct NetworkTests {
     for i in a.indices { #expect(abs(a[i] - b[i]) <= 1e-5 * scale, "\(i): \(a[i]) vs \(b[i])") }
   }
 
+  @Test("Float bias and SiLU: the 16- and 8-lane paths give each value the same bits, near libm")
+  func floatSiLU() {
+    // One row of 57 values runs through the 16-lane path (48), the 8-lane path (8) and the
+    // scalar tail (1, libm's expf); as rows of width 8 the first 56 all take the 8-lane path.
+    // The vector exp works lane by lane, so both vector paths must agree bit for bit; against
+    // libm the degree-7 polynomial is within a few ulp (1e-6 relative is a wide margin).
+    let width = 57
+    let values = (0..<width).map { Float($0) * 0.37 - 10 }
+    let zeros = [Float](repeating: 0, count: width)
+    func apply(rowWidth: Int) -> [Float] {
+      var rows = values
+      let bias = [Float](repeating: 0.25, count: rowWidth)
+      bias.withUnsafeBufferPointer { b in
+        rows.withUnsafeMutableBufferPointer { r in
+          let whole = width / rowWidth * rowWidth
+          Float.addBias(b, to: UnsafeMutableBufferPointer(rebasing: r[..<whole]), silu: true)
+          for e in whole..<width {
+            Float.addBias(UnsafeBufferPointer(rebasing: b[..<1]), to: UnsafeMutableBufferPointer(rebasing: r[e...e]), silu: true)
+          }
+        }
+      }
+      return rows
+    }
+    let wide = apply(rowWidth: width)
+    #expect(wide[..<56] == apply(rowWidth: 8)[..<56])
+    #expect(wide != zeros)
+    for (z, y) in zip(values, wide) {
+      let x = z + 0.25, exact = x / (1 + Foundation.exp(-x))
+      #expect(abs(y - exact) <= 1e-6 * abs(exact) + 1e-30, "silu(\(x)) = \(y), libm \(exact)")
+    }
+  }
+
   @Test("Training is deterministic: the same seed gives the same weights, bit for bit; another seed does not")
   func deterministicTraining() throws {
     var configuration = TrainingConfiguration()

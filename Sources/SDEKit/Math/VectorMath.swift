@@ -82,19 +82,23 @@ public enum VectorMath {
   @inlinable @inline(__always)
   public static func select(_ a: Lanes, orGreater b: Lanes) -> Lanes { sdekit_select_greater8(a, b) }
 
-  /// eˣ in single precision on eight lanes, within a few ulp for x ∈ [−87, 88], 0 below −87
-  /// (the same scheme as the double version: n = nearest x/ln 2, Taylor polynomial of eʳ to
-  /// degree 7 for |r| ≤ ½ ln 2, truncation below 10⁻⁸ relative, 2ⁿ in the exponent bits).
+  /// eˣ in single precision on any number of lanes, within a few ulp for x ∈ [−87, 88], 0 below
+  /// −87 (the same scheme as the double version: n = nearest x/ln 2, Taylor polynomial of eʳ to
+  /// degree 7 for |r| ≤ ½ ln 2, truncation below 10⁻⁸ relative, 2ⁿ in the exponent bits). Each
+  /// lane gets the same bits whatever the width. `SIMD16` (two registers) is about 30 % faster per
+  /// lane than `SIMD8`: Horner's rule is a chain of dependent steps, which this VM's CPU overlaps
+  /// too little on its own, and two registers step by step interleave two chains. (`SIMD32`
+  /// compiled its integer steps lane by lane.)
   @inlinable @inline(__always)
-  public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let low = SIMD8<Float>(repeating: -87)
-    let tooSmall = unsafeBitCast(x - low, to: SIMD8<Int32>.self) &>> 31
-    let xb = unsafeBitCast(x, to: SIMD8<Int32>.self), lowb = unsafeBitCast(low, to: SIMD8<Int32>.self)
-    let clamped = unsafeBitCast((xb & ~tooSmall) | (lowb & tooSmall), to: SIMD8<Float>.self)
+  public static func exp<V: SIMD>(_ x: V) -> V where V.Scalar == Float {
+    let low = V(repeating: -87)
+    let tooSmall = unsafeBitCast(x - low, to: V.MaskStorage.self) &>> 31
+    let xb = unsafeBitCast(x, to: V.MaskStorage.self), lowb = unsafeBitCast(low, to: V.MaskStorage.self)
+    let clamped = unsafeBitCast((xb & ~tooSmall) | (lowb & tooSmall), to: V.self)
     let shifted = clamped * 1.442_695 + 12_582_912  // 1.5·2²³
     let n = shifted - 12_582_912
     let r = (clamped - n * 0.693_145_751_953_125) - n * 1.428_606_765_330_187e-06
-    var p = SIMD8<Float>(repeating: 1.0 / 5_040)
+    var p = V(repeating: 1.0 / 5_040)
     p = p * r + 1.0 / 720
     p = p * r + 1.0 / 120
     p = p * r + 1.0 / 24
@@ -102,8 +106,8 @@ public enum VectorMath {
     p = p * r + 0.5
     p = p * r + 1
     p = p * r + 1
-    let nBits = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
-    let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: SIMD8<Float>.self)
-    return unsafeBitCast(unsafeBitCast(p * scale, to: SIMD8<Int32>.self) & ~tooSmall, to: SIMD8<Float>.self)
+    let nBits = unsafeBitCast(shifted, to: V.MaskStorage.self) &- 0x4B40_0000
+    let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: V.self)
+    return unsafeBitCast(unsafeBitCast(p * scale, to: V.MaskStorage.self) & ~tooSmall, to: V.self)
   }
 }

@@ -31,34 +31,44 @@ extension Float: NetworkScalar {
                 alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
   }
   public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
-  /// Eight values at a time through the vector exp (libm's expf is scalar).
+  /// 16 values at a time through the vector exp (libm's expf is scalar; 16 lanes overlap two
+  /// exps, see `VectorMath.exp`), then 8, then one by one.
   public static func silu(_ z: UnsafeMutableBufferPointer<Float>) {
-    var e = 0
-    let base = UnsafeMutableRawPointer(z.baseAddress!)
-    while e + 8 <= z.count {
-      let lanes = base.loadUnaligned(fromByteOffset: 4 * e, as: SIMD8<Float>.self)
-      base.storeBytes(of: lanes / (1 + VectorMath.exp(-lanes)), toByteOffset: 4 * e, as: SIMD8<Float>.self)
-      e += 8
-    }
+    let e = siluLanes(UnsafeMutableRawPointer(z.baseAddress!), bias: nil, count: z.count, silu: true)
     siluKernel(UnsafeMutableBufferPointer(rebasing: z[e...]))
   }
-  /// Eight values at a time along each row, as `silu`.
+  /// Along each row as `silu`.
   public static func addBias(_ bias: UnsafeBufferPointer<Float>, to rows: UnsafeMutableBufferPointer<Float>, silu: Bool) {
-    let width = bias.count, vectorWidth = width - width % 8
-    let b = UnsafeRawPointer(bias.baseAddress!)
+    let width = bias.count
     for r in 0..<(rows.count / width) {
-      let row = UnsafeMutableRawPointer(rows.baseAddress! + r * width)
-      var e = 0
-      while e < vectorWidth {
-        var lanes = row.loadUnaligned(fromByteOffset: 4 * e, as: SIMD8<Float>.self)
-          + b.loadUnaligned(fromByteOffset: 4 * e, as: SIMD8<Float>.self)
-        if silu { lanes /= 1 + VectorMath.exp(-lanes) }
-        row.storeBytes(of: lanes, toByteOffset: 4 * e, as: SIMD8<Float>.self)
-        e += 8
-      }
+      let e = siluLanes(UnsafeMutableRawPointer(rows.baseAddress! + r * width), bias: UnsafeRawPointer(bias.baseAddress!),
+                        count: width, silu: silu)
       let tail = UnsafeMutableBufferPointer(start: rows.baseAddress! + r * width + e, count: width - e)
       addBiasKernel(UnsafeBufferPointer(rebasing: bias[e...]), tail, silu: silu)
     }
+  }
+  /// z ← z + bias (when given), then z σ(z) when `silu`, over the first multiple of 8 of
+  /// `count` values; returns how many it did.
+  @inline(__always)
+  private static func siluLanes(_ z: UnsafeMutableRawPointer, bias: UnsafeRawPointer?, count: Int, silu: Bool) -> Int {
+    // Written out for each width: a generic helper here was not specialised (100× slower), and
+    // 32 lanes went lane by lane through the integer steps of the exp.
+    var e = 0
+    while e + 16 <= count {
+      var lanes = z.loadUnaligned(fromByteOffset: 4 * e, as: SIMD16<Float>.self)
+      if let bias { lanes += bias.loadUnaligned(fromByteOffset: 4 * e, as: SIMD16<Float>.self) }
+      if silu { lanes /= 1 + VectorMath.exp(-lanes) }
+      z.storeBytes(of: lanes, toByteOffset: 4 * e, as: SIMD16<Float>.self)
+      e += 16
+    }
+    while e + 8 <= count {
+      var lanes = z.loadUnaligned(fromByteOffset: 4 * e, as: SIMD8<Float>.self)
+      if let bias { lanes += bias.loadUnaligned(fromByteOffset: 4 * e, as: SIMD8<Float>.self) }
+      if silu { lanes /= 1 + VectorMath.exp(-lanes) }
+      z.storeBytes(of: lanes, toByteOffset: 4 * e, as: SIMD8<Float>.self)
+      e += 8
+    }
+    return e
   }
   public static func siluBackward(_ delta: UnsafeMutableBufferPointer<Float>, preActivation z: UnsafeBufferPointer<Float>) {
     siluBackwardKernel(delta, z)
