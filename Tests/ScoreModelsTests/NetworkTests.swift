@@ -74,12 +74,12 @@ struct NetworkTests {
     for i in a.indices { #expect(abs(a[i] - b[i]) <= 1e-5 * scale, "\(i): \(a[i]) vs \(b[i])") }
   }
 
-  @Test("Float bias and SiLU: the 16- and 8-lane paths give each value the same bits, near libm")
+  @Test("Float bias and SiLU: whole and padded vectors give each value the same bits, near libm")
   func floatSiLU() {
-    // One row of 57 values runs through the 16-lane path (48), the 8-lane path (8) and the
-    // scalar tail (1, libm's expf); as rows of width 8 the first 56 all take the 8-lane path.
-    // The vector exp works lane by lane, so both vector paths must agree bit for bit; against
-    // libm the degree-7 polynomial is within a few ulp (1e-6 relative is a wide margin).
+    // One row of 57 values runs through the 16-lane loop (48) and a zero-padded last vector (9);
+    // as rows of width 8 every value takes the padded vector. The vector exp works lane by lane,
+    // so both ways must agree bit for bit; against libm the degree-7 polynomial is within a few
+    // ulp (1e-6 relative is a wide margin).
     let width = 57
     let values = (0..<width).map { Float($0) * 0.37 - 10 }
     let zeros = [Float](repeating: 0, count: width)

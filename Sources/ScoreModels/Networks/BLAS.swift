@@ -31,44 +31,39 @@ extension Float: NetworkScalar {
                 alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
   }
   public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
-  /// 16 values at a time through the vector exp (libm's expf is scalar; 16 lanes overlap two
-  /// exps, see `VectorMath.exp`), then 8, then one by one.
+  /// 16 values at a time through the vector exp (libm's expf is scalar and differs between
+  /// machines; 16 lanes overlap two exps, see `VectorMath.exp`).
   public static func silu(_ z: UnsafeMutableBufferPointer<Float>) {
-    let e = siluLanes(UnsafeMutableRawPointer(z.baseAddress!), bias: nil, count: z.count, silu: true)
-    siluKernel(UnsafeMutableBufferPointer(rebasing: z[e...]))
+    siluLanes(z.baseAddress!, bias: nil, count: z.count, silu: true)
   }
   /// Along each row as `silu`.
   public static func addBias(_ bias: UnsafeBufferPointer<Float>, to rows: UnsafeMutableBufferPointer<Float>, silu: Bool) {
     let width = bias.count
     for r in 0..<(rows.count / width) {
-      let e = siluLanes(UnsafeMutableRawPointer(rows.baseAddress! + r * width), bias: UnsafeRawPointer(bias.baseAddress!),
-                        count: width, silu: silu)
-      let tail = UnsafeMutableBufferPointer(start: rows.baseAddress! + r * width + e, count: width - e)
-      addBiasKernel(UnsafeBufferPointer(rebasing: bias[e...]), tail, silu: silu)
+      siluLanes(rows.baseAddress! + r * width, bias: bias.baseAddress!, count: width, silu: silu)
     }
   }
-  /// z ← z + bias (when given), then z σ(z) when `silu`, over the first multiple of 8 of
-  /// `count` values; returns how many it did.
+  /// z ← z + bias (when given), then z σ(z) when `silu`, on `count` values: 16 lanes at a time,
+  /// the last few through one zero-padded vector, so every value takes the same vector exp.
   @inline(__always)
-  private static func siluLanes(_ z: UnsafeMutableRawPointer, bias: UnsafeRawPointer?, count: Int, silu: Bool) -> Int {
-    // Written out for each width: a generic helper here was not specialised (100× slower), and
-    // 32 lanes went lane by lane through the integer steps of the exp.
+  private static func siluLanes(_ z: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, count: Int, silu: Bool) {
+    @inline(__always) func apply(_ lanes: SIMD16<Float>) -> SIMD16<Float> {
+      silu ? lanes / (1 + VectorMath.exp(-lanes)) : lanes
+    }
+    let raw = UnsafeMutableRawPointer(z)
     var e = 0
     while e + 16 <= count {
-      var lanes = z.loadUnaligned(fromByteOffset: 4 * e, as: SIMD16<Float>.self)
-      if let bias { lanes += bias.loadUnaligned(fromByteOffset: 4 * e, as: SIMD16<Float>.self) }
-      if silu { lanes /= 1 + VectorMath.exp(-lanes) }
-      z.storeBytes(of: lanes, toByteOffset: 4 * e, as: SIMD16<Float>.self)
+      var lanes = raw.loadUnaligned(fromByteOffset: 4 * e, as: SIMD16<Float>.self)
+      if let bias { lanes += UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: 4 * e, as: SIMD16<Float>.self) }
+      raw.storeBytes(of: apply(lanes), toByteOffset: 4 * e, as: SIMD16<Float>.self)
       e += 16
     }
-    while e + 8 <= count {
-      var lanes = z.loadUnaligned(fromByteOffset: 4 * e, as: SIMD8<Float>.self)
-      if let bias { lanes += bias.loadUnaligned(fromByteOffset: 4 * e, as: SIMD8<Float>.self) }
-      if silu { lanes /= 1 + VectorMath.exp(-lanes) }
-      z.storeBytes(of: lanes, toByteOffset: 4 * e, as: SIMD8<Float>.self)
-      e += 8
-    }
-    return e
+    guard e < count else { return }
+    var lanes = SIMD16<Float>()
+    for i in e..<count { lanes[i - e] = z[i] }
+    if let bias { for i in e..<count { lanes[i - e] += bias[i] } }
+    lanes = apply(lanes)
+    for i in e..<count { z[i] = lanes[i - e] }
   }
   public static func siluBackward(_ delta: UnsafeMutableBufferPointer<Float>, preActivation z: UnsafeBufferPointer<Float>) {
     siluBackwardKernel(delta, z)
