@@ -55,4 +55,23 @@ static inline __attribute__((always_inline)) void sdekit_interleave4(sdekit_doub
   *(sdekit_double8_unaligned *)(out + 24) = __builtin_shufflevector(abHigh, cdHigh, 4, 5, 12, 13, 6, 7, 14, 15);
 }
 
+/// Rows of two values from two columns: a₀ b₀ a₁ b₁ … a₇ b₇ written to out[0 ..< 16].
+static inline __attribute__((always_inline)) void sdekit_interleave2(sdekit_double8 a, sdekit_double8 b,
+                                                                     double *out) {
+  *(sdekit_double8_unaligned *)out = __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11);
+  *(sdekit_double8_unaligned *)(out + 8) = __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+
+/// The first column of eight rows of two values at `rows` (rows[0], rows[2], …, rows[14]).
+static inline __attribute__((always_inline)) sdekit_double8 sdekit_first_of_pairs(const double *rows) {
+  sdekit_double8 low = *(const sdekit_double8_unaligned *)rows, high = *(const sdekit_double8_unaligned *)(rows + 8);
+  return __builtin_shufflevector(low, high, 0, 2, 4, 6, 8, 10, 12, 14);
+}
+
+/// The second column of eight rows of two values at `rows` (rows[1], rows[3], …, rows[15]).
+static inline __attribute__((always_inline)) sdekit_double8 sdekit_second_of_pairs(const double *rows) {
+  sdekit_double8 low = *(const sdekit_double8_unaligned *)rows, high = *(const sdekit_double8_unaligned *)(rows + 8);
+  return __builtin_shufflevector(low, high, 1, 3, 5, 7, 9, 11, 13, 15);
+}
+
 #endif

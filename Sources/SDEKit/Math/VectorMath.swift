@@ -82,6 +82,52 @@ public enum VectorMath {
   @inlinable @inline(__always)
   public static func select(_ a: Lanes, orGreater b: Lanes) -> Lanes { sdekit_select_greater8(a, b) }
 
+  /// A temporary buffer of `capacity` values of `type` that starts on a 64-byte boundary. Swift
+  /// aligns `SIMD8<Double>` to 16 bytes only, so three in four vectors of an ordinary buffer
+  /// straddle two cache lines, and each load or store of one costs two.
+  @inlinable @inline(__always)
+  public static func withAlignedTemporaryAllocation<T, R>(
+    of type: T.Type, capacity: Int, _ body: (UnsafeMutableBufferPointer<T>) throws -> R
+  ) rethrows -> R {
+    try withUnsafeTemporaryAllocation(byteCount: capacity * MemoryLayout<T>.stride, alignment: 64) { raw in
+      try body(raw.bindMemory(to: T.self))
+    }
+  }
+
+  /// Eight rows of `d` values at `rows` (row-major) as `d` column vectors in `columns`: lane ℓ
+  /// of column j is rows[ℓd + j]. Two-value rows take two loads and two shuffles per pair of
+  /// columns; wider rows build each column from eight loads in registers (lane-by-lane stores
+  /// into a vector would stall on reloading it).
+  @inlinable @inline(__always)
+  public static func loadColumns(ofEightRows rows: UnsafePointer<Double>, dimension d: Int,
+                                 into columns: UnsafeMutablePointer<Lanes>) {
+    if d == 2 {
+      columns[0] = sdekit_first_of_pairs(rows)
+      columns[1] = sdekit_second_of_pairs(rows)
+      return
+    }
+    for j in 0..<d {
+      let p = rows + j
+      columns[j] = Lanes(p[0], p[d], p[2 * d], p[3 * d], p[4 * d], p[5 * d], p[6 * d], p[7 * d])
+    }
+  }
+
+  /// The first `count` (≤ 8) rows of the `d` column vectors in `columns`, written row-major to
+  /// `rows`. The lanes are read back from memory: taken out of registers one by one, they let
+  /// the optimiser turn the vector arithmetic that produced them into scalar code.
+  @inlinable @inline(__always)
+  public static func storeRows(_ count: Int, ofColumns columns: UnsafePointer<Lanes>, dimension d: Int,
+                               to rows: UnsafeMutablePointer<Double>) {
+    if d == 2, count == 8 {
+      sdekit_interleave2(columns[0], columns[1], rows)
+      return
+    }
+    let values = UnsafeRawPointer(columns).assumingMemoryBound(to: Double.self)
+    for row in 0..<count {
+      for j in 0..<d { rows[row &* d &+ j] = values[j &* 8 &+ row] }
+    }
+  }
+
   /// eˣ in single precision on any number of lanes, within a few ulp for x ∈ [−87, 88], 0 below
   /// −87 (the same scheme as the double version: n = nearest x/ln 2, Taylor polynomial of eʳ to
   /// degree 7 for |r| ≤ ½ ln 2, truncation below 10⁻⁸ relative, 2ⁿ in the exponent bits). Each

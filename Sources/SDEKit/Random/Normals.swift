@@ -60,8 +60,8 @@ public struct NormalSource: Sendable, Hashable {
     let ziggurat = Ziggurat.shared
     // Per index: the 32 numbers of the group, the four word vectors they came from, and which
     // candidates were rejected (bit 8j + ℓ: word j of lane ℓ).
-    withUnsafeTemporaryAllocation(of: SIMD8<Double>.self, capacity: 4 * count) { columns in
-      withUnsafeTemporaryAllocation(of: SIMD8<UInt64>.self, capacity: 4 * count) { candidates in
+    VectorMath.withAlignedTemporaryAllocation(of: SIMD8<Double>.self, capacity: 4 * count) { columns in
+      VectorMath.withAlignedTemporaryAllocation(of: SIMD8<UInt64>.self, capacity: 4 * count) { candidates in
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { rejections in
           let values = UnsafeMutableRawPointer(columns.baseAddress!).assumingMemoryBound(to: Double.self)
           var quad = rows.lowerBound >> 2

@@ -214,53 +214,57 @@ struct IntegrationPlan {
     let dimension = initial.dimension
     let rowCount = initial.count
     let stepCount = times.count - 1
-    var state = initial.values
+    // The state on a 64-byte boundary, as the solvers' buffers are (SolverWorkspace).
+    let state = UnsafeMutableBufferPointer(
+      start: UnsafeMutableRawPointer.allocate(byteCount: max(1, initial.values.count) * MemoryLayout<Double>.stride,
+                                              alignment: 64).bindMemory(to: Double.self, capacity: initial.values.count),
+      count: initial.values.count)
+    _ = state.initialize(from: initial.values)
+    defer { state.deallocate() }
     var saved = [Double](repeating: 0, count: savedTimes.count * rowCount * dimension)
     var failures = [SolveError?](repeating: nil, count: chunks.count)
     var counts = [SolveStatistics](repeating: SolveStatistics(), count: chunks.count)
     let times = self.times, saveSlots = self.saveSlots, chunks = self.chunks
 
-    state.withUnsafeMutableBufferPointer { statePointer in
-      saved.withUnsafeMutableBufferPointer { savedPointer in
-        let shared = SharedBuffers(state: statePointer, saved: savedPointer)
-        let results = ChunkResults(failures: failures, counts: counts)
-        DispatchQueue.concurrentPerform(iterations: chunks.count) { c in
-          var failure: SolveError?
-          var chunkCounts: SolveStatistics?
-          // A tile failing at step n ends every later tile at step n: a later tile's rows are
-          // higher, so only a failure at an earlier step could come first.
-          var stepLimit = stepCount
-          for tile in Self.tiles(of: chunks[c], dimension: dimension) {
-            var stepper = makeStepper(tile)
-            let x = UnsafeMutableBufferPointer(
-              rebasing: shared.state[(tile.lowerBound * dimension)..<(tile.upperBound * dimension)])
-            func save(_ slot: Int?) {
-              guard let slot else { return }
-              let base = (slot * rowCount + tile.lowerBound) * dimension
-              for e in 0..<x.count { shared.saved[base + e] = x[e] }
-            }
-            save(saveSlots[0])
-            for n in 0..<stepLimit {
-              stepper.advance(x, step: n, t: times[n], h: times[n + 1] - times[n])
-              if let bad = firstNonFiniteRow(UnsafeBufferPointer(x), dimension: dimension) {
-                failure = .nonFinite(row: tile.lowerBound + bad, step: n, time: times[n + 1])
-                stepLimit = n
-                break
-              }
-              save(saveSlots[n + 1])
-            }
-            // Every tile makes the same calls; the first one's count stands for the chunk's.
-            if chunkCounts == nil {
-              chunkCounts = SolveStatistics(steps: stepCount, driftEvaluations: stepper.counter.drift,
-                                            diffusionEvaluations: stepper.counter.diffusion)
-            }
+    saved.withUnsafeMutableBufferPointer { savedPointer in
+      let shared = SharedBuffers(state: state, saved: savedPointer)
+      let results = ChunkResults(failures: failures, counts: counts)
+      DispatchQueue.concurrentPerform(iterations: chunks.count) { c in
+        var failure: SolveError?
+        var chunkCounts: SolveStatistics?
+        // A tile failing at step n ends every later tile at step n: a later tile's rows are
+        // higher, so only a failure at an earlier step could come first.
+        var stepLimit = stepCount
+        for tile in Self.tiles(of: chunks[c], dimension: dimension) {
+          var stepper = makeStepper(tile)
+          let x = UnsafeMutableBufferPointer(
+            rebasing: shared.state[(tile.lowerBound * dimension)..<(tile.upperBound * dimension)])
+          func save(_ slot: Int?) {
+            guard let slot else { return }
+            let base = (slot * rowCount + tile.lowerBound) * dimension
+            for e in 0..<x.count { shared.saved[base + e] = x[e] }
           }
-          guard let chunkCounts else { return }
-          results.record(chunk: c, failure: failure, counts: chunkCounts)
+          save(saveSlots[0])
+          for n in 0..<stepLimit {
+            stepper.advance(x, step: n, t: times[n], h: times[n + 1] - times[n])
+            if let bad = firstNonFiniteRow(UnsafeBufferPointer(x), dimension: dimension) {
+              failure = .nonFinite(row: tile.lowerBound + bad, step: n, time: times[n + 1])
+              stepLimit = n
+              break
+            }
+            save(saveSlots[n + 1])
+          }
+          // Every tile makes the same calls; the first one's count stands for the chunk's.
+          if chunkCounts == nil {
+            chunkCounts = SolveStatistics(steps: stepCount, driftEvaluations: stepper.counter.drift,
+                                          diffusionEvaluations: stepper.counter.diffusion)
+          }
         }
-        failures = results.failures
-        counts = results.counts
+        guard let chunkCounts else { return }
+        results.record(chunk: c, failure: failure, counts: chunkCounts)
       }
+      failures = results.failures
+      counts = results.counts
     }
     // The earliest failure (by step, then row) is the one a single thread would have met first.
     let earliest = failures.compactMap { $0 }.min { a, b in

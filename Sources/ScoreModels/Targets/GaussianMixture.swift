@@ -84,7 +84,10 @@ public struct GaussianMixture: Sendable, Hashable {
                        logDensity: UnsafeMutableBufferPointer<Double>?,
                        score: UnsafeMutableBufferPointer<Double>?) {
     let d = dimension, K = components
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: 8 * d) { tail in
+    // The score's columns for one block, with three spare vectors: coordinates go four at a time
+    // and the last group's extra sums land there.
+    VectorMath.withAlignedTemporaryAllocation(of: VectorMath.Lanes.self, capacity: d + 3) { results in
+      let results = results.baseAddress!
       evaluateBlocks(x, a: a, s: s) { block, rows, terms, columns, largest, exponentials, total in
         if let logDensity {
           for lane in 0..<rows { logDensity[block + lane] = largest[lane] + Foundation.log(total[lane]) }
@@ -92,8 +95,6 @@ public struct GaussianMixture: Sendable, Hashable {
         guard let score else { return }
         // ∇log p = Σ_k r_k (a μ_k − x)/v_k with r_k = e_k / Σ e (the division last).
         let inverseTotal = 1 / total
-        // A whole block is written straight to the output; a final partial one through `tail`.
-        let out = rows == 8 ? score.baseAddress! + block * d : tail.baseAddress!
         let centres = terms.centres
         if terms.isIsotropic {
           // Σ_k r_k (aμ_k − x)/v_k = Σ_k (r_k/v_k) aμ_k − x Σ_k r_k/v_k.
@@ -104,24 +105,20 @@ public struct GaussianMixture: Sendable, Hashable {
           }
           // Four coordinates at a time: four independent sums over k (each in k order, so the
           // bits are those of one at a time) keep the adders busy instead of one chain waiting.
+          // A last group of fewer than four repeats its final coordinate in the spare sums.
           var j = 0
-          while j + 4 <= d {
+          while j < d {
+            let j1 = min(j + 1, d - 1), j2 = min(j + 2, d - 1), j3 = min(j + 3, d - 1)
             var s0 = VectorMath.Lanes(), s1 = s0, s2 = s0, s3 = s0
             for k in 0..<K {
-              let e = exponentials[k], c = centres + k * d + j
-              s0 += e * c[0]; s1 += e * c[1]; s2 += e * c[2]; s3 += e * c[3]
+              let e = exponentials[k], c = centres + k * d
+              s0 += e * c[j]; s1 += e * c[j1]; s2 += e * c[j2]; s3 += e * c[j3]
             }
-            Self.scatter((s0 - columns[j] * precision) * inverseTotal, to: out, column: j, dimension: d)
-            Self.scatter((s1 - columns[j + 1] * precision) * inverseTotal, to: out, column: j + 1, dimension: d)
-            Self.scatter((s2 - columns[j + 2] * precision) * inverseTotal, to: out, column: j + 2, dimension: d)
-            Self.scatter((s3 - columns[j + 3] * precision) * inverseTotal, to: out, column: j + 3, dimension: d)
+            results[j] = (s0 - columns[j] * precision) * inverseTotal
+            results[j + 1] = (s1 - columns[j1] * precision) * inverseTotal
+            results[j + 2] = (s2 - columns[j2] * precision) * inverseTotal
+            results[j + 3] = (s3 - columns[j3] * precision) * inverseTotal
             j += 4
-          }
-          while j < d {
-            var sum = VectorMath.Lanes()
-            for k in 0..<K { sum += exponentials[k] * centres[k * d + j] }
-            Self.scatter((sum - columns[j] * precision) * inverseTotal, to: out, column: j, dimension: d)
-            j += 1
           }
         } else {
           for j in 0..<d {
@@ -131,12 +128,10 @@ public struct GaussianMixture: Sendable, Hashable {
               sum += exponentials[k] * (VectorMath.Lanes(repeating: centres[index]) - columns[j])
                 * terms.inverseVariances[index]
             }
-            Self.scatter(sum * inverseTotal, to: out, column: j, dimension: d)
+            results[j] = sum * inverseTotal
           }
         }
-        if rows < 8 {
-          for e in 0..<(rows * d) { score[block * d + e] = tail[e] }
-        }
+        VectorMath.storeRows(rows, ofColumns: results, dimension: d, to: score.baseAddress! + block * d)
       }
     }
   }
@@ -233,7 +228,7 @@ public struct GaussianMixture: Sendable, Hashable {
     typealias Lanes = VectorMath.Lanes
     let d = dimension, K = components, count = x.count / d
     let terms = Terms(self, a: a, s: s)
-    withUnsafeTemporaryAllocation(of: Lanes.self, capacity: K + d + d) { scratch in
+    VectorMath.withAlignedTemporaryAllocation(of: Lanes.self, capacity: K + d + d) { scratch in
       let logTerms = UnsafeMutableBufferPointer(rebasing: scratch[0..<K])
       let columns = UnsafeMutableBufferPointer(rebasing: scratch[K..<(K + d)])
       // The last partial block, zero-padded to eight rows, so every block takes the same path.
@@ -247,7 +242,7 @@ public struct GaussianMixture: Sendable, Hashable {
           for e in 0..<(8 * d) { padded[e] = e < rows * d ? source[e] : 0 }
           source = UnsafePointer(padded.baseAddress!)
         }
-        for j in 0..<d { columns[j] = Self.gather(source, column: j, dimension: d) }
+        VectorMath.loadColumns(ofEightRows: source, dimension: d, into: columns.baseAddress!)
         if terms.isIsotropic {
           Self.isotropicTerms(columns, terms, into: logTerms)
         } else {
@@ -310,22 +305,6 @@ public struct GaussianMixture: Sendable, Hashable {
     var total = VectorMath.Lanes()
     for k in terms.indices { total += terms[k] }
     return total
-  }
-
-  /// Column `column` of the eight rows at `rows` (row-major, `d` values per row), built from
-  /// eight loads in registers: lane-by-lane stores into a vector would stall on reloading it.
-  @inline(__always)
-  static func gather(_ rows: UnsafePointer<Double>, column: Int, dimension d: Int) -> VectorMath.Lanes {
-    let p = rows + column
-    return VectorMath.Lanes(p[0], p[d], p[2 * d], p[3 * d], p[4 * d], p[5 * d], p[6 * d], p[7 * d])
-  }
-
-  /// Writes the lanes of `values` as column `column` of eight rows at `rows`.
-  @inline(__always)
-  static func scatter(_ values: VectorMath.Lanes, to rows: UnsafeMutablePointer<Double>, column: Int, dimension d: Int) {
-    let p = rows + column
-    p[0] = values[0]; p[d] = values[1]; p[2 * d] = values[2]; p[3 * d] = values[3]
-    p[4 * d] = values[4]; p[5 * d] = values[5]; p[6 * d] = values[6]; p[7 * d] = values[7]
   }
 
   /// `count` exact samples of p₀; sample i is a pure function of (seed, firstRow + i): its
