@@ -58,9 +58,16 @@ def show(name, coefficients, error):
 
 
 def main():
-    # exp: eʳ = 1 + r + Σ c_k rᵏ (k = 2 … 11) on |r| ≤ ½ ln 2, relative error.
-    half_ln2 = mp.log(2) / 2
-    show("exp, degree 11, relative", *remez(mp.exp, lambda r: 1 / mp.exp(r), -half_ln2, half_ln2, 11, fixed=(1, 1)))
+    # exp: eʳ = 1 + r + Σ c_k rᵏ (k = 2 … 6) on |r| ≤ ln 2/32, relative error; the reduction
+    # uses 2^(j/16), j = 0 … 15, from a table of the nearest doubles, and ln 2/16 split in a head
+    # of 32 significant bits and a tail.
+    h = mp.log(2) / 32
+    show("exp, degree 6, relative", *remez(mp.exp, lambda r: 1 / mp.exp(r), -h, h, 6, fixed=(1, 1)))
+    print("  2^(j/16): " + ", ".join(float(mp.power(2, mp.mpf(j) / 16)).hex() for j in range(16)))
+    step = mp.log(2) / 16
+    exponent = mp.floor(mp.log(step, 2)) + 1
+    head = mp.nint(step * 2 ** (32 - exponent)) / 2 ** (32 - exponent)
+    print(f"  ln 2/16 = {float(head)!r} + {float(step - head)!r}; 16/ln 2 = {float(1 / step)!r}")
 
     # log: ln m = s·p(s²), s = (m − 1)/(m + 1) ∈ [−s₀, s₀], s₀ = (√2 − 1)/(√2 + 1); p(0) = 2.
     s0 = (mp.sqrt(2) - 1) / (mp.sqrt(2) + 1)

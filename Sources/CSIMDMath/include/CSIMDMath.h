@@ -10,6 +10,10 @@
 typedef double sdekit_double8 __attribute__((ext_vector_type(8)));
 typedef long long sdekit_long8 __attribute__((ext_vector_type(8)));
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 /// The lanes of b where b > a, else those of a (ties and NaNs keep a).
 static inline __attribute__((always_inline)) sdekit_double8 sdekit_select_greater8(sdekit_double8 a,
                                                                                     sdekit_double8 b) {
@@ -28,6 +32,26 @@ static inline __attribute__((always_inline)) sdekit_double8 sdekit_gather8(const
                                                                            sdekit_long8 index) {
   return (sdekit_double8){table[index[0]], table[index[1]], table[index[2]], table[index[3]],
                           table[index[4]], table[index[5]], table[index[6]], table[index[7]]};
+}
+
+/// 2^(j/16) for j = 0 … 15, each the double nearest to it (tools/minimax.py).
+static const double sdekit_exp2_sixteenths[16] = {
+    0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, 0x1.2387a6e756238p+0,
+    0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0, 0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0,
+    0x1.6a09e667f3bcdp+0, 0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0,
+    0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0};
+
+/// 2^(j/16) in each lane, j the low four bits of that lane of `index`: one two-register
+/// permutation where the CPU has AVX-512, else eight loads (the same values either way).
+static inline __attribute__((always_inline)) sdekit_double8 sdekit_exp2_sixteenth8(sdekit_long8 index) {
+#if defined(__AVX512F__)
+  return (sdekit_double8)_mm512_permutex2var_pd(_mm512_loadu_pd(sdekit_exp2_sixteenths), (__m512i)index,
+                                                _mm512_loadu_pd(sdekit_exp2_sixteenths + 8));
+#else
+  sdekit_long8 j = index & 15;
+  const double *t = sdekit_exp2_sixteenths;
+  return (sdekit_double8){t[j[0]], t[j[1]], t[j[2]], t[j[3]], t[j[4]], t[j[5]], t[j[6]], t[j[7]]};
+#endif
 }
 
 /// Bit ℓ set for each lane ℓ where |x| < limit does not hold.

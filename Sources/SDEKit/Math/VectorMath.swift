@@ -9,37 +9,39 @@ import CSIMDMath
 public enum VectorMath {
   public typealias Lanes = SIMD8<Double>
 
-  /// eˣ for x ≤ 709; within 2 ulp of the true value for x ≥ −708, and 0 below −708 (results
+  /// eˣ for x ≤ 709; within 1 ulp of the true value for x ≥ −708, and 0 below −708 (results
   /// that would be subnormal are flushed: for a softmax they are 10³⁰⁸ times below the largest
   /// term, which is 1).
   ///
-  /// x = n ln 2 + r with n the nearest integer to x/ln 2 and |r| ≤ ½ ln 2 (ln 2 split in a head
-  /// with 32 significant bits, so n·head is exact, and a tail); eʳ as 1 + r + r²(…), the minimax
-  /// polynomial of degree 11 for the relative error (7.7e-18; `tools/minimax.py`), in Estrin's
-  /// scheme; 2ⁿ built in the exponent bits.
+  /// x = (16n + j) ln 2/16 + r with 16n + j the nearest integer to 16x/ln 2, 0 ≤ j < 16 and
+  /// |r| ≤ ln 2/32 (ln 2/16 split in a head with 32 significant bits, so the product with the
+  /// integer is exact, and a tail); eˣ = 2ⁿ · 2^(j/16) · eʳ, with 2^(j/16) from a 16-entry table
+  /// (`sdekit_exp2_sixteenth8`), 2ⁿ added to its exponent bits, and eʳ − 1 as r + r²(…), the
+  /// minimax polynomial of degree 6 for the relative error (1.2e-17; `tools/minimax.py`), in
+  /// Estrin's scheme. The table halves the polynomial of a plain reduction to |r| ≤ ½ ln 2
+  /// (degree 11): this function is most of a mixture score's time.
   @inlinable @inline(__always)
   public static func exp(_ x: Lanes) -> Lanes {
     // Below −708 the argument is lifted to −708, so the exponent arithmetic stays in range, and
     // the result cleared at the end.
     let low = Lanes(repeating: -708)
     let clamped = sdekit_select_greater8(x, low)
-    // Round x/ln 2 to the nearest integer by adding and subtracting 1.5·2⁵²; the low bits of the
-    // sum hold n in two's complement.
-    let shifted = clamped * 1.442_695_040_888_963_4 + 6_755_399_441_055_744
-    let n = shifted - 6_755_399_441_055_744
-    let r = (clamped - n * 0.693_147_180_369_123_8) - n * 1.908_214_929_270_587_7e-10
-    // Estrin's scheme (pairs, then powers r², r⁴, r⁸): a chain of 8 operations instead of
-    // Horner's 22, so the eight components of a softmax overlap in the pipelines.
-    let r2 = r * r, r4 = r2 * r2, r8 = r4 * r4
-    let q0 = 1 + r, q1 = 0.500_000_000_000_001 + r * 0.166_666_666_666_666_74
-    let q2 = 0.041_666_666_666_522_106 + r * 0.008_333_333_333_322_215
-    let q3 = 0.001_388_888_894_778_552_3 + r * 0.000_198_412_698_865_638_02
-    let q4 = 2.480_148_736_602_567_5e-05 + r * 2.755_724_236_744_966e-06
-    let q5 = 2.763_264_067_543_023_5e-07 + r * 2.511_003_829_672_724_2e-08
-    let p = ((q0 + r2 * q1) + r4 * (q2 + r2 * q3)) + r8 * (q4 + r2 * q5)
-    let nBits = unsafeBitCast(shifted, to: SIMD8<Int64>.self) &- 0x4338_0000_0000_0000
-    let scale = unsafeBitCast((nBits &+ 1023) &<< 52, to: Lanes.self)
-    return sdekit_zero_where_below8(p * scale, x, low)
+    // Round 16x/ln 2 to the nearest integer m by adding and subtracting 1.5·2⁵²; the low bits of
+    // the sum hold m in two's complement.
+    let shifted = clamped * 23.083_120_654_223_414 + 6_755_399_441_055_744
+    let m = shifted - 6_755_399_441_055_744
+    let r = (clamped - m * 0.043_321_698_787_622_154) - m * -2.625_571_920_425_678e-12
+    let r2 = r * r, r4 = r2 * r2
+    let q1 = 0.499_999_999_999_996_06 + r * 0.166_666_666_644_179_7
+    let q2 = 0.041_666_666_693_249_91 + r * 0.008_333_471_920_757_025
+    // eʳ − 1, added to the scale last: its rounding error is then relative to a number below
+    // 0.022, and the result's error is little more than the final addition's half ulp.
+    let expm1 = r + r2 * ((q1 + r2 * q2) + r4 * 0.001_388_859_406_641_505)
+    let mBits = unsafeBitCast(shifted, to: SIMD8<Int64>.self) &- 0x4338_0000_0000_0000
+    // 2^(j/16) with n = ⌊m/16⌋ added to its exponent: a normal number for every m in range.
+    let table = unsafeBitCast(sdekit_exp2_sixteenth8(mBits), to: SIMD8<Int64>.self)
+    let scale = unsafeBitCast(table &+ ((mBits &>> 4) &<< 52), to: Lanes.self)
+    return sdekit_zero_where_below8(scale + scale * expm1, x, low)
   }
 
   /// ln(u) for normal, positive, finite u; error within a few ulp.
