@@ -1,3 +1,5 @@
+import CSIMDMath
+
 /// Philox4x32-10, the counter-based generator of Salmon, Moraes, Dror & Shaw, "Parallel random
 /// numbers: as easy as 1, 2, 3" (SC 2011).
 ///
@@ -46,30 +48,15 @@ public struct Philox4x32: Sendable, Hashable {
   }
 
   /// Eight blocks at once, one per lane: lane ℓ of the result is `block(c0, c1, c2[ℓ], c3[ℓ])`.
-  /// Words travel in 64-bit lanes so that the 32×32→64-bit products vectorise.
+  /// (`sdekit_philox8` in CSIMDMath: words in 64-bit lanes, so the 32×32 → 64-bit products
+  /// vectorise.)
   @inlinable @inline(__always)
   public func blocks(_ c0: UInt32, _ c1: UInt32, _ c2: SIMD8<UInt64>, _ c3: SIMD8<UInt64>)
     -> (SIMD8<UInt64>, SIMD8<UInt64>, SIMD8<UInt64>, SIMD8<UInt64>) {
-    let low: SIMD8<UInt64> = SIMD8(repeating: 0xFFFF_FFFF)
-    var x0 = SIMD8<UInt64>(repeating: UInt64(c0)), x1 = SIMD8<UInt64>(repeating: UInt64(c1))
-    var x2 = c2, x3 = c3
-    var k0 = key.x, k1 = key.y
-    for round in 0..<10 {
-      // The masks are no-ops on values (every lane is below 2³²) but tell the compiler so:
-      // it then multiplies with one 32×32→64-bit instruction instead of emulating 64×64.
-      let p0 = (x0 & low) &* 0xD251_1F53
-      let p1 = (x2 & low) &* 0xCD9E_8D57
-      let y0 = (p1 &>> 32) ^ x1 ^ SIMD8(repeating: UInt64(k0))
-      let y2 = (p0 &>> 32) ^ x3 ^ SIMD8(repeating: UInt64(k1))
-      x1 = p1 & low
-      x3 = p0 & low
-      x0 = y0
-      x2 = y2
-      if round < 9 {
-        k0 = k0 &+ 0x9E37_79B9
-        k1 = k1 &+ 0xBB67_AE85
-      }
+    var words = (SIMD8<UInt64>(), SIMD8<UInt64>(), SIMD8<UInt64>(), SIMD8<UInt64>())
+    withUnsafeMutableBytes(of: &words) { raw in
+      sdekit_philox8(c0, c1, c2, c3, key.x, key.y, OpaquePointer(raw.baseAddress!))
     }
-    return (x0, x1, x2, x3)
+    return words
   }
 }

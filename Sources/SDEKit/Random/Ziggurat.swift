@@ -56,13 +56,9 @@ struct Ziggurat: @unchecked Sendable {
   /// was not accepted at once.
   @inlinable @inline(__always)
   func candidates(_ words: SIMD8<UInt64>) -> (values: SIMD8<Double>, rejected: Int32) {
-    let layer = unsafeBitCast(words & 0xFF, to: SIMD8<Int64>.self)
-    // ⌊w/256⌋ − 2²³ + ½, exactly: the 2⁵² trick turns the 24-bit integer into a double, then
-    // the offset (2⁵² + 2²³ − ½ in one step would round to an integer).
-    let lattice = (unsafeBitCast((words &>> 8) | 0x4330_0000_0000_0000, to: SIMD8<Double>.self)
-      - 4_503_599_627_370_496) - 8_388_607.5
-    let x = lattice * sdekit_gather8(step, layer)
-    return (x, sdekit_not_below8(x, sdekit_gather8(inner, layer)))
+    var rejected: Int32 = 0
+    let values = sdekit_ziggurat_candidates8(words, step, inner, &rejected)
+    return (values, rejected)
   }
 
   /// The number whose first candidate word `word` was not accepted at once.
