@@ -84,9 +84,8 @@ public struct GaussianMixture: Sendable, Hashable {
                        logDensity: UnsafeMutableBufferPointer<Double>?,
                        score: UnsafeMutableBufferPointer<Double>?) {
     let d = dimension, K = components
-    // The score's columns for one block, with three spare vectors: coordinates go four at a time
-    // and the last group's extra sums land there.
-    VectorMath.withAlignedTemporaryAllocation(of: VectorMath.Lanes.self, capacity: d + 3) { results in
+    // The score's columns for one block.
+    VectorMath.withAlignedTemporaryAllocation(of: VectorMath.Lanes.self, capacity: d) { results in
       let results = results.baseAddress!
       evaluateBlocks(x, a: a, s: s) { block, rows, terms, columns, largest, exponentials, total in
         if let logDensity {
@@ -103,22 +102,35 @@ public struct GaussianMixture: Sendable, Hashable {
             exponentials[k] *= terms.inverseVariance[k]
             precision += exponentials[k]
           }
-          // Four coordinates at a time: four independent sums over k (each in k order, so the
-          // bits are those of one at a time) keep the adders busy instead of one chain waiting.
-          // A last group of fewer than four repeats its final coordinate in the spare sums.
+          // Four coordinates at a time, then two, then one: independent sums over k (each in k
+          // order, so the bits are those of one at a time) keep the adders busy instead of one
+          // chain waiting on itself.
+          func finish(_ sum: VectorMath.Lanes, _ j: Int) {
+            results[j] = (sum - columns[j] * precision) * inverseTotal
+          }
           var j = 0
-          while j < d {
-            let j1 = min(j + 1, d - 1), j2 = min(j + 2, d - 1), j3 = min(j + 3, d - 1)
+          while j + 4 <= d {
             var s0 = VectorMath.Lanes(), s1 = s0, s2 = s0, s3 = s0
             for k in 0..<K {
-              let e = exponentials[k], c = centres + k * d
-              s0 += e * c[j]; s1 += e * c[j1]; s2 += e * c[j2]; s3 += e * c[j3]
+              let e = exponentials[k], c = centres + (k &* d &+ j)
+              s0 += e * c[0]; s1 += e * c[1]; s2 += e * c[2]; s3 += e * c[3]
             }
-            results[j] = (s0 - columns[j] * precision) * inverseTotal
-            results[j + 1] = (s1 - columns[j1] * precision) * inverseTotal
-            results[j + 2] = (s2 - columns[j2] * precision) * inverseTotal
-            results[j + 3] = (s3 - columns[j3] * precision) * inverseTotal
+            finish(s0, j); finish(s1, j + 1); finish(s2, j + 2); finish(s3, j + 3)
             j += 4
+          }
+          if j + 2 <= d {
+            var s0 = VectorMath.Lanes(), s1 = s0
+            for k in 0..<K {
+              let e = exponentials[k], c = centres + (k &* d &+ j)
+              s0 += e * c[0]; s1 += e * c[1]
+            }
+            finish(s0, j); finish(s1, j + 1)
+            j += 2
+          }
+          if j < d {
+            var sum = VectorMath.Lanes()
+            for k in 0..<K { sum += exponentials[k] * centres[k &* d &+ j] }
+            finish(sum, j)
           }
         } else {
           for j in 0..<d {
@@ -274,7 +286,10 @@ public struct GaussianMixture: Sendable, Hashable {
     let d = columns.count, K = logTerms.count
     var norm = Lanes()
     for j in 0..<d { norm += columns[j] * columns[j] }
-    func finish(_ dot: Lanes, _ k: Int) -> Lanes { dot - (0.5 * terms.inverseVariance[k]) * norm }
+    // ½‖x‖² · (1/v_k), the same bits as (½/v_k)·‖x‖² (halving is exact); written vector times
+    // broadcast, as the scalar-first product compiled to four 128-bit pieces.
+    let halfNorm = 0.5 * norm
+    func finish(_ dot: Lanes, _ k: Int) -> Lanes { dot - halfNorm * Lanes(repeating: terms.inverseVariance[k]) }
     var k = 0
     while k + 4 <= K {
       let c = terms.scaledCentres + k * d
