@@ -77,7 +77,17 @@ public struct AdaptiveSettings: Sendable, Hashable, Codable {
   @inlinable
   public func errorRatio(error: UnsafeBufferPointer<Double>, state: UnsafeBufferPointer<Double>,
                          derivative: UnsafeBufferPointer<Double>, h: Double) -> Double {
-    var largest = 0.0, sumOfSquares = 0.0
+    var sums = ErrorSums()
+    accumulate(error: error, state: state, derivative: derivative, h: h, into: &sums)
+    return errorRatio(sums)
+  }
+
+  /// Adds the elements of `error` to `sums`: a batch measured in consecutive parts gets the
+  /// bits of one pass over it.
+  @inlinable
+  public func accumulate(error: UnsafeBufferPointer<Double>, state: UnsafeBufferPointer<Double>,
+                         derivative: UnsafeBufferPointer<Double>, h: Double, into sums: inout ErrorSums) {
+    var largest = sums.largest, sumOfSquares = sums.sumOfSquares
     let scaledH = derivativeScale * abs(h)
     for i in 0..<error.count {
       let d = absoluteTolerance + relativeTolerance * (stateScale * abs(state[i]) + scaledH * abs(derivative[i]))
@@ -85,10 +95,31 @@ public struct AdaptiveSettings: Sendable, Hashable, Codable {
       largest = max(largest, scaled)
       sumOfSquares += scaled * scaled
     }
+    sums = ErrorSums(largest: largest, sumOfSquares: sumOfSquares, count: sums.count + error.count)
+  }
+
+  /// The `norm` of the scaled errors summed in `sums`.
+  @inlinable
+  public func errorRatio(_ sums: ErrorSums) -> Double {
     switch norm {
-    case .maximum: return largest
-    case .rms: return error.isEmpty ? 0 : (sumOfSquares / Double(error.count)).squareRoot()
+    case .maximum: return sums.largest
+    case .rms: return sums.count == 0 ? 0 : (sums.sumOfSquares / Double(sums.count)).squareRoot()
     }
+  }
+}
+
+/// The largest scaled error |err_i|/D_i, the sum of their squares (in element order) and how
+/// many there were.
+public struct ErrorSums: Sendable, Hashable {
+  public var largest = 0.0
+  public var sumOfSquares = 0.0
+  public var count = 0
+
+  @inlinable
+  public init(largest: Double = 0, sumOfSquares: Double = 0, count: Int = 0) {
+    self.largest = largest
+    self.sumOfSquares = sumOfSquares
+    self.count = count
   }
 }
 

@@ -54,7 +54,8 @@ public struct DormandPrince5: AdaptiveODESolver {
     try y.withUnsafeMutableBufferPointer { yp in
       for step in 0..<steps {
         let t = problem.t0 + Double(step) * h
-        try stagesAndUpdate(problem.field, y: yp, t: t, h: h, dimension: d, k: stages.buffers, computeFirst: true)
+        try stagesAndUpdate(problem.field, y: yp, t: t, h: h, dimension: d, k: stages.buffers,
+                            elements: 0..<yp.count, computeFirst: true)
         _ = yp.update(fromContentsOf: stages[7])
       }
     }
@@ -71,6 +72,7 @@ public struct DormandPrince5: AdaptiveODESolver {
     // initial step size.
     let storage = SolverWorkspace(buffers: 11, rows: rows, dimension: d)
     var k = storage.buffers
+    let tiles = Self.tiles(rows: rows, dimension: d)
     var t = problem.t0
     var saved: [StateBatch] = []
 
@@ -101,11 +103,19 @@ public struct DormandPrince5: AdaptiveODESolver {
           let lands = h >= remaining * (1 - 1e-12)
           let size = lands ? remaining : h
           let signed = direction * size
-          try stagesAndUpdate(problem.field, y: yp, t: t, h: signed, dimension: d, k: k, computeFirst: false)
+          // Tile by tile through the whole step: every stage is row by row, and a tile's stages
+          // stay in cache between them (the whole batch's eleven buffers do not).
+          var sums = ErrorSums()
+          for tile in tiles {
+            try stagesAndUpdate(problem.field, y: yp, t: t, h: signed, dimension: d, k: k, elements: tile,
+                                computeFirst: false)
+            Self.combine(k, into: 8, elements: tile, start: nil, weights: Self.errorWeights, scale: 1, then: signed)
+            settings.accumulate(error: UnsafeBufferPointer(rebasing: k[8][tile]),
+                                state: UnsafeBufferPointer(rebasing: k[7][tile]),
+                                derivative: UnsafeBufferPointer(rebasing: k[6][tile]), h: signed, into: &sums)
+          }
           statistics.driftEvaluations += 6
-          Self.combine(k, into: 8, start: nil, weights: Self.errorWeights, scale: 1, then: signed)
-          let ratio = settings.errorRatio(error: UnsafeBufferPointer(k[8]), state: UnsafeBufferPointer(k[7]),
-                                          derivative: UnsafeBufferPointer(k[6]), h: signed)
+          let ratio = settings.errorRatio(sums)
           if ratio <= 1 {
             t = lands ? target : t + signed
             _ = yp.update(fromContentsOf: k[7])
@@ -135,76 +145,105 @@ public struct DormandPrince5: AdaptiveODESolver {
     return (saved, statistics)
   }
 
-  /// One Dormand–Prince step from (t, y) of size h: the stages go to k[0…6] (k[0] is computed
-  /// only when `computeFirst`; otherwise it already holds F(y, t)), the 5th-order solution y₊
-  /// to k[7], so that k[6] = F(y₊, t + h).
+  /// One Dormand–Prince step from (t, y) of size h for the state elements `elements` (whole
+  /// rows): the stages go to k[0…6] (k[0] is computed only when `computeFirst`; otherwise it
+  /// already holds F(y, t)), the 5th-order solution y₊ to k[7], so that k[6] = F(y₊, t + h).
   private func stagesAndUpdate<F: VectorField>(
     _ field: F, y: UnsafeMutableBufferPointer<Double>, t: Double, h: Double, dimension: Int,
-    k: [UnsafeMutableBufferPointer<Double>], computeFirst: Bool
+    k: [UnsafeMutableBufferPointer<Double>], elements: Range<Int>, computeFirst: Bool
   ) throws {
-    if computeFirst { try evaluateChecked(field, UnsafeBufferPointer(y), t: t, dimension: dimension, into: k[0]) }
+    let input = UnsafeBufferPointer(rebasing: y[elements])
+    let firstRow = elements.lowerBound / dimension
+    if computeFirst {
+      try evaluateChecked(field, input, t: t, dimension: dimension, into: UnsafeMutableBufferPointer(rebasing: k[0][elements]),
+                          firstRow: firstRow)
+    }
     for s in 1..<7 {
       // Stage input in k[7]; at s = 6 the weights are b, so it is y₊ and stays there.
-      Self.combine(k, into: 7, start: UnsafeBufferPointer(y), weights: Self.a[s], scale: h)
-      try evaluateChecked(field, UnsafeBufferPointer(k[7]), t: t + Self.c[s] * h, dimension: dimension, into: k[s])
+      Self.combine(k, into: 7, elements: elements, start: input, weights: Self.a[s], scale: h)
+      try evaluateChecked(field, UnsafeBufferPointer(rebasing: k[7][elements]), t: t + Self.c[s] * h,
+                          dimension: dimension, into: UnsafeMutableBufferPointer(rebasing: k[s][elements]),
+                          firstRow: firstRow)
     }
+  }
+
+  /// Bytes of one buffer per tile of a step: eleven buffers of 32 KB stay in a core's cache
+  /// (W2 with tiles of 8–64 KB measured alike, about 6 % faster than without).
+  static let tileBytes = 32 * 1024
+
+  /// The state's elements in consecutive ranges of whole rows, about `tileBytes` each.
+  static func tiles(rows: Int, dimension: Int) -> [Range<Int>] {
+    let size = max(8, tileBytes / (8 * max(1, dimension))) * dimension, n = rows * dimension
+    return stride(from: 0, to: n, by: size).map { $0..<min($0 + size, n) }
   }
 }
 
 extension DormandPrince5 {
-  /// k[target] = (start + Σ_j (scale · weights[j]) k[j]) · then, over the non-zero weights, the
-  /// terms added one at a time in j order (start nil: zero), so the bits are those of one pass
-  /// per term. Up to four terms go through memory in one pass (a stage reads each k[j] once
-  /// instead of once per term: W2 19.8 → … ns per sample-evaluation).
-  static func combine(_ k: [UnsafeMutableBufferPointer<Double>], into target: Int,
+  /// k[target] = (start + Σ_j (scale · weights[j]) k[j]) · then on `elements`, over the non-zero
+  /// weights, the terms added one at a time in j order (start nil: zero; start holds just those
+  /// elements), so the bits are those of one pass per term. Up to four terms go through memory
+  /// in one pass, so a stage reads each k[j] once instead of once per term.
+  static func combine(_ k: [UnsafeMutableBufferPointer<Double>], into target: Int, elements: Range<Int>,
                       start: UnsafeBufferPointer<Double>?, weights: [Double], scale: Double, then factor: Double = 1) {
-    let out = k[target].baseAddress!, n = k[target].count
-    var terms: [(Double, UnsafePointer<Double>)] = []
-    for (j, weight) in weights.enumerated() where weight != 0 {
-      terms.append((scale * weight, UnsafePointer(k[j].baseAddress!)))
+    let out = k[target].baseAddress! + elements.lowerBound, n = elements.count
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: weights.count) { coefficients in
+      withUnsafeTemporaryAllocation(of: UnsafePointer<Double>.self, capacity: weights.count) { stages in
+        var terms = 0
+        for (j, weight) in weights.enumerated() where weight != 0 {
+          coefficients[terms] = scale * weight
+          stages[terms] = UnsafePointer(k[j].baseAddress! + elements.lowerBound)
+          terms += 1
+        }
+        var source = start?.baseAddress
+        var first = 0
+        repeat {
+          let count = min(4, terms - first)
+          addTerms(count, coefficients.baseAddress! + first, stages.baseAddress! + first, to: source, into: out,
+                   elements: n)
+          source = UnsafePointer(out)
+          first += count
+        } while first < terms
+      }
     }
-    var source = start?.baseAddress
-    var first = 0
-    repeat {
-      let count = min(4, terms.count - first)
-      let chunk = terms[first..<(first + count)]
-      addTerms(chunk, to: source, into: out, count: n)
-      source = UnsafePointer(out)
-      first += count
-    } while first < terms.count
     if factor != 1 { for i in 0..<n { out[i] = factor * out[i] } }
   }
 
-  /// out[i] = base[i] + c₀p₀[i] + … for up to four terms, added in order (base nil: zero).
+  /// out[i] = base[i] + c₀p₀[i] + … for `count` ≤ 4 terms, added in order (base nil: zero,
+  /// which adds exactly as a buffer of zeros would).
   @inline(__always)
-  private static func addTerms(_ terms: ArraySlice<(Double, UnsafePointer<Double>)>, to base: UnsafePointer<Double>?,
-                               into out: UnsafeMutablePointer<Double>, count n: Int) {
-    let t = Array(terms)
-    func value(_ i: Int) -> Double { base?[i] ?? 0 }
-    switch t.count {
+  private static func addTerms(_ count: Int, _ c: UnsafePointer<Double>, _ p: UnsafePointer<UnsafePointer<Double>>,
+                               to base: UnsafePointer<Double>?, into out: UnsafeMutablePointer<Double>,
+                               elements n: Int) {
+    guard let base else {
+      for i in 0..<n { out[i] = 0 }
+      addTerms(count, c, p, to: UnsafePointer(out), into: out, elements: n)
+      return
+    }
+    switch count {
     case 0:
-      for i in 0..<n { out[i] = value(i) }
+      for i in 0..<n { out[i] = base[i] }
     case 1:
-      let (c0, p0) = t[0]
-      for i in 0..<n { out[i] = value(i) + c0 * p0[i] }
+      let (c0, p0) = (c[0], p[0])
+      for i in 0..<n { out[i] = base[i] + c0 * p0[i] }
     case 2:
-      let (c0, p0) = t[0], (c1, p1) = t[1]
-      for i in 0..<n { out[i] = value(i) + c0 * p0[i] + c1 * p1[i] }
+      let (c0, p0, c1, p1) = (c[0], p[0], c[1], p[1])
+      for i in 0..<n { out[i] = base[i] + c0 * p0[i] + c1 * p1[i] }
     case 3:
-      let (c0, p0) = t[0], (c1, p1) = t[1], (c2, p2) = t[2]
-      for i in 0..<n { out[i] = value(i) + c0 * p0[i] + c1 * p1[i] + c2 * p2[i] }
+      let (c0, p0, c1, p1, c2, p2) = (c[0], p[0], c[1], p[1], c[2], p[2])
+      for i in 0..<n { out[i] = base[i] + c0 * p0[i] + c1 * p1[i] + c2 * p2[i] }
     default:
-      let (c0, p0) = t[0], (c1, p1) = t[1], (c2, p2) = t[2], (c3, p3) = t[3]
-      for i in 0..<n { out[i] = value(i) + c0 * p0[i] + c1 * p1[i] + c2 * p2[i] + c3 * p3[i] }
+      let (c0, p0, c1, p1, c2, p2, c3, p3) = (c[0], p[0], c[1], p[1], c[2], p[2], c[3], p[3])
+      for i in 0..<n { out[i] = base[i] + c0 * p0[i] + c1 * p1[i] + c2 * p2[i] + c3 * p3[i] }
     }
   }
 }
 
-/// Evaluates the field and throws if any output is NaN or infinite.
+/// Evaluates the field and throws if any output is NaN or infinite, naming the row as
+/// `firstRow` plus its index in `y`.
 func evaluateChecked<F: VectorField>(_ field: F, _ y: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                                     into out: UnsafeMutableBufferPointer<Double>) throws {
+                                     into out: UnsafeMutableBufferPointer<Double>, firstRow: Int = 0) throws {
   field.evaluate(y, t: t, dimension: dimension, into: out)
   if let row = firstNonFiniteRow(UnsafeBufferPointer(out), dimension: dimension) {
-    throw SolveError.nonFiniteVectorField(row: row, time: t)
+    throw SolveError.nonFiniteVectorField(row: firstRow + row, time: t)
   }
 }
