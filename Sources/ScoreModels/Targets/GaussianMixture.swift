@@ -255,9 +255,11 @@ public struct GaussianMixture: Sendable, Hashable {
           source = UnsafePointer(padded.baseAddress!)
         }
         VectorMath.loadColumns(ofEightRows: source, dimension: d, into: columns.baseAddress!)
+        var largest: Lanes
         if terms.isIsotropic {
-          Self.isotropicTerms(columns, terms, into: logTerms)
+          largest = Self.isotropicTerms(columns, terms, into: logTerms)
         } else {
+          largest = Lanes(repeating: -Double.greatestFiniteMagnitude)
           for k in 0..<K {
             var quadratic = Lanes()
             for j in 0..<d {
@@ -265,10 +267,9 @@ public struct GaussianMixture: Sendable, Hashable {
               quadratic += difference * difference * terms.inverseVariances[k * d + j]
             }
             logTerms[k] = terms.logNormalisers[k] - 0.5 * quadratic
+            largest = VectorMath.select(largest, orGreater: logTerms[k])
           }
         }
-        var largest = Lanes(repeating: -Double.greatestFiniteMagnitude)
-        for k in 0..<K { largest = VectorMath.select(largest, orGreater: logTerms[k]) }
         let total = Self.exponentiate(logTerms, minus: largest)
         body(block, rows, terms, columns, largest, logTerms, total)
         block += 8
@@ -276,20 +277,26 @@ public struct GaussianMixture: Sendable, Hashable {
     }
   }
 
-  /// t_k = b_k + ⟨x, aμ_k/v_k⟩ − ‖x‖²/(2v_k) for the eight rows in `columns`. Four components
-  /// at a time: four independent sums over j (each in j order, so the bits are those of one at a
-  /// time) keep the adders busy instead of one chain of d additions waiting on itself.
+  /// t_k = b_k + ⟨x, aμ_k/v_k⟩ − ‖x‖²/(2v_k) for the eight rows in `columns`, and returns their
+  /// largest. Four components at a time: four independent sums over j (each in j order, so the
+  /// bits are those of one at a time) keep the adders busy instead of one chain of d additions
+  /// waiting on itself.
   @inline(__always)
   static func isotropicTerms(_ columns: UnsafeMutableBufferPointer<VectorMath.Lanes>, _ terms: Terms,
-                             into logTerms: UnsafeMutableBufferPointer<VectorMath.Lanes>) {
+                             into logTerms: UnsafeMutableBufferPointer<VectorMath.Lanes>) -> VectorMath.Lanes {
     typealias Lanes = VectorMath.Lanes
     let d = columns.count, K = logTerms.count
+    var largest = Lanes(repeating: -Double.greatestFiniteMagnitude)
     var norm = Lanes()
     for j in 0..<d { norm += columns[j] * columns[j] }
     // ½‖x‖² · (1/v_k), the same bits as (½/v_k)·‖x‖² (halving is exact); written vector times
     // broadcast, as the scalar-first product compiled to four 128-bit pieces.
     let halfNorm = 0.5 * norm
-    func finish(_ dot: Lanes, _ k: Int) -> Lanes { dot - halfNorm * Lanes(repeating: terms.inverseVariance[k]) }
+    func finish(_ dot: Lanes, _ k: Int) {
+      let term = dot - halfNorm * Lanes(repeating: terms.inverseVariance[k])
+      logTerms[k] = term
+      largest = VectorMath.select(largest, orGreater: term)
+    }
     var k = 0
     while k + 4 <= K {
       let c = terms.scaledCentres + k * d
@@ -299,26 +306,28 @@ public struct GaussianMixture: Sendable, Hashable {
         let x = columns[j]
         t0 += x * c[j]; t1 += x * c[d + j]; t2 += x * c[2 * d + j]; t3 += x * c[3 * d + j]
       }
-      logTerms[k] = finish(t0, k); logTerms[k + 1] = finish(t1, k + 1)
-      logTerms[k + 2] = finish(t2, k + 2); logTerms[k + 3] = finish(t3, k + 3)
+      finish(t0, k); finish(t1, k + 1); finish(t2, k + 2); finish(t3, k + 3)
       k += 4
     }
     while k < K {
       var t = Lanes(repeating: terms.bias[k])
       for j in 0..<d { t += columns[j] * terms.scaledCentres[k * d + j] }
-      logTerms[k] = finish(t, k)
+      finish(t, k)
       k += 1
     }
+    return largest
   }
 
-  /// Replaces each term t_k by exp(t_k − largest) and returns their sum. The sum is its own
-  /// loop: summed in the same loop, the optimiser split parts of the exponential into scalar code.
+  /// Replaces each term t_k by exp(t_k − largest) and returns their sum (in k order).
   @inline(__always)
   static func exponentiate(_ terms: UnsafeMutableBufferPointer<VectorMath.Lanes>,
                            minus largest: VectorMath.Lanes) -> VectorMath.Lanes {
-    for k in terms.indices { terms[k] = VectorMath.exp(terms[k] - largest) }
     var total = VectorMath.Lanes()
-    for k in terms.indices { total += terms[k] }
+    for k in terms.indices {
+      let e = VectorMath.exp(terms[k] - largest)
+      terms[k] = e
+      total += e
+    }
     return total
   }
 
