@@ -1,5 +1,5 @@
 """The constants of SDEKit's ziggurat for the standard normal (NormalSource): Marsaglia & Tsang's
-layout with 256 layers of equal area v, the base layer holding the tail beyond r.
+layout with 512 layers of equal area v, the base layer holding the tail beyond r.
 
     python tools/ziggurat.py        # needs mpmath (pip install mpmath)
 
@@ -11,7 +11,7 @@ values in the Swift source, which builds the tables from them)."""
 import mpmath as mp
 
 mp.mp.dps = 50
-LAYERS = 256
+LAYERS = 512
 
 
 def f(x):
@@ -35,7 +35,7 @@ def closing(r):
 
 
 # Bisection: closing is positive below the root and negative above it.
-low, high = mp.mpf("3.5"), mp.mpf("3.8")
+low, high = mp.mpf("3.5"), mp.mpf("4.2")
 for _ in range(200):
     middle = (low + high) / 2
     low, high = (middle, high) if closing(middle) > 0 else (low, middle)

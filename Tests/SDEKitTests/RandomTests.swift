@@ -53,18 +53,20 @@ struct RandomTests {
   func zigguratTables() {
     let z = Ziggurat.shared
     let v = Ziggurat.v
-    // Layer i ≥ 1 spans heights f(X_i) … f(X_{i+1}) at half-width X_i = step_i·2²³; the base
-    // layer is X₀·f(r) = v by construction. Built from r and v in double precision through 255
+    // Layer i ≥ 1 spans heights f(X_i) … f(X_{i+1}) at half-width X_i = step_i·2²²; the base
+    // layer is X₀·f(r) = v by construction. Built from r and v in double precision through 511
     // steps of the recurrence, each area is v to a relative 1e-12 (the last layers amplify the
-    // rounding of the first: about 1e-13 measured).
-    #expect(abs(z.step[0] * 0x1p23 * z.density[1] - v) <= 1e-15 * v)
-    for i in 1..<256 {
-      let area = z.step[i] * 0x1p23 * (z.density[i + 1] - z.density[i])
+    // rounding of the first).
+    let n = Ziggurat.layers, width = 1 / Ziggurat.latticeStep
+    #expect(n == 512 && width == 0x1p22)
+    #expect(abs(z.step[0] * width * z.density[1] - v) <= 1e-15 * v)
+    for i in 1..<n {
+      let area = z.step[i] * width * (z.density[i + 1] - z.density[i])
       #expect(abs(area - v) <= 1e-12 * v, "layer \(i): area \(area)")
-      #expect(z.inner[i] < z.step[i] * 0x1p23, "layer \(i) must be narrower than the one below")
+      #expect(z.inner[i] < z.step[i] * width, "layer \(i) must be narrower than the one below")
     }
     #expect(z.inner[0] == Ziggurat.r)
-    #expect(z.inner[255] == 0 && z.density[256] == 1)
+    #expect(z.inner[n - 1] == 0 && z.density[n] == 1)
   }
 
   @Test("Normal numbers pass Kolmogorov–Smirnov and match four moments")
@@ -106,15 +108,15 @@ struct RandomTests {
 
   @Test("Ziggurat candidates are symmetric, and the vector and scalar forms agree")
   func zigguratCandidates() {
-    // A word and its mirror (same layer, lattice index 2²⁴ − 1 − m) give x and −x exactly; a
+    // A word and its mirror (same layer, lattice index 2²³ − 1 − m) give x and −x exactly; a
     // word accepted at once gives the same value through `resolve`, the scalar path.
     let z = Ziggurat.shared
     let philox = Philox4x32(seed: 8)
     for k in 0..<2_000 {
       let w = philox.block(UInt32(k), 0, 0, 0)
       let words = SIMD8<UInt64>(UInt64(w.0), UInt64(w.1), UInt64(w.2), UInt64(w.3),
-                                UInt64(w.0 ^ 0x8000_0000), UInt64(w.1 & 0xFF), UInt64(w.2 | 0xFFFF_FF00), UInt64(w.3 ^ 0xFF))
-      let mirrors = (words & 0xFF) | ((0xFF_FFFF &- (words &>> 8)) &<< 8)
+                                UInt64(w.0 ^ 0x8000_0000), UInt64(w.1 & 0x1FF), UInt64(w.2 | 0xFFFF_FE00), UInt64(w.3 ^ 0x1FF))
+      let mirrors = (words & 0x1FF) | ((0x7F_FFFF &- (words &>> 9)) &<< 9)
       let (x, rejected) = z.candidates(words), (y, _) = z.candidates(mirrors)
       for lane in 0..<8 {
         #expect(x[lane] == -y[lane], "word \(words[lane])")
@@ -127,7 +129,7 @@ struct RandomTests {
 
   @Test("Normals beyond the ziggurat's base and in its far tail come at the Gaussian rates")
   func normalsTails() {
-    // 4·10⁶ numbers. Beyond r = 3.654 (the tail algorithm) the expected count is n·2Φ(−r) ≈ 1,033
+    // 4·10⁶ numbers. Beyond r = 3.852 (the tail algorithm) the expected count is n·2Φ(−r) ≈ 469
     // and beyond 4.5 about 27; each count is Poisson, bounded by five standard errors (√count).
     let rows = 50_000, count = 80
     let source = NormalSource(seed: 77)

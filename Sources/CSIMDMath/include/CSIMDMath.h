@@ -91,16 +91,20 @@ static inline __attribute__((always_inline)) int sdekit_not_below8(sdekit_double
   return (int)__builtin_reduce_or(~below & bits);
 }
 
-/// The ziggurat's candidates for eight 32-bit words (in 64-bit lanes): layer i = w mod 256 and
-/// x = (⌊w/256⌋ − 2²³ + ½)·step[i]; *rejected gets bit ℓ set for each lane ℓ whose candidate is
+/// The bits of a ziggurat word that choose its layer (Ziggurat.swift): 512 layers.
+#define SDEKIT_ZIGGURAT_LAYER_BITS 9
+
+/// The ziggurat's candidates for eight 32-bit words (in 64-bit lanes): layer i = w mod 512 and
+/// x = (⌊w/512⌋ − 2²² + ½)·step[i]; *rejected gets bit ℓ set for each lane ℓ whose candidate is
 /// not accepted at once (|x| ≥ inner[i]). See Ziggurat.swift.
 static inline __attribute__((always_inline)) sdekit_double8 sdekit_ziggurat_candidates8(
     sdekit_ulong8 words, const double *step, const double *inner, int *rejected) {
-  sdekit_long8 layer = (sdekit_long8)(words & 0xFF);
-  // ⌊w/256⌋ − 2²³ + ½, exactly: the 2⁵² trick turns the 24-bit integer into a double, then the
-  // offset (2⁵² + 2²³ − ½ in one step would round to an integer).
-  sdekit_ulong8 bits = (words >> 8) | 0x4330000000000000ull;
-  sdekit_double8 lattice = ((sdekit_double8)bits - 4503599627370496.0) - 8388607.5;
+  sdekit_long8 layer = (sdekit_long8)(words & ((1u << SDEKIT_ZIGGURAT_LAYER_BITS) - 1));
+  // ⌊w/512⌋ − 2²² + ½, exactly: the 2⁵² trick turns the 23-bit integer into a double, then the
+  // offset (2⁵² + 2²² − ½ in one step would round to an integer).
+  sdekit_ulong8 bits = (words >> SDEKIT_ZIGGURAT_LAYER_BITS) | 0x4330000000000000ull;
+  sdekit_double8 lattice = ((sdekit_double8)bits - 4503599627370496.0) -
+                           ((double)(1u << (31 - SDEKIT_ZIGGURAT_LAYER_BITS)) - 0.5);
   sdekit_double8 x = lattice * sdekit_gather8(step, layer);
   *rejected = sdekit_not_below8(x, sdekit_gather8(inner, layer));
   return x;

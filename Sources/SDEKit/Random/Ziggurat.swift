@@ -1,29 +1,34 @@
 import CSIMDMath
 
 /// Marsaglia and Tsang's ziggurat for the standard normal ("The ziggurat method for generating
-/// random variables", J. Stat. Softw. 5(8), 2000), with 256 layers of equal area v under
+/// random variables", J. Stat. Softw. 5(8), 2000), with N = 512 layers of equal area v under
 /// f(x) = exp(−x²/2).
 ///
 /// Layer i ≥ 1 is the rectangle of half-width X_i between the heights f(X_i) and f(X_{i+1}),
-/// with X₁ = r and X₂₅₆ = 0. Layer 0 is the base: half-width X₀ = v/f(r), standing for the strip
+/// with X₁ = r and X_N = 0. Layer 0 is the base: half-width X₀ = v/f(r), standing for the strip
 /// under f(r) and the tail beyond r. (r and v are from `tools/ziggurat.py`.)
 ///
-/// One 32-bit word w makes a candidate. Its layer is i = w mod 256. Its value is
-/// x = (⌊w/256⌋ − 2²³ + ½)·X_i/2²³, a lattice of 2²⁴ points placed symmetrically in (−X_i, X_i),
+/// One 32-bit word w makes a candidate. Its layer is i = w mod 512. Its value is
+/// x = (⌊w/512⌋ − 2²² + ½)·X_i/2²², a lattice of 2²³ points placed symmetrically in (−X_i, X_i),
 /// so the sign is exact. The candidate is accepted at once when |x| < X_{i+1}, which happens for
-/// 98.5 % of words (the mean of X_{i+1}/X_i). Otherwise `resolve` finishes the draw: the wedge
-/// test, the tail, or a new candidate. Each extra word comes from a further Philox block addressed
-/// by the same (row, step, index), so a number stays a pure function of its address.
+/// 99.2 % of words (the mean of X_{i+1}/X_i; 256 layers and a 24-bit lattice accepted 98.5 %,
+/// and the other words, each finished one at a time, cost as much as all the accepted ones).
+/// Otherwise `resolve` finishes the draw: the wedge test, the tail, or a new candidate. Each
+/// extra word comes from a further Philox block addressed by the same (row, step, index), so a
+/// number stays a pure function of its address.
 @usableFromInline
 struct Ziggurat: @unchecked Sendable {
-  static let r = 3.654_152_885_361_009
-  static let v = 0.004_928_673_233_974_655
+  static let r = 3.852_046_150_368_391
+  static let v = 0.002_456_766_351_541_356
+  /// N, and the bits of a word that choose the layer (the rest place the candidate).
+  static let layerBits = Int(SDEKIT_ZIGGURAT_LAYER_BITS)
+  static let layers = 1 << layerBits
 
-  /// X_i/2²³: the lattice step of layer i (256 values).
+  /// X_i/2²²: the lattice step of layer i (N values).
   @usableFromInline let step: UnsafePointer<Double>
-  /// X_{i+1}: a candidate of layer i below it in magnitude lies under the curve (256 values).
+  /// X_{i+1}: a candidate of layer i below it in magnitude lies under the curve (N values).
   @usableFromInline let inner: UnsafePointer<Double>
-  /// f(X_i) for i = 0 … 256.
+  /// f(X_i) for i = 0 … N.
   let density: UnsafePointer<Double>
 
   /// Built once per process. The tables live as long as the process does, so raw pointers are
@@ -31,22 +36,26 @@ struct Ziggurat: @unchecked Sendable {
   @usableFromInline static let shared = Ziggurat()
 
   private init() {
-    var x = [Double](repeating: 0, count: 257)
+    let n = Self.layers
+    var x = [Double](repeating: 0, count: n + 1)
     x[0] = Self.v / Self.f(Self.r)
     x[1] = Self.r
-    for i in 1..<255 {
+    for i in 1..<(n - 1) {
       x[i + 1] = (-2 * Self.ln(Self.v / x[i] + Self.f(x[i]))).squareRoot()
     }
-    let step = UnsafeMutablePointer<Double>.allocate(capacity: 256)
-    let inner = UnsafeMutablePointer<Double>.allocate(capacity: 256)
-    let density = UnsafeMutablePointer<Double>.allocate(capacity: 257)
-    for i in 0..<256 {
-      step[i] = x[i] * 0x1p-23
+    let step = UnsafeMutablePointer<Double>.allocate(capacity: n)
+    let inner = UnsafeMutablePointer<Double>.allocate(capacity: n)
+    let density = UnsafeMutablePointer<Double>.allocate(capacity: n + 1)
+    for i in 0..<n {
+      step[i] = x[i] * Self.latticeStep
       inner[i] = x[i + 1]
     }
-    for i in 0...256 { density[i] = Self.f(x[i]) }
+    for i in 0...n { density[i] = Self.f(x[i]) }
     (self.step, self.inner, self.density) = (UnsafePointer(step), UnsafePointer(inner), UnsafePointer(density))
   }
+
+  /// 2⁻²²: a layer's half-width spans 2²² lattice steps on each side of 0.
+  static let latticeStep = 1 / Double(1 << (31 - layerBits))
 
   /// f(x) = exp(−x²/2) and ln u through `VectorMath`: the same bits on every machine, unlike libm.
   static func f(_ x: Double) -> Double { VectorMath.exp(VectorMath.Lanes(repeating: -0.5 * x * x))[0] }
@@ -71,8 +80,8 @@ struct Ziggurat: @unchecked Sendable {
     let rowLow = UInt32(truncatingIfNeeded: row), rowHigh = UInt32(truncatingIfNeeded: row >> 32) & 0xFFFF
     var word = word, attempt: UInt32 = 0
     while true {
-      let layer = Int(word & 0xFF)
-      let x = (Double(word >> 8) - 8_388_607.5) * step[layer]
+      let layer = Int(word) & (Self.layers - 1)
+      let x = (Double(word >> UInt32(Self.layerBits)) - (Double(1 << (31 - Self.layerBits)) - 0.5)) * step[layer]
       if abs(x) < inner[layer] { return x }
       attempt += 1
       var extra = generator.block(index, stepIndex, rowLow, rowHigh | attempt << 16)
