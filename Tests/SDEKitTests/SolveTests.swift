@@ -166,6 +166,24 @@ struct SolveTests {
     }
   }
 
+  @Test("The non-finite scan finds NaN and both infinities in any position and passes every finite value")
+  func nonFiniteScan() {
+    // The extremes of the finite range (the largest exponent below all ones, subnormals, signed
+    // zeros) must pass; every kind of NaN and infinity, including a NaN with the sign bit set
+    // and a signalling one, must be found in whichever row and lane position it sits.
+    let finite: [Double] = [0, -0.0, .leastNonzeroMagnitude, -.leastNormalMagnitude, .greatestFiniteMagnitude,
+                            -.greatestFiniteMagnitude, 1, -3.5e300, 2.2e-308]
+    #expect(firstNonFiniteRow(finite + finite + finite, dimension: 3) == nil)
+    let bad: [Double] = [.infinity, -.infinity, .nan, -.nan, .signalingNaN, Double(bitPattern: 0x7FF0_0000_0000_0001)]
+    for value in bad {
+      for position in [0, 5, 13, 26] {
+        var values = finite + finite + finite
+        values[position] = value
+        #expect(firstNonFiniteRow(values, dimension: 3) == position / 3, "\(value) at \(position)")
+      }
+    }
+  }
+
   @Test("A drift that produces NaN stops the solve with row, step and time", arguments: [1, 2])
   func nonFinite(threads: Int) {
     // Row 300's drift turns NaN once t ≥ 0.5, i.e. during step 5 of 10 (t 0.5 → 0.6).
