@@ -9,6 +9,11 @@
 #ifndef CSIMDMATH_H
 #define CSIMDMATH_H
 
+// Every function here is inlined, so handing 512-bit vectors from one to another sets no calling
+// convention: clang's warning about that convention on CPUs without AVX-512 does not apply.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wpsabi"
+
 typedef double sdekit_double8 __attribute__((ext_vector_type(8)));
 typedef long long sdekit_long8 __attribute__((ext_vector_type(8)));
 typedef unsigned long long sdekit_ulong8 __attribute__((ext_vector_type(8)));
@@ -146,5 +151,7 @@ static inline __attribute__((always_inline)) sdekit_double8 sdekit_second_of_pai
   sdekit_double8 low = *(const sdekit_double8_unaligned *)rows, high = *(const sdekit_double8_unaligned *)(rows + 8);
   return __builtin_shufflevector(low, high, 1, 3, 5, 7, 9, 11, 13, 15);
 }
+
+#pragma clang diagnostic pop
 
 #endif

@@ -96,6 +96,16 @@ public enum VectorMath {
     }
   }
 
+  /// `count` zeros on a 64-byte boundary, for buffers that vector loops stream through (malloc
+  /// aligns large blocks to 16 bytes, so a 512-bit vector would straddle two cache lines). The
+  /// caller deallocates it.
+  public static func allocateAligned(zeros count: Int) -> UnsafeMutableBufferPointer<Double> {
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Double>.stride, alignment: 64)
+    let buffer = UnsafeMutableBufferPointer(start: raw.bindMemory(to: Double.self, capacity: count), count: count)
+    buffer.initialize(repeating: 0)
+    return buffer
+  }
+
   /// Eight rows of `d` values at `rows` (row-major) as `d` column vectors in `columns`: lane ℓ
   /// of column j is rows[ℓd + j]. Two-value rows take two loads and two shuffles per pair of
   /// columns; wider rows build each column from eight loads in registers (lane-by-lane stores

@@ -215,11 +215,8 @@ struct IntegrationPlan {
     let rowCount = initial.count
     let stepCount = times.count - 1
     // The state on a 64-byte boundary, as the solvers' buffers are (SolverWorkspace).
-    let state = UnsafeMutableBufferPointer(
-      start: UnsafeMutableRawPointer.allocate(byteCount: max(1, initial.values.count) * MemoryLayout<Double>.stride,
-                                              alignment: 64).bindMemory(to: Double.self, capacity: initial.values.count),
-      count: initial.values.count)
-    _ = state.initialize(from: initial.values)
+    let state = VectorMath.allocateAligned(zeros: initial.values.count)
+    _ = state.update(fromContentsOf: initial.values)
     defer { state.deallocate() }
     var saved = [Double](repeating: 0, count: savedTimes.count * rowCount * dimension)
     var failures = [SolveError?](repeating: nil, count: chunks.count)

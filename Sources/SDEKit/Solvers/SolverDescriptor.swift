@@ -75,16 +75,7 @@ public final class SolverWorkspace: @unchecked Sendable {
   public init(buffers count: Int, rows: Int, dimension: Int) {
     self.rows = rows
     self.dimension = dimension
-    // On 64-byte boundaries: vector loops over the buffers then never split a vector across two
-    // cache lines (malloc aligns large blocks to 16 bytes).
-    self.buffers = (0..<count).map { _ in
-      let raw = UnsafeMutableRawPointer.allocate(byteCount: rows * dimension * MemoryLayout<Double>.stride,
-                                                 alignment: 64)
-      let buffer = UnsafeMutableBufferPointer(start: raw.bindMemory(to: Double.self, capacity: rows * dimension),
-                                              count: rows * dimension)
-      buffer.initialize(repeating: 0)
-      return buffer
-    }
+    self.buffers = (0..<count).map { _ in VectorMath.allocateAligned(zeros: rows * dimension) }
   }
 
   deinit {
