@@ -23,6 +23,10 @@ struct Ziggurat: @unchecked Sendable {
   /// N, and the bits of a word that choose the layer (the rest place the candidate).
   static let layerBits = Int(SDEKIT_ZIGGURAT_LAYER_BITS)
   static let layers = 1 << layerBits
+  /// 2⁻²²: a layer's half-width spans 2²² lattice steps on each side of 0.
+  static let latticeStep = 1 / Double(1 << (31 - layerBits))
+  /// 2²² − ½: lattice index m (the word's upper 23 bits) sits at (m − (2²² − ½)) steps from 0.
+  static let latticeCentre = Double(1 << (31 - layerBits)) - 0.5
 
   /// X_i/2²²: the lattice step of layer i (N values).
   @usableFromInline let step: UnsafePointer<Double>
@@ -54,9 +58,6 @@ struct Ziggurat: @unchecked Sendable {
     (self.step, self.inner, self.density) = (UnsafePointer(step), UnsafePointer(inner), UnsafePointer(density))
   }
 
-  /// 2⁻²²: a layer's half-width spans 2²² lattice steps on each side of 0.
-  static let latticeStep = 1 / Double(1 << (31 - layerBits))
-
   /// f(x) = exp(−x²/2) and ln u through `VectorMath`: the same bits on every machine, unlike libm.
   static func f(_ x: Double) -> Double { VectorMath.exp(VectorMath.Lanes(repeating: -0.5 * x * x))[0] }
   static func ln(_ u: Double) -> Double { VectorMath.log(VectorMath.Lanes(repeating: u))[0] }
@@ -81,7 +82,7 @@ struct Ziggurat: @unchecked Sendable {
     var word = word, attempt: UInt32 = 0
     while true {
       let layer = Int(word) & (Self.layers - 1)
-      let x = (Double(word >> UInt32(Self.layerBits)) - (Double(1 << (31 - Self.layerBits)) - 0.5)) * step[layer]
+      let x = (Double(word >> UInt32(Self.layerBits)) - Self.latticeCentre) * step[layer]
       if abs(x) < inner[layer] { return x }
       attempt += 1
       var extra = generator.block(index, stepIndex, rowLow, rowHigh | attempt << 16)

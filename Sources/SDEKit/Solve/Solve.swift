@@ -289,9 +289,15 @@ extension IntegrationPlan {
   /// `rows` cut into consecutive tiles, each advanced through every step before the next: each
   /// row's noise is keyed by its index, so the bits are those of one pass over all rows.
   static func tiles(of rows: Range<Int>, dimension: Int) -> [Range<Int>] {
-    let size = max(64, tileBytes / (8 * max(1, dimension)))
-    return stride(from: rows.lowerBound, to: rows.upperBound, by: size).map { $0..<min($0 + size, rows.upperBound) }
+    rowTiles(rows, dimension: dimension, bytes: tileBytes)
   }
+}
+
+/// `rows` cut into consecutive ranges of `bytes` of state each (`dimension` doubles a row), at
+/// least 64 rows, so that a pass over several buffers of one range stays in cache.
+func rowTiles(_ rows: Range<Int>, dimension: Int, bytes: Int) -> [Range<Int>] {
+  let size = max(64, bytes / (8 * max(1, dimension)))
+  return stride(from: rows.lowerBound, to: rows.upperBound, by: size).map { $0..<min($0 + size, rows.upperBound) }
 }
 
 /// Per-chunk outcomes, written by disjoint chunks under a lock.

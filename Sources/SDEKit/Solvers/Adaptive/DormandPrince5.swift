@@ -72,7 +72,8 @@ public struct DormandPrince5: AdaptiveODESolver {
     // initial step size.
     let storage = SolverWorkspace(buffers: 11, rows: rows, dimension: d)
     var k = storage.buffers
-    let tiles = Self.tiles(rows: rows, dimension: d)
+    // Each tile's elements: whole rows, `tileBytes` of state.
+    let tiles = rowTiles(0..<rows, dimension: d, bytes: Self.tileBytes).map { ($0.lowerBound * d)..<($0.upperBound * d) }
     var t = problem.t0
     var saved: [StateBatch] = []
 
@@ -152,15 +153,14 @@ public struct DormandPrince5: AdaptiveODESolver {
     _ field: F, y: UnsafeMutableBufferPointer<Double>, t: Double, h: Double, dimension: Int,
     k: [UnsafeMutableBufferPointer<Double>], elements: Range<Int>, computeFirst: Bool
   ) throws {
-    let input = UnsafeBufferPointer(rebasing: y[elements])
     let firstRow = elements.lowerBound / dimension
     if computeFirst {
-      try evaluateChecked(field, input, t: t, dimension: dimension, into: UnsafeMutableBufferPointer(rebasing: k[0][elements]),
-                          firstRow: firstRow)
+      try evaluateChecked(field, UnsafeBufferPointer(rebasing: y[elements]), t: t, dimension: dimension,
+                          into: UnsafeMutableBufferPointer(rebasing: k[0][elements]), firstRow: firstRow)
     }
     for s in 1..<7 {
       // Stage input in k[7]; at s = 6 the weights are b, so it is y₊ and stays there.
-      Self.combine(k, into: 7, elements: elements, start: input, weights: Self.a[s], scale: h)
+      Self.combine(k, into: 7, elements: elements, start: UnsafePointer(y.baseAddress!), weights: Self.a[s], scale: h)
       try evaluateChecked(field, UnsafeBufferPointer(rebasing: k[7][elements]), t: t + Self.c[s] * h,
                           dimension: dimension, into: UnsafeMutableBufferPointer(rebasing: k[s][elements]),
                           firstRow: firstRow)
@@ -170,71 +170,23 @@ public struct DormandPrince5: AdaptiveODESolver {
   /// Bytes of one buffer per tile of a step: eleven buffers of 32 KB stay in a core's cache
   /// (W2 with tiles of 8–64 KB measured alike, about 6 % faster than without).
   static let tileBytes = 32 * 1024
-
-  /// The state's elements in consecutive ranges of whole rows, about `tileBytes` each.
-  static func tiles(rows: Int, dimension: Int) -> [Range<Int>] {
-    let size = max(8, tileBytes / (8 * max(1, dimension))) * dimension, n = rows * dimension
-    return stride(from: 0, to: n, by: size).map { $0..<min($0 + size, n) }
-  }
 }
 
 extension DormandPrince5 {
   /// k[target] = (start + Σ_j (scale · weights[j]) k[j]) · then on `elements`, over the non-zero
-  /// weights, the terms added one at a time in j order (start nil: zero; start holds just those
-  /// elements), so the bits are those of one pass per term. Up to four terms go through memory
-  /// in one pass, so a stage reads each k[j] once instead of once per term.
+  /// weights in j order (start nil: zero), through `addStageTerms`.
   static func combine(_ k: [UnsafeMutableBufferPointer<Double>], into target: Int, elements: Range<Int>,
-                      start: UnsafeBufferPointer<Double>?, weights: [Double], scale: Double, then factor: Double = 1) {
-    let out = k[target].baseAddress! + elements.lowerBound, n = elements.count
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: weights.count) { coefficients in
-      withUnsafeTemporaryAllocation(of: UnsafePointer<Double>.self, capacity: weights.count) { stages in
-        var terms = 0
-        for (j, weight) in weights.enumerated() where weight != 0 {
-          coefficients[terms] = scale * weight
-          stages[terms] = UnsafePointer(k[j].baseAddress! + elements.lowerBound)
-          terms += 1
-        }
-        var source = start?.baseAddress
-        var first = 0
-        repeat {
-          let count = min(4, terms - first)
-          addTerms(count, coefficients.baseAddress! + first, stages.baseAddress! + first, to: source, into: out,
-                   elements: n)
-          source = UnsafePointer(out)
-          first += count
-        } while first < terms
+                      start: UnsafePointer<Double>?, weights: [Double], scale: Double, then factor: Double = 1) {
+    let out = k[target].baseAddress!
+    withUnsafeTemporaryAllocation(of: StageTerm.self, capacity: weights.count) { terms in
+      var count = 0
+      for (j, weight) in weights.enumerated() where weight != 0 {
+        terms[count] = StageTerm(scale * weight, UnsafePointer(k[j].baseAddress!))
+        count += 1
       }
+      addStageTerms(UnsafeBufferPointer(rebasing: terms[..<count]), to: start, into: out, elements: elements)
     }
-    if factor != 1 { for i in 0..<n { out[i] = factor * out[i] } }
-  }
-
-  /// out[i] = base[i] + c₀p₀[i] + … for `count` ≤ 4 terms, added in order (base nil: zero,
-  /// which adds exactly as a buffer of zeros would).
-  @inline(__always)
-  private static func addTerms(_ count: Int, _ c: UnsafePointer<Double>, _ p: UnsafePointer<UnsafePointer<Double>>,
-                               to base: UnsafePointer<Double>?, into out: UnsafeMutablePointer<Double>,
-                               elements n: Int) {
-    guard let base else {
-      for i in 0..<n { out[i] = 0 }
-      addTerms(count, c, p, to: UnsafePointer(out), into: out, elements: n)
-      return
-    }
-    switch count {
-    case 0:
-      for i in 0..<n { out[i] = base[i] }
-    case 1:
-      let (c0, p0) = (c[0], p[0])
-      for i in 0..<n { out[i] = base[i] + c0 * p0[i] }
-    case 2:
-      let (c0, p0, c1, p1) = (c[0], p[0], c[1], p[1])
-      for i in 0..<n { out[i] = base[i] + c0 * p0[i] + c1 * p1[i] }
-    case 3:
-      let (c0, p0, c1, p1, c2, p2) = (c[0], p[0], c[1], p[1], c[2], p[2])
-      for i in 0..<n { out[i] = base[i] + c0 * p0[i] + c1 * p1[i] + c2 * p2[i] }
-    default:
-      let (c0, p0, c1, p1, c2, p2, c3, p3) = (c[0], p[0], c[1], p[1], c[2], p[2], c[3], p[3])
-      for i in 0..<n { out[i] = base[i] + c0 * p0[i] + c1 * p1[i] + c2 * p2[i] + c3 * p3[i] }
-    }
+    if factor != 1 { for e in elements { out[e] = factor * out[e] } }
   }
 }
 

@@ -91,55 +91,51 @@ extension StochasticRungeKuttaMethod {
     let h0 = workspace[2 * s], h1 = workspace[2 * s + 1]
     let additive = diffusion.noise == .additive
 
-    // The stage inputs run a block of elements at a time, up to four terms per pass over the
-    // block, each term added in the order of the formulas, so the bits are those of one pass over
-    // the whole batch per term while the block stays in the nearest cache. A term is
-    // (c·values)·factor, the factor ΔZ or a block of ones (a product with 1 is exact).
+    // The stage inputs run a block of elements at a time through all their terms
+    // (`addStageTerms`: the bits of one pass over the whole batch per term) while the block stays
+    // in the nearest cache. A stage whose terms are all zero evaluates x itself.
     let block = stochasticRungeKuttaBlock
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: block) { ones in
-      ones.initialize(repeating: 1)
-      let one = UnsafePointer(ones.baseAddress!)
-      withUnsafeTemporaryAllocation(of: StageTerm.self, capacity: 2 * s) { terms in
-        let terms = terms.baseAddress!
-        /// H = x + Σ_j (a_j h f_j + b_j g_j [ΔZ]) into `out`; false, with nothing written,
-        /// when every term is zero and H is x itself.
-        func stageInput(_ out: UnsafeMutableBufferPointer<Double>, stage i: Int, drift a: (Int) -> Double,
-                        diffusion b: (Int) -> Double, timesSpaceTime: Bool) -> Bool {
-          guard (0..<i).contains(where: { a($0) != 0 || b($0) != 0 }) else { return false }
-          for start in stride(from: 0, to: n, by: block) {
-            var count = 0
-            for j in 0..<i {
-              if a(j) != 0 {
-                terms[count] = StageTerm(coefficient: a(j), values: UnsafePointer(workspace[j].baseAddress! + start),
-                                         factor: one)
-                count += 1
-              }
-              if b(j) != 0 {
-                terms[count] = StageTerm(coefficient: b(j), values: UnsafePointer(workspace[s + j].baseAddress! + start),
-                                         factor: timesSpaceTime ? dZ.baseAddress! + start : one)
-                count += 1
-              }
-            }
-            StageTerm.add(terms, count: count, to: UnsafePointer(x.baseAddress! + start),
-                          into: out.baseAddress! + start, length: min(block, n - start))
+    withUnsafeTemporaryAllocation(of: StageTerm.self, capacity: 2 * s) { scratch in
+      /// The terms a_j h f_j and scale(b_j) g_j (times ΔZ for a drift stage) of H = x + Σ_j …
+      /// with non-zero coefficients, in the order of the formulas.
+      func terms(stage i: Int, drift a: [Double], diffusion b: [Double], scaled scale: (Double) -> Double,
+                 timesSpaceTime: Bool) -> UnsafeBufferPointer<StageTerm> {
+        var count = 0
+        for j in 0..<i {
+          if a[j] != 0 {
+            scratch[count] = StageTerm(a[j] * h, UnsafePointer(workspace[j].baseAddress!))
+            count += 1
           }
-          return true
+          if b[j] != 0 {
+            scratch[count] = StageTerm(scale(b[j]), UnsafePointer(workspace[s + j].baseAddress!),
+                                       times: timesSpaceTime ? dZ.baseAddress! : nil)
+            count += 1
+          }
         }
-        for i in 0..<s {
-          let fi = workspace[i], gi = workspace[s + i]
-          // H⁰_i, needed for the drift of stage i.
-          if tableau.driftUsed[i] {
-            let made = stageInput(h0, stage: i, drift: { tableau.a0[i][$0] * h }, diffusion: { tableau.b0[i][$0] / absH },
-                                  timesSpaceTime: true)
-            drift.drift(UnsafeBufferPointer(made ? h0 : x), t: t + tableau.c0[i] * h, dimension: dimension, into: fi)
-          }
-          // H¹_i, needed for the diffusion of stage i; additive noise does not depend on x.
-          if tableau.diffusionUsed[i] {
-            let made = !additive && stageInput(h1, stage: i, drift: { tableau.a1[i][$0] * h },
-                                               diffusion: { tableau.b1[i][$0] * rootH }, timesSpaceTime: false)
-            diffusion.diffusion(UnsafeBufferPointer(made ? h1 : x), t: t + tableau.c1[i] * h,
-                                dimension: dimension, into: gi)
-          }
+        return UnsafeBufferPointer(rebasing: scratch[..<count])
+      }
+      func input(_ out: UnsafeMutableBufferPointer<Double>, _ terms: UnsafeBufferPointer<StageTerm>)
+        -> UnsafeBufferPointer<Double> {
+        guard !terms.isEmpty else { return UnsafeBufferPointer(x) }
+        for start in stride(from: 0, to: n, by: block) {
+          addStageTerms(terms, to: UnsafePointer(x.baseAddress!), into: out.baseAddress!,
+                        elements: start..<min(n, start &+ block))
+        }
+        return UnsafeBufferPointer(out)
+      }
+      for i in 0..<s {
+        // H⁰_i, needed for the drift of stage i.
+        if tableau.driftUsed[i] {
+          let h0i = input(h0, terms(stage: i, drift: tableau.a0[i], diffusion: tableau.b0[i], scaled: { $0 / absH },
+                                    timesSpaceTime: true))
+          drift.drift(h0i, t: t + tableau.c0[i] * h, dimension: dimension, into: workspace[i])
+        }
+        // H¹_i, needed for the diffusion of stage i; additive noise does not depend on x.
+        if tableau.diffusionUsed[i] {
+          let h1i = additive ? UnsafeBufferPointer(x)
+            : input(h1, terms(stage: i, drift: tableau.a1[i], diffusion: tableau.b1[i], scaled: { $0 * rootH },
+                              timesSpaceTime: false))
+          diffusion.diffusion(h1i, t: t + tableau.c1[i] * h, dimension: dimension, into: workspace[s + i])
         }
       }
     }
@@ -177,56 +173,3 @@ extension StochasticRungeKuttaMethod {
 /// Elements per block of a stochastic Runge–Kutta step's combinations: 4 KB per buffer, so the
 /// dozen buffers a step reads stay in the first-level cache between the passes over a block.
 @usableFromInline let stochasticRungeKuttaBlock = 512
-
-/// One term (c·values[e])·factor[e] of a stochastic Runge–Kutta stage input, its pointers at the
-/// start of a block.
-@usableFromInline
-struct StageTerm {
-  @usableFromInline let coefficient: Double
-  @usableFromInline let values: UnsafePointer<Double>
-  @usableFromInline let factor: UnsafePointer<Double>
-
-  @inlinable
-  init(coefficient: Double, values: UnsafePointer<Double>, factor: UnsafePointer<Double>) {
-    self.coefficient = coefficient
-    self.values = values
-    self.factor = factor
-  }
-
-  /// out[e] = base[e] + Σ terms, the terms added one at a time in order, up to four per pass.
-  @inlinable
-  static func add(_ terms: UnsafePointer<StageTerm>, count: Int, to base: UnsafePointer<Double>,
-                  into out: UnsafeMutablePointer<Double>, length: Int) {
-    var source = base
-    var first = 0
-    repeat {
-      let t = terms + first
-      switch min(4, count - first) {
-      case 0:
-        for e in 0..<length { out[e] = source[e] }
-      case 1:
-        let t0 = t[0]
-        for e in 0..<length { out[e] = source[e] + t0.coefficient * t0.values[e] * t0.factor[e] }
-      case 2:
-        let t0 = t[0], t1 = t[1]
-        for e in 0..<length {
-          out[e] = source[e] + t0.coefficient * t0.values[e] * t0.factor[e] + t1.coefficient * t1.values[e] * t1.factor[e]
-        }
-      case 3:
-        let t0 = t[0], t1 = t[1], t2 = t[2]
-        for e in 0..<length {
-          out[e] = source[e] + t0.coefficient * t0.values[e] * t0.factor[e] + t1.coefficient * t1.values[e] * t1.factor[e]
-            + t2.coefficient * t2.values[e] * t2.factor[e]
-        }
-      default:
-        let t0 = t[0], t1 = t[1], t2 = t[2], t3 = t[3]
-        for e in 0..<length {
-          out[e] = source[e] + t0.coefficient * t0.values[e] * t0.factor[e] + t1.coefficient * t1.values[e] * t1.factor[e]
-            + t2.coefficient * t2.values[e] * t2.factor[e] + t3.coefficient * t3.values[e] * t3.factor[e]
-        }
-      }
-      source = UnsafePointer(out)
-      first += 4
-    } while first < count
-  }
-}
