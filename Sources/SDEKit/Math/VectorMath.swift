@@ -108,8 +108,9 @@ public enum VectorMath {
 
   /// Eight rows of `d` values at `rows` (row-major) as `d` column vectors in `columns`: lane ℓ
   /// of column j is rows[ℓd + j]. Two-value rows take two loads and two shuffles per pair of
-  /// columns; wider rows build each column from eight loads in registers (lane-by-lane stores
-  /// into a vector would stall on reloading it).
+  /// columns; wider rows go eight columns at a time through 8 × 8 transposes (scale 1 is exact),
+  /// and the remaining columns are built from eight loads in registers (lane-by-lane stores into
+  /// a vector would stall on reloading it).
   @inlinable @inline(__always)
   public static func loadColumns(ofEightRows rows: UnsafePointer<Double>, dimension d: Int,
                                  into columns: UnsafeMutablePointer<Lanes>) {
@@ -118,15 +119,19 @@ public enum VectorMath {
       columns[1] = sdekit_second_of_pairs(rows)
       return
     }
-    for j in 0..<d {
+    let values = UnsafeMutableRawPointer(columns).assumingMemoryBound(to: Double.self)
+    let wholeColumns = d & ~7
+    for j in stride(from: 0, to: wholeColumns, by: 8) { sdekit_transpose8(rows + j, d, 1, values + 8 &* j, 8) }
+    for j in wholeColumns..<d {
       let p = rows + j
       columns[j] = Lanes(p[0], p[d], p[2 * d], p[3 * d], p[4 * d], p[5 * d], p[6 * d], p[7 * d])
     }
   }
 
   /// The first `count` (≤ 8) rows of the `d` column vectors in `columns`, written row-major to
-  /// `rows`. The lanes are read back from memory: taken out of registers one by one, they let
-  /// the optimiser turn the vector arithmetic that produced them into scalar code.
+  /// `rows`: eight whole rows by 8 × 8 transposes, the rest lane by lane, read back from memory
+  /// (taken out of registers one by one, the lanes let the optimiser turn the vector arithmetic
+  /// that produced them into scalar code).
   @inlinable @inline(__always)
   public static func storeRows(_ count: Int, ofColumns columns: UnsafePointer<Lanes>, dimension d: Int,
                                to rows: UnsafeMutablePointer<Double>) {
@@ -135,8 +140,15 @@ public enum VectorMath {
       return
     }
     let values = UnsafeRawPointer(columns).assumingMemoryBound(to: Double.self)
+    var j = 0
+    if count == 8 {
+      while j + 8 <= d {
+        sdekit_transpose8(values + 8 &* j, 8, 1, rows + j, d)
+        j += 8
+      }
+    }
     for row in 0..<count {
-      for j in 0..<d { rows[row &* d &+ j] = values[j &* 8 &+ row] }
+      for column in j..<d { rows[row &* d &+ column] = values[column &* 8 &+ row] }
     }
   }
 
