@@ -1,5 +1,5 @@
 """The constants of SDEKit's ziggurat for the standard normal (NormalSource): Marsaglia & Tsang's
-layout with 512 layers of equal area v, the base layer holding the tail beyond r.
+layout with 1024 layers of equal area v, the base layer holding the tail beyond r.
 
     python tools/ziggurat.py        # needs mpmath (pip install mpmath)
 
@@ -11,7 +11,7 @@ values in the Swift source, which builds the tables from them)."""
 import mpmath as mp
 
 mp.mp.dps = 50
-LAYERS = 512
+LAYERS = 1024
 
 
 def f(x):

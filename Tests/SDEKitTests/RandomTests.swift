@@ -53,16 +53,16 @@ struct RandomTests {
   func zigguratTables() {
     let z = Ziggurat.shared
     let v = Ziggurat.v
-    // Layer i ≥ 1 spans heights f(X_i) … f(X_{i+1}) at half-width X_i = step_i·2²²; the base
-    // layer is X₀·f(r) = v by construction. Built from r and v in double precision through 511
-    // steps of the recurrence, each area is v to a relative 1e-12 (the last layers amplify the
-    // rounding of the first).
+    // Layer i ≥ 1 spans heights f(X_i) … f(X_{i+1}) at half-width X_i = step_i·2²¹; the base
+    // layer is X₀·f(r) = v by construction. Built from r and v in double precision through 1023
+    // steps of the recurrence, each area is v to a relative 5e-12 (the last layers amplify the
+    // rounding of the first: 2.9e-12 at the top layer, below 1e-12 elsewhere).
     let n = Ziggurat.layers, width = 1 / Ziggurat.latticeStep
-    #expect(n == 512 && width == 0x1p22)
+    #expect(n == 1024 && width == 0x1p21)
     #expect(abs(z.step[0] * width * z.density[1] - v) <= 1e-15 * v)
     for i in 1..<n {
       let area = z.step[i] * width * (z.density[i + 1] - z.density[i])
-      #expect(abs(area - v) <= 1e-12 * v, "layer \(i): area \(area)")
+      #expect(abs(area - v) <= 5e-12 * v, "layer \(i): area \(area)")
       #expect(z.inner[i] < z.step[i] * width, "layer \(i) must be narrower than the one below")
     }
     #expect(z.inner[0] == Ziggurat.r)
@@ -108,15 +108,15 @@ struct RandomTests {
 
   @Test("Ziggurat candidates are symmetric, and the vector and scalar forms agree")
   func zigguratCandidates() {
-    // A word and its mirror (same layer, lattice index 2²³ − 1 − m) give x and −x exactly; a
+    // A word and its mirror (same layer, lattice index 2²² − 1 − m) give x and −x exactly; a
     // word accepted at once gives the same value through `resolve`, the scalar path.
     let z = Ziggurat.shared
     let philox = Philox4x32(seed: 8)
     for k in 0..<2_000 {
       let w = philox.block(UInt32(k), 0, 0, 0)
       let words = SIMD8<UInt64>(UInt64(w.0), UInt64(w.1), UInt64(w.2), UInt64(w.3),
-                                UInt64(w.0 ^ 0x8000_0000), UInt64(w.1 & 0x1FF), UInt64(w.2 | 0xFFFF_FE00), UInt64(w.3 ^ 0x1FF))
-      let mirrors = (words & 0x1FF) | ((0x7F_FFFF &- (words &>> 9)) &<< 9)
+                                UInt64(w.0 ^ 0x8000_0000), UInt64(w.1 & 0x3FF), UInt64(w.2 | 0xFFFF_FC00), UInt64(w.3 ^ 0x3FF))
+      let mirrors = (words & 0x3FF) | ((0x3F_FFFF &- (words &>> 10)) &<< 10)
       let (x, rejected) = z.candidates(words), (y, _) = z.candidates(mirrors)
       for lane in 0..<8 {
         #expect(x[lane] == -y[lane], "word \(words[lane])")
@@ -129,7 +129,7 @@ struct RandomTests {
 
   @Test("Normals beyond the ziggurat's base and in its far tail come at the Gaussian rates")
   func normalsTails() {
-    // 4·10⁶ numbers. Beyond r = 3.852 (the tail algorithm) the expected count is n·2Φ(−r) ≈ 469
+    // 4·10⁶ numbers. Beyond r = 4.039 (the tail algorithm) the expected count is n·2Φ(−r) ≈ 215
     // and beyond 4.5 about 27; each count is Poisson, bounded by five standard errors (√count).
     let rows = 50_000, count = 80
     let source = NormalSource(seed: 77)
@@ -149,10 +149,10 @@ struct RandomTests {
 
   @Test("Normals are the same requested together, one row at a time, or from an odd first row")
   func normalsIndependentOfRequest() {
-    // 1,000 rows × 8 numbers hold about 120 that the ziggurat finishes out of line, in every
-    // lane position; each must not depend on the rows asked for with it.
+    // 4,000 rows × 8 numbers hold about 140 that the ziggurat finishes out of line (0.43 %), in
+    // every lane position; each must not depend on the rows asked for with it.
     let source = NormalSource(seed: 5)
-    let rows = 1_000, count = 8
+    let rows = 4_000, count = 8
     var together = [Double](repeating: 0, count: rows * count)
     together.withUnsafeMutableBufferPointer { source.fill(rows: 0..<rows, step: 2, count: count, scale: 1, into: $0.baseAddress!) }
     var shifted = [Double](repeating: 0, count: (rows - 13) * count)

@@ -5,7 +5,7 @@ import CSIMDMath
 ///
 /// Rows come in quads: normal number `i` of (row, step) comes from the Philox block at counter
 /// (i, step, q low 32 bits, q high 32 bits) with q = row / 4. Word w_j of the block is the
-/// ziggurat candidate of row 4q + j (`Ziggurat`); the 0.8 % of candidates that are not accepted
+/// ziggurat candidate of row 4q + j (`Ziggurat`); the 0.43 % of candidates that are not accepted
 /// at once are finished from further blocks of the same address. Every word is used however narrow
 /// the rows are (a one-wide path costs a quarter of a block per number). A number depends only on
 /// the seed and its address — never on the batch size, chunking, thread count or machine. Rows
@@ -50,7 +50,7 @@ public struct NormalSource: Sendable, Hashable {
   /// `store(rowsInGroup, group)` with the requested rows that lie in it.
   ///
   /// - Complexity: one Philox block per four numbers and two table lookups per number, on eight
-  ///   quads at once; 0.8 % of the numbers take a scalar second draw.
+  ///   quads at once; 0.43 % of the numbers take a scalar second draw.
   @inlinable @inline(__always)
   public func generate(rows: Range<Int>, step: Int, count: Int,
                        _ store: (_ rowsInGroup: Range<Int>, _ group: Group) -> Void) {
