@@ -19,6 +19,7 @@ struct SDEKitCommand: ParsableCommand {
 
   /// Runs the command; any error becomes one line on stderr and a non-zero exit status.
   static func main() {
+    _ = openBLASSingleThreaded
     do {
       var command = try parseAsRoot()
       try command.run()

@@ -118,8 +118,16 @@ private func siluBackwardKernel<S: NetworkScalar>(_ delta: UnsafeMutableBufferPo
 }
 
 /// OpenBLAS's own threads stay off: samplers already split rows across cores, and one thread
-/// keeps a product's bits independent of the machine's load.
-let openBLASSingleThreaded: Void = { openblas_set_num_threads(1) }()
+/// keeps a product's bits independent of the machine's load. The library starts its worker
+/// threads when it is loaded, before any product, and an idle worker spins in `sched_yield` for a
+/// while before it sleeps: on a 2-core machine that took a core's share from a sampler that never
+/// calls BLAS (W4's 90 ms runs: 9.4–12.3 ns per path-step with the worker, 8.8–9.2 without). So
+/// the workers are stopped, not just left idle. Evaluated once, by the first network and by the
+/// command-line tool as it starts.
+public let openBLASSingleThreaded: Void = {
+  openblas_set_num_threads(1)
+  _ = blas_thread_shutdown_()
+}()
 
 /// The shared object `cblas_sgemm` was bound to at run time (OpenBLAS, not GSL's slow
 /// gslcblas, when the link order is right): the mapping in /proc/self/maps holding its address.
