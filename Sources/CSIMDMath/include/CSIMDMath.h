@@ -4,7 +4,7 @@
 // to a few vector instructions where the CPU has them; a few whole kernels live here too, where
 // clang keeps them in full-width registers and Swift did not. Every result is exact (integer
 // arithmetic, a comparison, a choice, a lookup, a move) or one correctly rounded IEEE operation
-// with no multiply–add that a compiler could fuse, so the bits are the same on every machine.
+// (a fused multiply–add only where written as one), so the bits are the same on every machine.
 // Swift imports double8 as SIMD8<Double>.
 #ifndef CSIMDMATH_H
 #define CSIMDMATH_H
@@ -13,6 +13,9 @@
 // convention: clang's warning about that convention on CPUs without AVX-512 does not apply.
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wpsabi"
+// A multiply and an add fuse only where written as fma: clang would otherwise fuse a*b + c on
+// CPUs with the instruction and not elsewhere, and the bits must not depend on the build.
+#pragma STDC FP_CONTRACT OFF
 
 typedef double sdekit_double8 __attribute__((ext_vector_type(8)));
 typedef long long sdekit_long8 __attribute__((ext_vector_type(8)));
@@ -117,12 +120,15 @@ static inline __attribute__((always_inline)) sdekit_double8 sdekit_exp8_body(sde
   // r = x − m·ln 2/16, with ln 2/16 in a 32-bit head (m times it is exact) and a tail.
   sdekit_double8 r = __builtin_elementwise_fma(m, (sdekit_double8)-0.043321698787622154, clamped);
   r = __builtin_elementwise_fma(m, (sdekit_double8)2.625571920425678e-12, r);
-  sdekit_double8 r2 = r * r, r4 = r2 * r2;
-  sdekit_double8 q1 = __builtin_elementwise_fma(r, (sdekit_double8)0.1666666666441797, (sdekit_double8)0.49999999999999606);
-  sdekit_double8 q2 = __builtin_elementwise_fma(r, (sdekit_double8)0.008333471920757025, (sdekit_double8)0.04166666669324991);
-  sdekit_double8 inner = __builtin_elementwise_fma(r4, (sdekit_double8)0.001388859406641505, __builtin_elementwise_fma(r2, q2, q1));
-  // eʳ − 1, added to the scale last: its rounding error is then relative to a number below 0.022.
-  sdekit_double8 expm1 = __builtin_elementwise_fma(r2, inner, r);
+  // eʳ − 1 = r + r²·p(r), p by Horner's rule: five multiply–adds and one product, where Estrin's
+  // pairs took one more (the multipliers bound the whole function; eight exponentials in flight
+  // hide the longer chain).
+  sdekit_double8 p = __builtin_elementwise_fma(r, (sdekit_double8)0.001388859406641505, (sdekit_double8)0.008333471920757025);
+  p = __builtin_elementwise_fma(r, p, (sdekit_double8)0.04166666669324991);
+  p = __builtin_elementwise_fma(r, p, (sdekit_double8)0.1666666666441797);
+  p = __builtin_elementwise_fma(r, p, (sdekit_double8)0.49999999999999606);
+  // Added to the scale last: its rounding error is then relative to a number below 0.022.
+  sdekit_double8 expm1 = __builtin_elementwise_fma(r * r, p, r);
   sdekit_long8 mBits = (sdekit_long8)shifted - 0x4338000000000000ll;
   // 2^(j/16) with n = ⌊m/16⌋ added to its exponent: a normal number for every m in range.
   sdekit_long8 table = (sdekit_long8)sdekit_exp2_sixteenth8(mBits);

@@ -18,8 +18,8 @@ public enum VectorMath {
   /// |r| ≤ ln 2/32 (ln 2/16 split in a head with 32 significant bits, so the product with the
   /// integer is exact, and a tail); eˣ = 2ⁿ · 2^(j/16) · eʳ, with 2^(j/16) from a 16-entry table
   /// (`sdekit_exp2_sixteenth8`), 2ⁿ added to its exponent bits, and eʳ − 1 as r + r²(…), the
-  /// minimax polynomial of degree 6 for the relative error (1.2e-17; `tools/minimax.py`), in
-  /// Estrin's scheme. The table halves the polynomial of a plain reduction to |r| ≤ ½ ln 2
+  /// minimax polynomial of degree 6 for the relative error (1.2e-17; `tools/minimax.py`), by
+  /// Horner's rule. The table halves the polynomial of a plain reduction to |r| ≤ ½ ln 2
   /// (degree 11): this function is most of a mixture score's time. Fused multiply–adds
   /// (`sdekit_exp8` in CSIMDMath, which also picks the copy a default-target build runs) made it
   /// 0.58 → 0.45 ns per value on a Zen 4 core.
