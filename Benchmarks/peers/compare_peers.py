@@ -12,6 +12,8 @@ import tempfile
 
 import numpy as np
 
+import reference as ref
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 QUICK = "--quick" in sys.argv
 W1_N, W3_N, W2_N = (20_000, 2_000, 10_000) if QUICK else (100_000, 10_000, 10_000)
@@ -45,57 +47,85 @@ SIZES = {"W1": W1_N, "W3": W3_N, "W2": W2_N, "W4": 10_000, "W5": 10_000}
 W5_MODEL = os.path.join(HERE, "..", "..", "Models", "gmm2d8.safetensors")
 
 
-def sdekit(binary, *arguments):
-    out = subprocess.run([binary, *arguments], check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+def sdekit(binary, *arguments, repeats=1, seconds=lambda r: r["seconds"]):
+    """The CLI's JSON report; with `repeats`, the run whose `seconds` is least (reference.py: every
+    timing is the fastest of REPEATS runs, the peers' too)."""
+    reports = [json.loads(subprocess.run([binary, *arguments], check=True, capture_output=True, text=True).stdout)
+               for _ in range(repeats)]
+    return min(reports, key=seconds)
 
 
-def sdekit_runs(binary):
+def sampling_runs(binary, workload):
+    """W1 (1 and 2 threads) or W3: Euler–Maruyama on the reverse VP SDE, 1000 steps."""
+    target, n = ("gmm2d8", W1_N) if workload == "W1" else ("gmm64d16", W3_N)
     runs = []
-    for workload, target, n in [("W1", "gmm2d8", W1_N), ("W3", "gmm64d16", W3_N)]:
-        for threads in ([1, 2] if workload == "W1" else [1]):
-            r = sdekit(binary, "sample", "--sde", "vp", "--target", target, "--sampler", "euler-maruyama",
-                       "--steps", "1000", "--count", str(n), "--threads", str(threads), "--quiet", "--json")
-            occupancy = r["mode_occupancy"]
-            runs.append({"peer": "sdekit", "workload": workload, "threads": threads, "seconds": r["seconds"],
-                         "ns_per_sample_step": r["seconds"] / (n * 1000) * 1e9, "nfe": r["nfe"],
-                         "mean_err": r["mean_err"], "cov_err": r["cov_err"], "sw2": r["sw2"],
-                         "sw2_floor": r["sw2_floor"], "mode_occupancy_min": min(occupancy),
-                         "mode_occupancy_max": max(occupancy)})
+    for threads in ([1, 2] if workload == "W1" else [1]):
+        r = sdekit(binary, "sample", "--sde", "vp", "--target", target, "--sampler", "euler-maruyama",
+                   "--steps", "1000", "--count", str(n), "--threads", str(threads), "--quiet", "--json",
+                   repeats=ref.REPEATS)
+        occupancy = r["mode_occupancy"]
+        runs.append({"peer": "sdekit", "workload": workload, "threads": threads, "seconds": r["seconds"],
+                     "ns_per_sample_step": r["seconds"] / (n * 1000) * 1e9, "nfe": r["nfe"],
+                     "mean_err": r["mean_err"], "cov_err": r["cov_err"], "sw2": r["sw2"],
+                     "sw2_floor": r["sw2_floor"], "mode_occupancy_min": min(occupancy),
+                     "mode_occupancy_max": max(occupancy)})
+    return runs
+
+
+def ode_runs(binary):
+    """W2: each solver at several tolerances, so the table can compare at equal achieved error."""
+    runs = []
     with tempfile.TemporaryDirectory() as folder:
         tight = os.path.join(folder, "tight.npy")
         sdekit(binary, "sample", "--sampler", "ode-gsl-rk8pd", "--rtol", "1e-12", "--atol", "1e-12",
                "--count", str(W2_N), "--threads", "1", "--quiet", "--json", "-o", tight)
-        # Each solver at several tolerances, so the table can compare at equal achieved error.
         for label, sampler, options, tolerances in W2_RUNS:
             for tolerance in tolerances:
                 path = os.path.join(folder, f"{sampler}-{len(options)}-{tolerance}.npy")
                 r = sdekit(binary, "sample", "--sampler", sampler, *options, "--rtol", str(tolerance),
                            "--atol", str(tolerance), "--count", str(W2_N), "--threads", "1", "--quiet", "--json",
-                           "-o", path)
+                           "-o", path, repeats=ref.REPEATS)
                 error = float(np.sqrt(((np.load(path) - np.load(tight)) ** 2).sum(1).mean()))
                 runs.append({"peer": "sdekit", "workload": "W2", "solver": label, "tolerance": tolerance, "threads": 1,
                              "seconds": r["seconds"], "nfe": r["nfe"],
                              "ns_per_sample_evaluation": r["seconds"] / (W2_N * r["nfe"]) * 1e9,
                              "error_vs_tight": error, "sw2": r["sw2"], "sw2_floor": r["sw2_floor"]})
-    # W5: ten probability-flow Euler steps of the learned score are ten network evaluations on
-    # 10,000 rows (the Euler update itself is two multiply-adds per value).
-    r = sdekit(binary, "sample", "--model", W5_MODEL, "--sampler", "ode-euler", "--steps", "10", "--count", "10000",
-               "--threads", "1", "--quiet", "--json")
-    runs.append({"peer": "sdekit", "workload": "W5", "solver": "mlp", "threads": 1, "seconds": r["seconds"] / 10,
-                 "ns_per_row": r["seconds"] / 10 / 10_000 * 1e9})
+    return runs
+
+
+def gbm_runs(binary):
+    """W4: GBM at dt = 2⁻¹⁰ on 10,000 paths, Euler–Maruyama and SRIW1."""
+    runs = []
     for solver in ["euler-maruyama", "sriw1"]:
         r = sdekit(binary, "convergence", "--problem", "gbm", "--solver", solver, "--paths", "10000",
-                   "--levels", "10", "--threads", "1", "--json")
+                   "--levels", "10", "--threads", "1", "--json", repeats=ref.REPEATS,
+                   seconds=lambda report: report["levels"][-1]["seconds"])
         level = r["levels"][-1]
         runs.append({"peer": "sdekit", "workload": "W4", "solver": solver, "threads": 1, "seconds": level["seconds"],
                      "ns_per_sample_step": level["seconds"] / (10_000 * 1024) * 1e9, "strong_error": level["error"]})
     return runs
 
 
-def peer_runs():
+def network_runs(binary):
+    """W5: ten probability-flow Euler steps of the learned score are ten network evaluations on
+    10,000 rows (the Euler update itself is two multiply-adds per value)."""
+    r = sdekit(binary, "sample", "--model", W5_MODEL, "--sampler", "ode-euler", "--steps", "10", "--count", "10000",
+               "--threads", "1", "--quiet", "--json", repeats=ref.REPEATS)
+    return [{"peer": "sdekit", "workload": "W5", "solver": "mlp", "threads": 1, "seconds": r["seconds"] / 10,
+             "ns_per_row": r["seconds"] / 10 / 10_000 * 1e9}]
+
+
+def sdekit_runs(binary, workload):
+    """SDEKit's runs of one workload."""
+    if workload in ("W1", "W3"):
+        return sampling_runs(binary, workload)
+    return {"W2": ode_runs, "W4": gbm_runs, "W5": network_runs}[workload](binary)
+
+
+def peer_runs(workload):
+    """The installed peers' runs of one workload."""
     runs = []
-    for workload, script, modules in PEERS:
+    for script, modules in [(script, modules) for name, script, modules in PEERS if name == workload]:
         missing = [m for m in modules if importlib.util.find_spec(m) is None]
         if missing:
             print(f"skipped {script} {workload}: {', '.join(missing)} not installed (make peers)", file=sys.stderr)
@@ -166,8 +196,12 @@ def main():
     if len(sys.argv) < 3:
         raise SystemExit("usage: compare_peers.py SDEKIT_BINARY OUTPUT_JSON [--quick]")
     binary, output = sys.argv[1], sys.argv[2]
-    ours = sdekit_runs(binary)
-    theirs = peer_runs()
+    # Workload by workload, SDEKit then its peers: this VM's speed drifts over minutes, and ratios
+    # of runs made back to back drift less than ratios of runs minutes apart.
+    ours, theirs = [], []
+    for workload in ["W1", "W3", "W2", "W4", "W5"]:
+        ours += sdekit_runs(binary, workload)
+        theirs += peer_runs(workload)
     text = table(ours, theirs)
     print(text)
     result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
