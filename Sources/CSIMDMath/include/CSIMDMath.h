@@ -136,10 +136,7 @@ static inline __attribute__((always_inline)) sdekit_double8 sdekit_exp8_body(sde
   return sdekit_zero_where_below8(__builtin_elementwise_fma(scale, expm1, scale), x, low);
 }
 
-#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
-/// eˣ for eight lanes, its fused multiply–adds one instruction each.
-static inline __attribute__((always_inline)) sdekit_double8 sdekit_exp8(sdekit_double8 x) { return sdekit_exp8_body(x); }
-#elif defined(__x86_64__)
+#if defined(__x86_64__) && !defined(__FMA__)
 // Built for a CPU that may lack fused multiply–add (the default x86-64 target): the compiler would
 // call libm's fma() for every lane of every one of them, eight times slower per exp. Most x86-64
 // CPUs since 2013 have the instruction, so a copy compiled for it is chosen at run time; the
@@ -179,6 +176,8 @@ static inline __attribute__((always_inline)) sdekit_double8 sdekit_exp8(sdekit_d
   return y;
 }
 #else
+/// eˣ for eight lanes, inlined: the build's target has fused multiply–add (or, off x86-64, the
+/// compiler chooses).
 static inline __attribute__((always_inline)) sdekit_double8 sdekit_exp8(sdekit_double8 x) { return sdekit_exp8_body(x); }
 #endif
 

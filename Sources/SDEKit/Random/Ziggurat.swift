@@ -11,13 +11,13 @@ import CSIMDMath
 /// One 32-bit word w makes a candidate. Its layer is i = w mod 1024. Its value is
 /// x = (⌊w/1024⌋ − 2²¹ + ½)·X_i/2²¹, a lattice of 2²² points placed symmetrically in (−X_i, X_i),
 /// so the sign is exact. The candidate is accepted at once when |x| < X_{i+1}, which happens for
-/// 99.57 % of words (the mean of X_{i+1}/X_i). The other words are finished one at a time, at
-/// about 200 cycles each: with 256 layers (98.5 % accepted) they cost as much as all the accepted
-/// ones, with 512 (99.2 %) a quarter of the generator's time; 1024 halve that again, and their
-/// lattice spacing is still 2⁻²¹ of the layer's half-width.
-/// Otherwise `resolve` finishes the draw: the wedge test, the tail, or a new candidate. Each
-/// extra word comes from a further Philox block addressed by the same (row, step, index), so a
-/// number stays a pure function of its address.
+/// 99.57 % of words (the mean of X_{i+1}/X_i). Otherwise `resolve` finishes the draw, one word at
+/// a time: the wedge test, the tail, or a new candidate. Each extra word comes from a further
+/// Philox block addressed by the same (row, step, index), so a number stays a pure function of
+/// its address. A word finished this way costs about 200 cycles: with 256 layers (98.5 %
+/// accepted) those cost as much as all the accepted ones, with 512 (99.2 %) a quarter of the
+/// generator's time; 1024 layers halve that again, and their lattice spacing is still 2⁻²¹ of
+/// the layer's half-width.
 @usableFromInline
 struct Ziggurat: @unchecked Sendable {
   static let r = 4.038849846109504
@@ -63,15 +63,6 @@ struct Ziggurat: @unchecked Sendable {
   /// f(x) = exp(−x²/2) and ln u through `VectorMath`: the same bits on every machine, unlike libm.
   static func f(_ x: Double) -> Double { VectorMath.exp(VectorMath.Lanes(repeating: -0.5 * x * x))[0] }
   static func ln(_ u: Double) -> Double { VectorMath.log(VectorMath.Lanes(repeating: u))[0] }
-
-  /// The candidates of eight words (one per lane), and bit ℓ set for each lane ℓ whose candidate
-  /// was not accepted at once.
-  @inlinable @inline(__always)
-  func candidates(_ words: SIMD8<UInt64>) -> (values: SIMD8<Double>, rejected: Int32) {
-    var rejected: Int32 = 0
-    let values = sdekit_ziggurat_candidates8(words, step, inner, &rejected)
-    return (values, rejected)
-  }
 
   /// The number whose first candidate word `word` was not accepted at once.
   ///

@@ -162,9 +162,11 @@ public struct GaussianMixture: Sendable, Hashable {
     return result
   }
 
-  /// The per-call constants of p_t, in one allocation that the hot loops read through pointers.
+  /// The per-call constants of p_t, in one buffer of `storageCount` values that the caller
+  /// provides (a temporary: a score is evaluated every step) and the hot loops read through
+  /// pointers.
   @usableFromInline
-  final class Terms {
+  struct Terms {
     /// Centres a μ_k and inverse variances 1/(a²σ_kj² + s²), K × d row-major.
     let centres: UnsafeMutablePointer<Double>
     let inverseVariances: UnsafeMutablePointer<Double>
@@ -181,11 +183,13 @@ public struct GaussianMixture: Sendable, Hashable {
     let inverseVariance: UnsafeMutablePointer<Double>
     let bias: UnsafeMutablePointer<Double>
     let scaledCentres: UnsafeMutablePointer<Double>
-    private let storage: UnsafeMutableBufferPointer<Double>
 
-    init(_ mixture: GaussianMixture, a: Double, s: Double) {
+    static func storageCount(_ mixture: GaussianMixture) -> Int {
+      3 * mixture.components * mixture.dimension + 3 * mixture.components
+    }
+
+    init(_ mixture: GaussianMixture, a: Double, s: Double, storage: UnsafeMutableBufferPointer<Double>) {
       let d = mixture.dimension, K = mixture.components
-      storage = .allocate(capacity: 3 * K * d + 3 * K)
       storage.initialize(repeating: 0)
       let base = storage.baseAddress!
       centres = base
@@ -228,8 +232,6 @@ public struct GaussianMixture: Sendable, Hashable {
         for j in 0..<d { scaledCentres[k * d + j] = centres[k * d + j] * inverse }
       }
     }
-
-    deinit { storage.deallocate() }
   }
 
   /// For each block of up to eight rows: its columns (row values by coordinate), the log-terms
@@ -244,41 +246,43 @@ public struct GaussianMixture: Sendable, Hashable {
   ) {
     typealias Lanes = VectorMath.Lanes
     let d = dimension, K = components, count = x.count / d
-    let terms = Terms(self, a: a, s: s)
-    VectorMath.withAlignedTemporaryAllocation(of: Lanes.self, capacity: K + d + d) { scratch in
-      let logTerms = UnsafeMutableBufferPointer(rebasing: scratch[0..<K])
-      let columns = UnsafeMutableBufferPointer(rebasing: scratch[K..<(K + d)])
-      // The last partial block, zero-padded to eight rows, so every block takes the same path.
-      let padded = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: scratch[(K + d)...]))
-        .bindMemory(to: Double.self)
-      var block = 0
-      while block < count {
-        let rows = min(8, count - block)
-        var source = x.baseAddress! + block * d
-        if rows < 8 {
-          for e in 0..<(8 * d) { padded[e] = e < rows * d ? source[e] : 0 }
-          source = UnsafePointer(padded.baseAddress!)
-        }
-        VectorMath.loadColumns(ofEightRows: source, dimension: d, into: columns.baseAddress!)
-        // The largest stored term, and the part every stored term leaves out.
-        var largest: Lanes, common = Lanes()
-        if terms.isIsotropic {
-          (largest, common) = Self.isotropicTerms(columns, terms, into: logTerms)
-        } else {
-          largest = Lanes(repeating: -Double.greatestFiniteMagnitude)
-          for k in 0..<K {
-            var quadratic = Lanes()
-            for j in 0..<d {
-              let difference = columns[j] - terms.centres[k * d + j]
-              quadratic += difference * difference * terms.inverseVariances[k * d + j]
-            }
-            logTerms[k] = terms.logNormalisers[k] - 0.5 * quadratic
-            largest = VectorMath.select(largest, orGreater: logTerms[k])
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: Terms.storageCount(self)) { storage in
+      let terms = Terms(self, a: a, s: s, storage: storage)
+      VectorMath.withAlignedTemporaryAllocation(of: Lanes.self, capacity: K + d + d) { scratch in
+        let logTerms = UnsafeMutableBufferPointer(rebasing: scratch[0..<K])
+        let columns = UnsafeMutableBufferPointer(rebasing: scratch[K..<(K + d)])
+        // The last partial block, zero-padded to eight rows, so every block takes the same path.
+        let padded = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: scratch[(K + d)...]))
+          .bindMemory(to: Double.self)
+        var block = 0
+        while block < count {
+          let rows = min(8, count - block)
+          var source = x.baseAddress! + block * d
+          if rows < 8 {
+            for e in 0..<(8 * d) { padded[e] = e < rows * d ? source[e] : 0 }
+            source = UnsafePointer(padded.baseAddress!)
           }
+          VectorMath.loadColumns(ofEightRows: source, dimension: d, into: columns.baseAddress!)
+          // The largest stored term, and the part every stored term leaves out.
+          var largest: Lanes, common = Lanes()
+          if terms.isIsotropic {
+            (largest, common) = Self.isotropicTerms(columns, terms, into: logTerms)
+          } else {
+            largest = Lanes(repeating: -Double.greatestFiniteMagnitude)
+            for k in 0..<K {
+              var quadratic = Lanes()
+              for j in 0..<d {
+                let difference = columns[j] - terms.centres[k * d + j]
+                quadratic += difference * difference * terms.inverseVariances[k * d + j]
+              }
+              logTerms[k] = terms.logNormalisers[k] - 0.5 * quadratic
+              largest = VectorMath.select(largest, orGreater: logTerms[k])
+            }
+          }
+          let total = Self.exponentiate(logTerms, minus: largest)
+          body(block, rows, terms, columns, largest + common, logTerms, total)
+          block += 8
         }
-        let total = Self.exponentiate(logTerms, minus: largest)
-        body(block, rows, terms, columns, largest + common, logTerms, total)
-        block += 8
       }
     }
   }
