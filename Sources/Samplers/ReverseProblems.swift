@@ -9,10 +9,8 @@ public struct ReverseDrift<P: DiffusionProcess, S: ScoreModel>: Drift {
 
   public func drift(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
                     into output: UnsafeMutableBufferPointer<Double>) {
-    score.score(x, t: t, into: output)
-    let c = process.driftRate(t), g = process.diffusion(t)
-    let g2 = g * g
-    for e in 0..<output.count { output[e] = c * x[e] - g2 * output[e] }
+    let g = process.diffusion(t)
+    score.combination(x, t: t, xCoefficient: process.driftRate(t), scoreCoefficient: -(g * g), into: output)
   }
 }
 
@@ -26,6 +24,8 @@ public struct ProcessDiffusion<P: DiffusionProcess>: Diffusion {
     let g = process.diffusion(t)
     for e in 0..<output.count { output[e] = g }
   }
+
+  public func uniformValue(t: Double) -> Double? { process.diffusion(t) }
 }
 
 /// The probability-flow ODE dx/dt = f(x, t) − ½ g(t)² s_θ(x, t) (Song et al. 2021, eq. 13),
@@ -36,10 +36,8 @@ public struct ProbabilityFlowField<P: DiffusionProcess, S: ScoreModel>: VectorFi
 
   public func evaluate(_ y: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
                        into output: UnsafeMutableBufferPointer<Double>) {
-    score.score(y, t: t, into: output)
-    let c = process.driftRate(t), g = process.diffusion(t)
-    let halfG2 = 0.5 * g * g
-    for e in 0..<output.count { output[e] = c * y[e] - halfG2 * output[e] }
+    let g = process.diffusion(t)
+    score.combination(y, t: t, xCoefficient: process.driftRate(t), scoreCoefficient: -(0.5 * g * g), into: output)
   }
 }
 

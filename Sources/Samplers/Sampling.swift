@@ -222,4 +222,10 @@ struct ReportingScore<Base: ScoreModel>: ScoreModel {
     report(t)
     base.score(x, t: t, into: output)
   }
+
+  func combination(_ x: UnsafeBufferPointer<Double>, t: Double, xCoefficient c: Double, scoreCoefficient b: Double,
+                   into output: UnsafeMutableBufferPointer<Double>) {
+    report(t)
+    base.combination(x, t: t, xCoefficient: c, scoreCoefficient: b, into: output)
+  }
 }

@@ -52,6 +52,23 @@ struct SolveTests {
     }
   }
 
+  @Test("Euler–Maruyama with a uniform diffusion value gives the bits of the filled buffer")
+  func uniformDiffusionValue() throws {
+    // The same constant σ, once as ConstantDiffusion (which states its uniform value) and once as
+    // a closure (which does not, so the solver fills and reads its buffer).
+    var uniform = ouProblem(rows: 100)
+    uniform.diffusion = ConstantDiffusion(0.7)
+    let buffered = SDEProblem(drift: uniform.drift,
+                              diffusion: DiffusionFunction(noise: .additive) { _, _, _, g in
+                                for e in 0..<g.count { g[e] = 0.7 } },
+                              initial: uniform.initial, t0: uniform.t0, t1: uniform.t1)
+    let a = try solve(uniform, solver: EulerMaruyama(), grid: .uniform(steps: 40), seed: 5, threads: 1)
+    let b = try solve(buffered, solver: EulerMaruyama(), grid: .uniform(steps: 40), seed: 5, threads: 1)
+    #expect(a.final == b.final)
+    // Each use of the uniform value counts as the diffusion evaluation it replaces.
+    #expect(a.statistics.diffusionEvaluations == 40 && b.statistics.diffusionEvaluations == 40)
+  }
+
   @Test("Statistics count steps and batch evaluations as the descriptors declare", arguments: SolverName.allCases)
   func statistics(_ solver: SolverName) throws {
     // Each solver on a problem whose noise makes it do its full work: diagonal noise where

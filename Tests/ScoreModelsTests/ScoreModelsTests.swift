@@ -158,6 +158,34 @@ struct ScoreModelsTests {
     }
   }
 
+  @Test("The mixture's in-register combination c·x + b·s has the bits of the default pass", arguments: TargetName.allCases)
+  func combinationInRegisters(_ name: TargetName) {
+    // The default is ScoreModel's extension, reached through a model that does not override it.
+    struct Plain: ScoreModel {
+      let exact: ExactMixtureScore<VPSDE>
+      var dimension: Int { exact.dimension }
+      func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
+        exact.score(x, t: t, into: output)
+      }
+    }
+    let exact = ExactMixtureScore(mixture: name.mixture, process: VPSDE())
+    // 21 rows: two full blocks of eight and a partial one.
+    let x = name.mixture.sample(count: 21, seed: 4).values
+    for (t, c, b) in [(0.02, -0.3, -1.7), (0.6, 1.25, -0.5), (0.97, -9.0, -19.0)] {
+      var fused = [Double](repeating: 0, count: x.count), twoPasses = fused
+      x.withUnsafeBufferPointer { xp in
+        fused.withUnsafeMutableBufferPointer {
+          exact.combination(xp, t: t, xCoefficient: c, scoreCoefficient: b, into: $0)
+        }
+        twoPasses.withUnsafeMutableBufferPointer {
+          Plain(exact: exact).combination(xp, t: t, xCoefficient: c, scoreCoefficient: b, into: $0)
+        }
+      }
+      // Exact: the same IEEE operations on the same values, so sampler outputs keep their bits.
+      #expect(fused == twoPasses, "\(name) at t = \(t)")
+    }
+  }
+
   @Test("Exact samples follow their definition: component from Philox block (0, 0, row), normals from step 1")
   func exactSampleDefinition() {
     let mixture = TargetName.gmm2d8.mixture

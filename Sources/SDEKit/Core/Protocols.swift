@@ -42,6 +42,11 @@ public protocol Diffusion: Sendable {
   func diffusion(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
                  into output: UnsafeMutableBufferPointer<Double>)
 
+  /// g(t) when every component of every row has that one value (additive noise g(t)·I, as in
+  /// every diffusion-model SDE), else nil. A solver may then multiply by it instead of filling a
+  /// buffer with `diffusion` and reading it back; the bits are the same.
+  func uniformValue(t: Double) -> Double?
+
   /// Whether `derivativeProduct` is implemented (Milstein's method needs it).
   var providesDerivative: Bool { get }
 
@@ -52,6 +57,8 @@ public protocol Diffusion: Sendable {
 }
 
 extension Diffusion {
+  public func uniformValue(t: Double) -> Double? { nil }
+
   public var providesDerivative: Bool { false }
 
   public func derivativeProduct(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
@@ -87,6 +94,8 @@ public struct ConstantDiffusion: Diffusion {
                         into output: UnsafeMutableBufferPointer<Double>) {
     for e in 0..<output.count { output[e] = sigma }
   }
+
+  public func uniformValue(t: Double) -> Double? { sigma }
 }
 
 // MARK: - Closure-backed conformances

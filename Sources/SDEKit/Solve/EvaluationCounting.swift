@@ -41,6 +41,13 @@ struct CountingDiffusion<G: Diffusion>: Diffusion, @unchecked Sendable {
     base.diffusion(x, t: t, dimension: dimension, into: output)
   }
 
+  /// An evaluation when the base has a uniform value: the solver uses it in place of `diffusion`.
+  func uniformValue(t: Double) -> Double? {
+    guard let value = base.uniformValue(t: t) else { return nil }
+    counter.diffusion += 1
+    return value
+  }
+
   func derivativeProduct(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
                          into output: UnsafeMutableBufferPointer<Double>) {
     counter.diffusion += 1

@@ -3,6 +3,21 @@
 public protocol ScoreModel: Sendable {
   var dimension: Int { get }
   func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>)
+
+  /// c·x + b·∇log p_t(x) for each element: the drift of a reverse SDE (b = −g²) and the field of
+  /// the probability-flow ODE (b = −½g²) have this form. The default evaluates the score and
+  /// combines in a second pass over the batch; a model that finishes its score in registers
+  /// combines there (the same bits) and saves the pass.
+  func combination(_ x: UnsafeBufferPointer<Double>, t: Double, xCoefficient c: Double, scoreCoefficient b: Double,
+                   into output: UnsafeMutableBufferPointer<Double>)
+}
+
+extension ScoreModel {
+  public func combination(_ x: UnsafeBufferPointer<Double>, t: Double, xCoefficient c: Double,
+                          scoreCoefficient b: Double, into output: UnsafeMutableBufferPointer<Double>) {
+    score(x, t: t, into: output)
+    for e in 0..<output.count { output[e] = c * x[e] + b * output[e] }
+  }
 }
 
 /// The exact score of a Gaussian mixture under a diffusion process.
@@ -20,6 +35,12 @@ public struct ExactMixtureScore<P: DiffusionProcess>: ScoreModel {
   public func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
     mixture.evaluate(x, a: process.meanCoefficient(t), s: process.standardDeviation(t),
                      logDensity: nil, score: output)
+  }
+
+  public func combination(_ x: UnsafeBufferPointer<Double>, t: Double, xCoefficient c: Double,
+                          scoreCoefficient b: Double, into output: UnsafeMutableBufferPointer<Double>) {
+    mixture.evaluate(x, a: process.meanCoefficient(t), s: process.standardDeviation(t),
+                     logDensity: nil, score: output, combinedWith: (c, b))
   }
 
   /// log p_t for each row.

@@ -76,14 +76,22 @@ public struct GaussianMixture: Sendable, Hashable {
   }
 
   /// log p_t(x) and/or ∇log p_t(x) for each row of `x`, where x_t | x₀ ~ N(a x₀, s² I).
-  /// Either output may be nil.
+  /// Either output may be nil. With `combination` (c, b), `score` receives c·x + b·∇log p_t(x)
+  /// instead, combined while the block is in registers (ScoreModel.combination).
   ///
   /// - Complexity: O(rows × K × d), eight rows at a time on SIMD lanes; a row's result does not
   ///   depend on which lane or block it falls in, so any split of the rows gives the same bits.
   public func evaluate(_ x: UnsafeBufferPointer<Double>, a: Double, s: Double,
                        logDensity: UnsafeMutableBufferPointer<Double>?,
-                       score: UnsafeMutableBufferPointer<Double>?) {
+                       score: UnsafeMutableBufferPointer<Double>?,
+                       combinedWith combination: (x: Double, score: Double)? = nil) {
     let d = dimension, K = components
+    let xCoefficient = VectorMath.Lanes(repeating: combination?.x ?? 0)
+    let scoreCoefficient = VectorMath.Lanes(repeating: combination?.score ?? 0)
+    // The combination in the same operations as its default pass, c·x + b·s, so the same bits.
+    @inline(__always) func output(_ score: VectorMath.Lanes, _ x: VectorMath.Lanes) -> VectorMath.Lanes {
+      combination == nil ? score : xCoefficient * x + scoreCoefficient * score
+    }
     // The score's columns for one block.
     VectorMath.withAlignedTemporaryAllocation(of: VectorMath.Lanes.self, capacity: d) { results in
       let results = results.baseAddress!
@@ -106,7 +114,7 @@ public struct GaussianMixture: Sendable, Hashable {
           // order, so the bits are those of one at a time) keep the adders busy instead of one
           // chain waiting on itself.
           func finish(_ sum: VectorMath.Lanes, _ j: Int) {
-            results[j] = (sum - columns[j] * precision) * inverseTotal
+            results[j] = output((sum - columns[j] * precision) * inverseTotal, columns[j])
           }
           var j = 0
           while j + 4 <= d {
@@ -140,7 +148,7 @@ public struct GaussianMixture: Sendable, Hashable {
               sum += exponentials[k] * (VectorMath.Lanes(repeating: centres[index]) - columns[j])
                 * terms.inverseVariances[index]
             }
-            results[j] = sum * inverseTotal
+            results[j] = output(sum * inverseTotal, columns[j])
           }
         }
         VectorMath.storeRows(rows, ofColumns: results, dimension: d, to: score.baseAddress! + block * d)
