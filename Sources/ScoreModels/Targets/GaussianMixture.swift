@@ -95,7 +95,8 @@ public struct GaussianMixture: Sendable, Hashable {
     // The score's columns for one block.
     VectorMath.withAlignedTemporaryAllocation(of: VectorMath.Lanes.self, capacity: d) { results in
       let results = results.baseAddress!
-      evaluateBlocks(x, a: a, s: s) { block, rows, terms, columns, largest, exponentials, total in
+      evaluateBlocks(x, a: a, s: s, needsLargest: logDensity != nil) {
+        block, rows, terms, columns, largest, exponentials, total in
         if let logDensity {
           for lane in 0..<rows { logDensity[block + lane] = largest[lane] + Foundation.log(total[lane]) }
         }
@@ -160,7 +161,7 @@ public struct GaussianMixture: Sendable, Hashable {
   public func mostResponsibleComponent(_ x: [Double]) -> [Int] {
     var result = [Int](repeating: 0, count: x.count / dimension)
     x.withUnsafeBufferPointer { xp in
-      evaluateBlocks(xp, a: 1, s: 0) { block, rows, _, _, _, exponentials, _ in
+      evaluateBlocks(xp, a: 1, s: 0, needsLargest: false) { block, rows, _, _, _, exponentials, _ in
         // The largest term has exponential exactly 1; the first such component wins ties.
         for lane in 0..<rows {
           result[block + lane] = (0..<components).first { exponentials[$0][lane] == 1 } ?? 0
@@ -243,11 +244,12 @@ public struct GaussianMixture: Sendable, Hashable {
   }
 
   /// For each block of up to eight rows: its columns (row values by coordinate), the log-terms
-  /// t_k = log w_k + log N(x; a μ_k, v_k), their largest, e_k = exp(t_k − largest) (in
-  /// `exponentials`, K lanes-vectors, mutable) and Σ_k e_k.
+  /// t_k = log w_k + log N(x; a μ_k, v_k), their largest (only when `needsLargest`: the
+  /// responsibilities do not need it), e_k = exp(t_k − largest) (in `exponentials`, K
+  /// lanes-vectors, mutable) and Σ_k e_k.
   @inline(__always)
   func evaluateBlocks(
-    _ x: UnsafeBufferPointer<Double>, a: Double, s: Double,
+    _ x: UnsafeBufferPointer<Double>, a: Double, s: Double, needsLargest: Bool,
     _ body: (_ block: Int, _ rows: Int, _ terms: Terms, _ columns: UnsafeMutableBufferPointer<VectorMath.Lanes>,
              _ largest: VectorMath.Lanes,
              _ exponentials: UnsafeMutableBufferPointer<VectorMath.Lanes>, _ total: VectorMath.Lanes) -> Void
@@ -274,7 +276,7 @@ public struct GaussianMixture: Sendable, Hashable {
           // The largest stored term, and the part every stored term leaves out.
           var largest: Lanes, common = Lanes()
           if terms.isIsotropic {
-            (largest, common) = Self.isotropicTerms(columns, terms, into: logTerms)
+            (largest, common) = Self.isotropicTerms(columns, terms, needsCommon: needsLargest, into: logTerms)
           } else {
             largest = Lanes(repeating: -Double.greatestFiniteMagnitude)
             for k in 0..<K {
@@ -298,25 +300,28 @@ public struct GaussianMixture: Sendable, Hashable {
   /// t_k = b_k + ⟨x, aμ_k/v_k⟩ − ‖x‖²/(2v_k) for the eight rows in `columns`, less a part
   /// `common` to all k (zero unless the components share one variance), and the largest of these
   /// stored terms: t_k's largest is `largest + common`, and t_k − its largest is the stored
-  /// difference. Four components at a time: four independent sums over j (each in j order, so
+  /// difference (`common` is left zero when shared and not `needsCommon`). Four components at a time: four independent sums over j (each in j order, so
   /// the bits are those of one at a time) keep the adders busy instead of one chain of d
   /// additions waiting on itself.
   @inline(__always)
   static func isotropicTerms(_ columns: UnsafeMutableBufferPointer<VectorMath.Lanes>, _ terms: Terms,
-                             into logTerms: UnsafeMutableBufferPointer<VectorMath.Lanes>)
+                             needsCommon: Bool, into logTerms: UnsafeMutableBufferPointer<VectorMath.Lanes>)
     -> (largest: VectorMath.Lanes, common: VectorMath.Lanes) {
     typealias Lanes = VectorMath.Lanes
     let d = columns.count, K = logTerms.count
     var largest = Lanes(repeating: -Double.greatestFiniteMagnitude)
+    // With one variance for all components the ‖x‖² part is common: left out of the terms, it
+    // costs no multiply and subtraction per component (a fifth of gmm2d8's score without the
+    // exponentials) and no cancellation between large terms; and a caller that needs only the
+    // differences between terms (the score) does not need ‖x‖² at all.
+    let shared = terms.hasSharedVariance
     var norm = Lanes()
-    for j in 0..<d { norm += columns[j] * columns[j] }
+    if !shared || needsCommon {
+      for j in 0..<d { norm += columns[j] * columns[j] }
+    }
     // ½‖x‖² · (1/v_k), the same bits as (½/v_k)·‖x‖² (halving is exact); written vector times
     // broadcast, as the scalar-first product compiled to four 128-bit pieces.
     let halfNorm = 0.5 * norm
-    // With one variance for all components the ‖x‖² part is common: left out of the terms, it
-    // costs no multiply and subtraction per component (a fifth of gmm2d8's score without the
-    // exponentials) and no cancellation between large terms.
-    let shared = terms.hasSharedVariance
     func finish(_ dot: Lanes, _ k: Int) {
       let term = shared ? dot : dot - halfNorm * Lanes(repeating: terms.inverseVariance[k])
       logTerms[k] = term
