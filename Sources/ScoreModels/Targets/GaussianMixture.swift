@@ -300,9 +300,9 @@ public struct GaussianMixture: Sendable, Hashable {
   /// t_k = b_k + ⟨x, aμ_k/v_k⟩ − ‖x‖²/(2v_k) for the eight rows in `columns`, less a part
   /// `common` to all k (zero unless the components share one variance), and the largest of these
   /// stored terms: t_k's largest is `largest + common`, and t_k − its largest is the stored
-  /// difference (`common` is left zero when shared and not `needsCommon`). Four components at a time: four independent sums over j (each in j order, so
-  /// the bits are those of one at a time) keep the adders busy instead of one chain of d
-  /// additions waiting on itself.
+  /// difference (`common` is left zero when shared and not `needsCommon`). Four components at a
+  /// time: four independent sums over j (each in j order, so the bits are those of one at a time)
+  /// keep the adders busy instead of one chain of d additions waiting on itself.
   @inline(__always)
   static func isotropicTerms(_ columns: UnsafeMutableBufferPointer<VectorMath.Lanes>, _ terms: Terms,
                              needsCommon: Bool, into logTerms: UnsafeMutableBufferPointer<VectorMath.Lanes>)
