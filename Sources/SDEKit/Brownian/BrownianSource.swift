@@ -52,7 +52,19 @@ public struct BrownianIncrements: BrownianSource, Hashable {
     let k = BrownianCoefficients(h: h)
     if let spaceTime {
       normals.generate(rows: rows, step: step, count: 2 * width) { rowsInGroup, xi in
-        // Rows inner, in the group's order: one-wide rows are copied as vectors.
+        // A whole group of one-wide rows as vectors: each number's column is 32 rows in order.
+        if width == 1 && rowsInGroup.count == 32 {
+          let offset = xi.firstRow &- rows.lowerBound
+          for block in stride(from: 0, to: 32, by: 8) {
+            let first = UnsafeRawPointer(xi.columns + block).load(as: SIMD8<Double>.self)
+            let second = UnsafeRawPointer(xi.columns + (32 &+ block)).load(as: SIMD8<Double>.self)
+            UnsafeMutableRawPointer(increments + (offset &+ block)).storeBytes(of: k.rootH * first, as: SIMD8<Double>.self)
+            UnsafeMutableRawPointer(spaceTime + (offset &+ block))
+              .storeBytes(of: k.c1 * first + k.c2 * second, as: SIMD8<Double>.self)
+          }
+          return
+        }
+        // Rows inner, in the group's order.
         for index in 0..<width {
           for row in rowsInGroup {
             let e = (row - rows.lowerBound) * width + index
