@@ -22,12 +22,13 @@ let package = Package(
 
     /// OpenBLAS's CBLAS (libopenblas-dev), for the learned score networks.
     .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-    /// A vector square root Swift's SIMD types lack (see the header).
+    /// Vector kernels in C where Swift's SIMD types compile poorly (see the header): exp, Philox
+    /// and the ziggurat's candidates, transposes, the two-dimensional mixture score.
     .target(name: "CSIMDMath"),
 
     .target(name: "SDEKit", dependencies: ["CSIMDMath"], exclude: ["README.md"]),
     .target(name: "GSLIntegrators", dependencies: ["SDEKit", "CGSL"], exclude: ["README.md"]),
-    .target(name: "ScoreModels", dependencies: ["SDEKit", "COpenBLAS"], exclude: ["README.md"]),
+    .target(name: "ScoreModels", dependencies: ["SDEKit", "CSIMDMath", "COpenBLAS"], exclude: ["README.md"]),
     .target(name: "Samplers", dependencies: ["SDEKit", "GSLIntegrators", "ScoreModels"], exclude: ["README.md"]),
     .executableTarget(
       name: "sdekit",

@@ -200,6 +200,34 @@ struct ScoreModelsTests {
     }
   }
 
+  @Test("Two-dimensional mixtures with one deviation: the C kernel gives the bits of the general evaluation",
+        arguments: [TargetName.gmm2d8, .grid25])
+  func twoDimensionalKernel(_ name: TargetName) {
+    // A score alone takes the kernel (whole blocks of eight rows, then the general path for the
+    // rest); asked together with log p it takes the general path for every block. 37 rows: four
+    // whole blocks and five rows more.
+    let mixture = name.mixture
+    let x = mixture.sample(count: 37, seed: 6).values.map { 1.7 * $0 }
+    for (a, s, combination) in [(1.0, 0.0, nil), (0.8, 0.6, nil), (0.05, 0.9987, (x: -0.4, score: -2.5))] as
+          [(Double, Double, (x: Double, score: Double)?)] {
+      var kernel = [Double](repeating: 0, count: x.count), general = kernel
+      var logDensity = [Double](repeating: 0, count: 37)
+      x.withUnsafeBufferPointer { xp in
+        kernel.withUnsafeMutableBufferPointer {
+          mixture.evaluate(xp, a: a, s: s, logDensity: nil, score: $0, combinedWith: combination)
+        }
+        logDensity.withUnsafeMutableBufferPointer { lp in
+          general.withUnsafeMutableBufferPointer {
+            mixture.evaluate(xp, a: a, s: s, logDensity: lp, score: $0, combinedWith: combination)
+          }
+        }
+      }
+      // Exact: the kernel repeats the general path's operations in its order.
+      let differing = zip(kernel, general).filter { $0.bitPattern != $1.bitPattern }.count
+      #expect(differing == 0, "\(name), a = \(a): \(differing) of \(x.count) values differ")
+    }
+  }
+
   @Test("Exact samples follow their definition: component from Philox block (0, 0, row), normals from step 1")
   func exactSampleDefinition() {
     let mixture = TargetName.gmm2d8.mixture

@@ -315,6 +315,47 @@ static inline __attribute__((always_inline)) sdekit_double8 sdekit_second_of_pai
   return __builtin_shufflevector(low, high, 1, 3, 5, 7, 9, 11, 13, 15);
 }
 
+/// The score of eight rows of two values under a mixture of isotropic components that share one
+/// variance, or c·x + b·score with `combine`: GaussianMixture.evaluate's arithmetic for d = 2,
+/// operation for operation and in the same order (so the same bits), with the block's terms in a
+/// stack buffer of `components` vectors and everything else in registers. Per component k:
+/// bias[k], aμ_k/v at scaledCentres[2k …], aμ_k at centres[2k …], 1/v at inverseVariance[k].
+/// Rows in and out in row order.
+static inline __attribute__((always_inline)) void sdekit_shared_mixture_score2(
+    const double *rows, long components, const double *bias, const double *scaledCentres, const double *centres,
+    const double *inverseVariance, int combine, double xCoefficient, double scoreCoefficient,
+    sdekit_double8 *terms, double *out) {
+  sdekit_double8 x0 = sdekit_first_of_pairs(rows), x1 = sdekit_second_of_pairs(rows);
+  sdekit_double8 largest = -1.7976931348623157e308;
+  for (long k = 0; k < components; k++) {
+    sdekit_double8 t = bias[k];
+    t = t + x0 * scaledCentres[2 * k];
+    t = t + x1 * scaledCentres[2 * k + 1];
+    terms[k] = t;
+    largest = sdekit_select_greater8(largest, t);
+  }
+  sdekit_double8 total = 0.0;
+  for (long k = 0; k < components; k++) {
+    sdekit_double8 e = sdekit_exp8(terms[k] - largest);
+    terms[k] = e;
+    total = total + e;
+  }
+  sdekit_double8 inverseTotal = 1.0 / total;
+  sdekit_double8 precision = 0.0, s0 = 0.0, s1 = 0.0;
+  for (long k = 0; k < components; k++) {
+    sdekit_double8 e = terms[k] * inverseVariance[k];
+    precision = precision + e;
+    s0 = s0 + e * centres[2 * k];
+    s1 = s1 + e * centres[2 * k + 1];
+  }
+  sdekit_double8 score0 = (s0 - x0 * precision) * inverseTotal, score1 = (s1 - x1 * precision) * inverseTotal;
+  if (combine) {
+    score0 = xCoefficient * x0 + scoreCoefficient * score0;
+    score1 = xCoefficient * x1 + scoreCoefficient * score1;
+  }
+  sdekit_interleave2(score0, score1, out);
+}
+
 #pragma clang diagnostic pop
 
 #endif

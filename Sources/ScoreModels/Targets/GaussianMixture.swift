@@ -1,3 +1,4 @@
+import CSIMDMath
 import Foundation
 import SDEKit
 
@@ -16,6 +17,8 @@ public struct GaussianMixture: Sendable, Hashable {
 
   public var components: Int { weights.count }
   public var dimension: Int { means[0].count }
+  /// Every component and coordinate has the same deviation (every built-in target but one).
+  let hasOneDeviation: Bool
 
   /// - Precondition: matching sizes, positive weights (normalised here) and deviations.
   public init(weights: [Double], means: [[Double]], standardDeviations: [[Double]]) {
@@ -30,6 +33,7 @@ public struct GaussianMixture: Sendable, Hashable {
     self.weights = weights.map { $0 / total }
     self.means = means
     self.standardDeviations = standardDeviations
+    hasOneDeviation = standardDeviations.allSatisfy { $0.allSatisfy { $0 == standardDeviations[0][0] } }
   }
 
   /// Equal weights and one isotropic deviation for every component.
@@ -86,6 +90,10 @@ public struct GaussianMixture: Sendable, Hashable {
                        score: UnsafeMutableBufferPointer<Double>?,
                        combinedWith combination: (x: Double, score: Double)? = nil) {
     let d = dimension, K = components
+    if d == 2, logDensity == nil, let score, hasOneDeviation, x.count >= 16 {
+      twoDimensionalScore(x, a: a, s: s, combination: combination, into: score)
+      return
+    }
     let xCoefficient = VectorMath.Lanes(repeating: combination?.x ?? 0)
     let scoreCoefficient = VectorMath.Lanes(repeating: combination?.score ?? 0)
     // The combination in the same operations as its default pass, c·x + b·s, so the same bits.
@@ -154,6 +162,31 @@ public struct GaussianMixture: Sendable, Hashable {
         }
         VectorMath.storeRows(rows, ofColumns: results, dimension: d, to: score.baseAddress! + block * d)
       }
+    }
+  }
+
+  /// `evaluate`'s score for two-dimensional rows when every component has the same deviation
+  /// (gmm2d8, grid25): whole blocks of eight rows in one C kernel (`sdekit_shared_mixture_score2`),
+  /// which keeps a block's vectors in registers where the general path passes them through memory
+  /// and a closure (gmm2d8 score 8.5 → 6.2 ns per row), then the remaining rows by the general
+  /// path. The kernel repeats the general path's operations in its order: the same bits.
+  func twoDimensionalScore(_ x: UnsafeBufferPointer<Double>, a: Double, s: Double,
+                           combination: (x: Double, score: Double)?, into score: UnsafeMutableBufferPointer<Double>) {
+    let whole = x.count / 16 * 16
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: Terms.storageCount(self)) { storage in
+      let terms = Terms(self, a: a, s: s, storage: storage)
+      VectorMath.withAlignedTemporaryAllocation(of: VectorMath.Lanes.self, capacity: components) { termVectors in
+        for start in stride(from: 0, to: whole, by: 16) {
+          sdekit_shared_mixture_score2(
+            x.baseAddress! + start, components, terms.bias, terms.scaledCentres, terms.centres,
+            terms.inverseVariance, combination == nil ? 0 : 1, combination?.x ?? 0, combination?.score ?? 0,
+            OpaquePointer(termVectors.baseAddress!), score.baseAddress! + start)
+        }
+      }
+    }
+    if whole < x.count {
+      evaluate(UnsafeBufferPointer(rebasing: x[whole...]), a: a, s: s, logDensity: nil,
+               score: UnsafeMutableBufferPointer(rebasing: score[whole...]), combinedWith: combination)
     }
   }
 
