@@ -17,7 +17,7 @@ public struct GaussianMixture: Sendable, Hashable {
 
   public var components: Int { weights.count }
   public var dimension: Int { means[0].count }
-  /// Every component and coordinate has the same deviation (every built-in target but one).
+  /// Every component and coordinate has the same deviation (every built-in target but `gaussian`).
   let hasOneDeviation: Bool
 
   /// - Precondition: matching sizes, positive weights (normalised here) and deviations.
