@@ -197,19 +197,47 @@ static inline __attribute__((always_inline)) int sdekit_not_below8(sdekit_double
 /// The bits of a ziggurat word that choose its layer (Ziggurat.swift): 1024 layers.
 #define SDEKIT_ZIGGURAT_LAYER_BITS 10
 
+/// table[2i] and table[2i + 1] for each lane's i in `index`: one 16-byte load per lane where
+/// the CPU has AVX-512, where two tables took two loads and two inserts per lane.
+static inline __attribute__((always_inline)) void sdekit_gather_pairs8(const double *table, sdekit_long8 index,
+                                                                       sdekit_double8 *first, sdekit_double8 *second) {
+#if defined(__AVX512F__)
+  __m512d a = _mm512_castpd128_pd512(_mm_loadu_pd(table + 2 * index[0]));
+  a = _mm512_insertf64x2(a, _mm_loadu_pd(table + 2 * index[1]), 1);
+  a = _mm512_insertf64x2(a, _mm_loadu_pd(table + 2 * index[2]), 2);
+  a = _mm512_insertf64x2(a, _mm_loadu_pd(table + 2 * index[3]), 3);
+  __m512d b = _mm512_castpd128_pd512(_mm_loadu_pd(table + 2 * index[4]));
+  b = _mm512_insertf64x2(b, _mm_loadu_pd(table + 2 * index[5]), 1);
+  b = _mm512_insertf64x2(b, _mm_loadu_pd(table + 2 * index[6]), 2);
+  b = _mm512_insertf64x2(b, _mm_loadu_pd(table + 2 * index[7]), 3);
+  *first = (sdekit_double8)_mm512_permutex2var_pd(a, _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), b);
+  *second = (sdekit_double8)_mm512_permutex2var_pd(a, _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15), b);
+#else
+  sdekit_long8 i = 2 * index;
+  *first = (sdekit_double8){table[i[0]], table[i[1]], table[i[2]], table[i[3]],
+                            table[i[4]], table[i[5]], table[i[6]], table[i[7]]};
+  i += 1;
+  *second = (sdekit_double8){table[i[0]], table[i[1]], table[i[2]], table[i[3]],
+                             table[i[4]], table[i[5]], table[i[6]], table[i[7]]};
+#endif
+}
+
 /// The ziggurat's candidates for eight 32-bit words (in 64-bit lanes): layer i = w mod 1024 and
-/// x = (⌊w/1024⌋ − 2²¹ + ½)·step[i]; *rejected gets bit ℓ set for each lane ℓ whose candidate is
-/// not accepted at once (|x| ≥ inner[i]). See Ziggurat.swift.
+/// x = (⌊w/1024⌋ − 2²¹ + ½)·step_i; *rejected gets bit ℓ set for each lane ℓ whose candidate is
+/// not accepted at once (|x| ≥ inner_i). `layers` holds (step_i, inner_i) for each i. See
+/// Ziggurat.swift.
 static inline __attribute__((always_inline)) sdekit_double8 sdekit_ziggurat_candidates8(
-    sdekit_ulong8 words, const double *step, const double *inner, int *rejected) {
+    sdekit_ulong8 words, const double *layers, int *rejected) {
   sdekit_long8 layer = (sdekit_long8)(words & ((1u << SDEKIT_ZIGGURAT_LAYER_BITS) - 1));
   // ⌊w/1024⌋ − 2²¹ + ½, exactly: the 2⁵² trick turns the 22-bit integer into a double, then the
   // offset (2⁵² + 2²¹ − ½ in one step would round to an integer).
   sdekit_ulong8 bits = (words >> SDEKIT_ZIGGURAT_LAYER_BITS) | 0x4330000000000000ull;
   sdekit_double8 lattice = ((sdekit_double8)bits - 4503599627370496.0) -
                            ((double)(1u << (31 - SDEKIT_ZIGGURAT_LAYER_BITS)) - 0.5);
-  sdekit_double8 x = lattice * sdekit_gather8(step, layer);
-  *rejected = sdekit_not_below8(x, sdekit_gather8(inner, layer));
+  sdekit_double8 step, inner;
+  sdekit_gather_pairs8(layers, layer, &step, &inner);
+  sdekit_double8 x = lattice * step;
+  *rejected = sdekit_not_below8(x, inner);
   return x;
 }
 
@@ -260,12 +288,12 @@ static inline __attribute__((always_inline)) void sdekit_transpose8(const double
 /// order at values[0 ..< 32] (lane ℓ of word j is row 4ℓ + j), the words themselves at
 /// words[0 ..< 4] for the rare second draws, and the rejected lanes returned (bit 8j + ℓ).
 static inline __attribute__((always_inline)) unsigned sdekit_normal_candidates32(
-    const sdekit_ulong8 *block, const double *step, const double *inner, double *values, sdekit_ulong8 *words) {
+    const sdekit_ulong8 *block, const double *layers, double *values, sdekit_ulong8 *words) {
   int r0, r1, r2, r3;
-  sdekit_double8 z0 = sdekit_ziggurat_candidates8(block[0], step, inner, &r0);
-  sdekit_double8 z1 = sdekit_ziggurat_candidates8(block[1], step, inner, &r1);
-  sdekit_double8 z2 = sdekit_ziggurat_candidates8(block[2], step, inner, &r2);
-  sdekit_double8 z3 = sdekit_ziggurat_candidates8(block[3], step, inner, &r3);
+  sdekit_double8 z0 = sdekit_ziggurat_candidates8(block[0], layers, &r0);
+  sdekit_double8 z1 = sdekit_ziggurat_candidates8(block[1], layers, &r1);
+  sdekit_double8 z2 = sdekit_ziggurat_candidates8(block[2], layers, &r2);
+  sdekit_double8 z3 = sdekit_ziggurat_candidates8(block[3], layers, &r3);
   sdekit_interleave4(z0, z1, z2, z3, values);
   for (int j = 0; j < 4; j++) words[j] = block[j];
   return (unsigned)r0 | (unsigned)r1 << 8 | (unsigned)r2 << 16 | (unsigned)r3 << 24;
@@ -276,21 +304,21 @@ static inline __attribute__((always_inline)) unsigned sdekit_normal_candidates32
 /// words at words[4i …] and its rejected lanes at rejections[i]. Returns the OR of the
 /// rejections. Indices go two at a time (sdekit_philox8x2).
 static inline __attribute__((always_inline)) unsigned sdekit_normal_candidates(
-    long count, unsigned c1, sdekit_ulong8 c2, sdekit_ulong8 c3, unsigned k0, unsigned k1, const double *step,
-    const double *inner, double *values, sdekit_ulong8 *words, unsigned *rejections) {
+    long count, unsigned c1, sdekit_ulong8 c2, sdekit_ulong8 c3, unsigned k0, unsigned k1, const double *layers,
+    double *values, sdekit_ulong8 *words, unsigned *rejections) {
   unsigned any = 0;
   long i = 0;
   for (; i + 2 <= count; i += 2) {
     sdekit_ulong8 a[4], b[4];
     sdekit_philox8x2((unsigned)i, c1, c2, c3, k0, k1, a, b);
-    rejections[i] = sdekit_normal_candidates32(a, step, inner, values + 32 * i, words + 4 * i);
-    rejections[i + 1] = sdekit_normal_candidates32(b, step, inner, values + 32 * (i + 1), words + 4 * (i + 1));
+    rejections[i] = sdekit_normal_candidates32(a, layers, values + 32 * i, words + 4 * i);
+    rejections[i + 1] = sdekit_normal_candidates32(b, layers, values + 32 * (i + 1), words + 4 * (i + 1));
     any |= rejections[i] | rejections[i + 1];
   }
   if (i < count) {
     sdekit_ulong8 a[4];
     sdekit_philox8((unsigned)i, c1, c2, c3, k0, k1, a);
-    rejections[i] = sdekit_normal_candidates32(a, step, inner, values + 32 * i, words + 4 * i);
+    rejections[i] = sdekit_normal_candidates32(a, layers, values + 32 * i, words + 4 * i);
     any |= rejections[i];
   }
   return any;

@@ -73,7 +73,7 @@ public struct NormalSource: Sendable, Hashable {
             let quadLow = quads & 0xFFFF_FFFF, quadHigh = quads &>> 32
             // Philox, the ziggurat's candidates and their rejections, in C (CSIMDMath).
             let anyRejected = sdekit_normal_candidates(
-              count, stepWord, quadLow, quadHigh, generator.key.x, generator.key.y, ziggurat.step, ziggurat.inner,
+              count, stepWord, quadLow, quadHigh, generator.key.x, generator.key.y, ziggurat.layerTable,
               values, OpaquePointer(candidates.baseAddress!), rejections.baseAddress!)
             if anyRejected != 0 {
               resolve(rejections: UnsafeBufferPointer(rebasing: rejections[..<count]),
