@@ -38,13 +38,6 @@ static inline __attribute__((always_inline)) sdekit_double8 sdekit_zero_where_be
   return x < limit ? (sdekit_double8)0.0 : value;
 }
 
-/// table[index[ℓ]] in each lane ℓ.
-static inline __attribute__((always_inline)) sdekit_double8 sdekit_gather8(const double *table,
-                                                                           sdekit_long8 index) {
-  return (sdekit_double8){table[index[0]], table[index[1]], table[index[2]], table[index[3]],
-                          table[index[4]], table[index[5]], table[index[6]], table[index[7]]};
-}
-
 /// One Philox4x32 round on eight blocks, words in 64-bit lanes (so each 32×32 → 64-bit product
 /// is one instruction).
 static inline __attribute__((always_inline)) void sdekit_philox_round8(sdekit_ulong8 x[4], unsigned k0, unsigned k1) {
