@@ -17,8 +17,6 @@ public struct GaussianMixture: Sendable, Hashable {
 
   public var components: Int { weights.count }
   public var dimension: Int { means[0].count }
-  /// Every component and coordinate has the same deviation (every built-in target but `gaussian`).
-  let hasOneDeviation: Bool
 
   /// - Precondition: matching sizes, positive weights (normalised here) and deviations.
   public init(weights: [Double], means: [[Double]], standardDeviations: [[Double]]) {
@@ -33,7 +31,6 @@ public struct GaussianMixture: Sendable, Hashable {
     self.weights = weights.map { $0 / total }
     self.means = means
     self.standardDeviations = standardDeviations
-    hasOneDeviation = standardDeviations.allSatisfy { $0.allSatisfy { $0 == standardDeviations[0][0] } }
   }
 
   /// Equal weights and one isotropic deviation for every component.
@@ -90,103 +87,96 @@ public struct GaussianMixture: Sendable, Hashable {
                        score: UnsafeMutableBufferPointer<Double>?,
                        combinedWith combination: (x: Double, score: Double)? = nil) {
     let d = dimension, K = components
-    if d == 2, logDensity == nil, let score, hasOneDeviation, x.count >= 16 {
-      twoDimensionalScore(x, a: a, s: s, combination: combination, into: score)
-      return
-    }
-    let xCoefficient = VectorMath.Lanes(repeating: combination?.x ?? 0)
-    let scoreCoefficient = VectorMath.Lanes(repeating: combination?.score ?? 0)
-    // The combination in the same operations as its default pass, c·x + b·s, so the same bits.
-    @inline(__always) func output(_ score: VectorMath.Lanes, _ x: VectorMath.Lanes) -> VectorMath.Lanes {
-      combination == nil ? score : xCoefficient * x + scoreCoefficient * score
-    }
-    // The score's columns for one block.
-    VectorMath.withAlignedTemporaryAllocation(of: VectorMath.Lanes.self, capacity: d) { results in
-      let results = results.baseAddress!
-      evaluateBlocks(x, a: a, s: s, needsLargest: logDensity != nil) {
-        block, rows, terms, columns, largest, exponentials, total in
-        if let logDensity {
-          for lane in 0..<rows { logDensity[block + lane] = largest[lane] + Foundation.log(total[lane]) }
-        }
-        guard let score else { return }
-        // ∇log p = Σ_k r_k (a μ_k − x)/v_k with r_k = e_k / Σ e (the division last).
-        let inverseTotal = 1 / total
-        let centres = terms.centres
-        if terms.isIsotropic {
-          // Σ_k r_k (aμ_k − x)/v_k = Σ_k (r_k/v_k) aμ_k − x Σ_k r_k/v_k.
-          var precision = VectorMath.Lanes()
-          for k in 0..<K {
-            exponentials[k] *= terms.inverseVariance[k]
-            precision += exponentials[k]
+    withTerms(a: a, s: s) { terms in
+      // Two-dimensional rows under components that share one variance (gmm2d8, grid25): whole
+      // blocks of eight rows through one C kernel, which keeps a block in registers where the
+      // general path below passes its vectors through memory and a closure (gmm2d8 score 8.5 →
+      // 6.2 ns per row). It repeats the general path's operations in its order: the same bits.
+      var kernelRows = 0
+      if d == 2, logDensity == nil, let score, terms.hasSharedVariance {
+        kernelRows = x.count / 16 * 8
+        VectorMath.withAlignedTemporaryAllocation(of: VectorMath.Lanes.self, capacity: K) { termVectors in
+          for start in stride(from: 0, to: 2 * kernelRows, by: 16) {
+            sdekit_shared_mixture_score2(
+              x.baseAddress! + start, K, terms.bias, terms.scaledCentres, terms.centres, terms.inverseVariance,
+              combination == nil ? 0 : 1, combination?.x ?? 0, combination?.score ?? 0,
+              OpaquePointer(termVectors.baseAddress!), score.baseAddress! + start)
           }
-          // Four coordinates at a time, then two, then one: independent sums over k (each in k
-          // order, so the bits are those of one at a time) keep the adders busy instead of one
-          // chain waiting on itself.
-          func finish(_ sum: VectorMath.Lanes, _ j: Int) {
-            results[j] = output((sum - columns[j] * precision) * inverseTotal, columns[j])
-          }
-          var j = 0
-          while j + 4 <= d {
-            var s0 = VectorMath.Lanes(), s1 = s0, s2 = s0, s3 = s0
-            for k in 0..<K {
-              let e = exponentials[k], c = centres + (k &* d &+ j)
-              s0 += e * c[0]; s1 += e * c[1]; s2 += e * c[2]; s3 += e * c[3]
-            }
-            finish(s0, j); finish(s1, j + 1); finish(s2, j + 2); finish(s3, j + 3)
-            j += 4
-          }
-          if j + 2 <= d {
-            var s0 = VectorMath.Lanes(), s1 = s0
-            for k in 0..<K {
-              let e = exponentials[k], c = centres + (k &* d &+ j)
-              s0 += e * c[0]; s1 += e * c[1]
-            }
-            finish(s0, j); finish(s1, j + 1)
-            j += 2
-          }
-          if j < d {
-            var sum = VectorMath.Lanes()
-            for k in 0..<K { sum += exponentials[k] * centres[k &* d &+ j] }
-            finish(sum, j)
-          }
-        } else {
-          for j in 0..<d {
-            var sum = VectorMath.Lanes()
-            for k in 0..<K {
-              let index = k * d + j
-              sum += exponentials[k] * (VectorMath.Lanes(repeating: centres[index]) - columns[j])
-                * terms.inverseVariances[index]
-            }
-            results[j] = output(sum * inverseTotal, columns[j])
-          }
-        }
-        VectorMath.storeRows(rows, ofColumns: results, dimension: d, to: score.baseAddress! + block * d)
-      }
-    }
-  }
-
-  /// `evaluate`'s score for two-dimensional rows when every component has the same deviation
-  /// (gmm2d8, grid25): whole blocks of eight rows in one C kernel (`sdekit_shared_mixture_score2`),
-  /// which keeps a block's vectors in registers where the general path passes them through memory
-  /// and a closure (gmm2d8 score 8.5 → 6.2 ns per row), then the remaining rows by the general
-  /// path. The kernel repeats the general path's operations in its order: the same bits.
-  func twoDimensionalScore(_ x: UnsafeBufferPointer<Double>, a: Double, s: Double,
-                           combination: (x: Double, score: Double)?, into score: UnsafeMutableBufferPointer<Double>) {
-    let whole = x.count / 16 * 16
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: Terms.storageCount(self)) { storage in
-      let terms = Terms(self, a: a, s: s, storage: storage)
-      VectorMath.withAlignedTemporaryAllocation(of: VectorMath.Lanes.self, capacity: components) { termVectors in
-        for start in stride(from: 0, to: whole, by: 16) {
-          sdekit_shared_mixture_score2(
-            x.baseAddress! + start, components, terms.bias, terms.scaledCentres, terms.centres,
-            terms.inverseVariance, combination == nil ? 0 : 1, combination?.x ?? 0, combination?.score ?? 0,
-            OpaquePointer(termVectors.baseAddress!), score.baseAddress! + start)
         }
       }
-    }
-    if whole < x.count {
-      evaluate(UnsafeBufferPointer(rebasing: x[whole...]), a: a, s: s, logDensity: nil,
-               score: UnsafeMutableBufferPointer(rebasing: score[whole...]), combinedWith: combination)
+      guard kernelRows * d < x.count else { return }
+      // The rest (every row when the kernel does not apply): the general path.
+      let x = UnsafeBufferPointer(rebasing: x[(kernelRows * d)...])
+      let score = score.map { UnsafeMutableBufferPointer(rebasing: $0[(kernelRows * d)...]) }
+      let xCoefficient = VectorMath.Lanes(repeating: combination?.x ?? 0)
+      let scoreCoefficient = VectorMath.Lanes(repeating: combination?.score ?? 0)
+      // The combination in the same operations as its default pass, c·x + b·s, so the same bits.
+      @inline(__always) func output(_ score: VectorMath.Lanes, _ x: VectorMath.Lanes) -> VectorMath.Lanes {
+        combination == nil ? score : xCoefficient * x + scoreCoefficient * score
+      }
+      // The score's columns for one block.
+      VectorMath.withAlignedTemporaryAllocation(of: VectorMath.Lanes.self, capacity: d) { results in
+        let results = results.baseAddress!
+        evaluateBlocks(x, terms, needsLargest: logDensity != nil) {
+          block, rows, columns, largest, exponentials, total in
+          if let logDensity {
+            for lane in 0..<rows { logDensity[block + lane] = largest[lane] + Foundation.log(total[lane]) }
+          }
+          guard let score else { return }
+          // ∇log p = Σ_k r_k (a μ_k − x)/v_k with r_k = e_k / Σ e (the division last).
+          let inverseTotal = 1 / total
+          let centres = terms.centres
+          if terms.isIsotropic {
+            // Σ_k r_k (aμ_k − x)/v_k = Σ_k (r_k/v_k) aμ_k − x Σ_k r_k/v_k.
+            var precision = VectorMath.Lanes()
+            for k in 0..<K {
+              exponentials[k] *= terms.inverseVariance[k]
+              precision += exponentials[k]
+            }
+            // Four coordinates at a time, then two, then one: independent sums over k (each in k
+            // order, so the bits are those of one at a time) keep the adders busy instead of one
+            // chain waiting on itself.
+            func finish(_ sum: VectorMath.Lanes, _ j: Int) {
+              results[j] = output((sum - columns[j] * precision) * inverseTotal, columns[j])
+            }
+            var j = 0
+            while j + 4 <= d {
+              var s0 = VectorMath.Lanes(), s1 = s0, s2 = s0, s3 = s0
+              for k in 0..<K {
+                let e = exponentials[k], c = centres + (k &* d &+ j)
+                s0 += e * c[0]; s1 += e * c[1]; s2 += e * c[2]; s3 += e * c[3]
+              }
+              finish(s0, j); finish(s1, j + 1); finish(s2, j + 2); finish(s3, j + 3)
+              j += 4
+            }
+            if j + 2 <= d {
+              var s0 = VectorMath.Lanes(), s1 = s0
+              for k in 0..<K {
+                let e = exponentials[k], c = centres + (k &* d &+ j)
+                s0 += e * c[0]; s1 += e * c[1]
+              }
+              finish(s0, j); finish(s1, j + 1)
+              j += 2
+            }
+            if j < d {
+              var sum = VectorMath.Lanes()
+              for k in 0..<K { sum += exponentials[k] * centres[k &* d &+ j] }
+              finish(sum, j)
+            }
+          } else {
+            for j in 0..<d {
+              var sum = VectorMath.Lanes()
+              for k in 0..<K {
+                let index = k * d + j
+                sum += exponentials[k] * (VectorMath.Lanes(repeating: centres[index]) - columns[j])
+                  * terms.inverseVariances[index]
+              }
+              results[j] = output(sum * inverseTotal, columns[j])
+            }
+          }
+          VectorMath.storeRows(rows, ofColumns: results, dimension: d, to: score.baseAddress! + block * d)
+        }
+      }
     }
   }
 
@@ -194,10 +184,12 @@ public struct GaussianMixture: Sendable, Hashable {
   public func mostResponsibleComponent(_ x: [Double]) -> [Int] {
     var result = [Int](repeating: 0, count: x.count / dimension)
     x.withUnsafeBufferPointer { xp in
-      evaluateBlocks(xp, a: 1, s: 0, needsLargest: false) { block, rows, _, _, _, exponentials, _ in
-        // The largest term has exponential exactly 1; the first such component wins ties.
-        for lane in 0..<rows {
-          result[block + lane] = (0..<components).first { exponentials[$0][lane] == 1 } ?? 0
+      withTerms(a: 1, s: 0) { terms in
+        evaluateBlocks(xp, terms, needsLargest: false) { block, rows, _, _, exponentials, _ in
+          // The largest term has exponential exactly 1; the first such component wins ties.
+          for lane in 0..<rows {
+            result[block + lane] = (0..<components).first { exponentials[$0][lane] == 1 } ?? 0
+          }
         }
       }
     }
@@ -276,56 +268,61 @@ public struct GaussianMixture: Sendable, Hashable {
     }
   }
 
-  /// For each block of up to eight rows: its columns (row values by coordinate), the log-terms
-  /// t_k = log w_k + log N(x; a μ_k, v_k), their largest (only when `needsLargest`: the
-  /// responsibilities do not need it), e_k = exp(t_k − largest) (in `exponentials`, K
-  /// lanes-vectors, mutable) and Σ_k e_k.
+  /// The per-call constants of p_t for (a, s), in a temporary buffer.
+  @inline(__always)
+  func withTerms<R>(a: Double, s: Double, _ body: (Terms) -> R) -> R {
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: Terms.storageCount(self)) { storage in
+      body(Terms(self, a: a, s: s, storage: storage))
+    }
+  }
+
+  /// For each block of up to eight rows of `x` under `terms`: its columns (row values by
+  /// coordinate), the log-terms t_k = log w_k + log N(x; a μ_k, v_k), their largest (only when
+  /// `needsLargest`: the responsibilities do not need it), e_k = exp(t_k − largest) (in
+  /// `exponentials`, K lanes-vectors, mutable) and Σ_k e_k.
   @inline(__always)
   func evaluateBlocks(
-    _ x: UnsafeBufferPointer<Double>, a: Double, s: Double, needsLargest: Bool,
-    _ body: (_ block: Int, _ rows: Int, _ terms: Terms, _ columns: UnsafeMutableBufferPointer<VectorMath.Lanes>,
+    _ x: UnsafeBufferPointer<Double>, _ terms: Terms, needsLargest: Bool,
+    _ body: (_ block: Int, _ rows: Int, _ columns: UnsafeMutableBufferPointer<VectorMath.Lanes>,
              _ largest: VectorMath.Lanes,
              _ exponentials: UnsafeMutableBufferPointer<VectorMath.Lanes>, _ total: VectorMath.Lanes) -> Void
   ) {
     typealias Lanes = VectorMath.Lanes
     let d = dimension, K = components, count = x.count / d
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: Terms.storageCount(self)) { storage in
-      let terms = Terms(self, a: a, s: s, storage: storage)
-      VectorMath.withAlignedTemporaryAllocation(of: Lanes.self, capacity: K + d + d) { scratch in
-        let logTerms = UnsafeMutableBufferPointer(rebasing: scratch[0..<K])
-        let columns = UnsafeMutableBufferPointer(rebasing: scratch[K..<(K + d)])
-        // The last partial block, zero-padded to eight rows, so every block takes the same path.
-        let padded = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: scratch[(K + d)...]))
-          .bindMemory(to: Double.self)
-        var block = 0
-        while block < count {
-          let rows = min(8, count - block)
-          var source = x.baseAddress! + block * d
-          if rows < 8 {
-            for e in 0..<(8 * d) { padded[e] = e < rows * d ? source[e] : 0 }
-            source = UnsafePointer(padded.baseAddress!)
-          }
-          VectorMath.loadColumns(ofEightRows: source, dimension: d, into: columns.baseAddress!)
-          // The largest stored term, and the part every stored term leaves out.
-          var largest: Lanes, common = Lanes()
-          if terms.isIsotropic {
-            (largest, common) = Self.isotropicTerms(columns, terms, needsCommon: needsLargest, into: logTerms)
-          } else {
-            largest = Lanes(repeating: -Double.greatestFiniteMagnitude)
-            for k in 0..<K {
-              var quadratic = Lanes()
-              for j in 0..<d {
-                let difference = columns[j] - terms.centres[k * d + j]
-                quadratic += difference * difference * terms.inverseVariances[k * d + j]
-              }
-              logTerms[k] = terms.logNormalisers[k] - 0.5 * quadratic
-              largest = VectorMath.select(largest, orGreater: logTerms[k])
-            }
-          }
-          let total = Self.exponentiate(logTerms, minus: largest)
-          body(block, rows, terms, columns, largest + common, logTerms, total)
-          block += 8
+    VectorMath.withAlignedTemporaryAllocation(of: Lanes.self, capacity: K + d + d) { scratch in
+      let logTerms = UnsafeMutableBufferPointer(rebasing: scratch[0..<K])
+      let columns = UnsafeMutableBufferPointer(rebasing: scratch[K..<(K + d)])
+      // The last partial block, zero-padded to eight rows, so every block takes the same path.
+      let padded = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: scratch[(K + d)...]))
+        .bindMemory(to: Double.self)
+      var block = 0
+      while block < count {
+        let rows = min(8, count - block)
+        var source = x.baseAddress! + block * d
+        if rows < 8 {
+          for e in 0..<(8 * d) { padded[e] = e < rows * d ? source[e] : 0 }
+          source = UnsafePointer(padded.baseAddress!)
         }
+        VectorMath.loadColumns(ofEightRows: source, dimension: d, into: columns.baseAddress!)
+        // The largest stored term, and the part every stored term leaves out.
+        var largest: Lanes, common = Lanes()
+        if terms.isIsotropic {
+          (largest, common) = Self.isotropicTerms(columns, terms, needsCommon: needsLargest, into: logTerms)
+        } else {
+          largest = Lanes(repeating: -Double.greatestFiniteMagnitude)
+          for k in 0..<K {
+            var quadratic = Lanes()
+            for j in 0..<d {
+              let difference = columns[j] - terms.centres[k * d + j]
+              quadratic += difference * difference * terms.inverseVariances[k * d + j]
+            }
+            logTerms[k] = terms.logNormalisers[k] - 0.5 * quadratic
+            largest = VectorMath.select(largest, orGreater: logTerms[k])
+          }
+        }
+        let total = Self.exponentiate(logTerms, minus: largest)
+        body(block, rows, columns, largest + common, logTerms, total)
+        block += 8
       }
     }
   }
