@@ -200,13 +200,28 @@ struct ScoreModelsTests {
     }
   }
 
-  @Test("Two-dimensional mixtures with one deviation: the C kernel gives the bits of the general evaluation",
-        arguments: [TargetName.gmm2d8, .grid25])
-  func twoDimensionalKernel(_ name: TargetName) {
+  /// Mixtures whose components share one deviation, for each C kernel: two-dimensional (gmm2d8,
+  /// grid25) and rows of a multiple of 32 under a multiple of eight components (gmm64d16: two
+  /// passes over the components and two over the coordinates; 32 wide under 24: three and one).
+  static let kernelMixtures: [(String, GaussianMixture)] = {
+    let targets: [TargetName] = [.gmm2d8, .grid25, .gmm64d16]
+    let means: [[Double]] = (0..<24).map { k in
+      (0..<32).map { j -> Double in
+        let angle: Double = 0.3 + 0.7 * Double(k) + 1.1 * Double(j)
+        return 1.5 * sin(angle)
+      }
+    }
+    return targets.map { ($0.rawValue, $0.mixture) }
+      + [("32 wide, 24 components", GaussianMixture(means: means, standardDeviation: 0.4))]
+  }()
+
+  @Test("Mixtures with one deviation: the C kernels give the bits of the general evaluation",
+        arguments: kernelMixtures.indices)
+  func mixtureKernels(_ kind: Int) {
     // A score alone takes the kernel (whole blocks of eight rows, then the general path for the
     // rest); asked together with log p it takes the general path for every block. 37 rows: four
     // whole blocks and five rows more.
-    let mixture = name.mixture
+    let (name, mixture) = Self.kernelMixtures[kind]
     let x = mixture.sample(count: 37, seed: 6).values.map { 1.7 * $0 }
     for (a, s, combination) in [(1.0, 0.0, nil), (0.8, 0.6, nil), (0.05, 0.9987, (x: -0.4, score: -2.5))] as
           [(Double, Double, (x: Double, score: Double)?)] {
