@@ -201,18 +201,18 @@ struct ScoreModelsTests {
   }
 
   /// Mixtures whose components share one deviation, for each C kernel: two-dimensional (gmm2d8,
-  /// grid25) and rows of a multiple of 32 under a multiple of eight components (gmm64d16: two
-  /// passes over the components and two over the coordinates; 32 wide under 24: three and one).
+  /// grid25) and rows of a multiple of eight under a multiple of eight components (gmm64d16: two
+  /// passes over the components, eight over the coordinates; 24 wide under 24: three and three).
   static let kernelMixtures: [(String, GaussianMixture)] = {
     let targets: [TargetName] = [.gmm2d8, .grid25, .gmm64d16]
     let means: [[Double]] = (0..<24).map { k in
-      (0..<32).map { j -> Double in
+      (0..<24).map { j -> Double in
         let angle: Double = 0.3 + 0.7 * Double(k) + 1.1 * Double(j)
         return 1.5 * sin(angle)
       }
     }
     return targets.map { ($0.rawValue, $0.mixture) }
-      + [("32 wide, 24 components", GaussianMixture(means: means, standardDeviation: 0.4))]
+      + [("24 wide, 24 components", GaussianMixture(means: means, standardDeviation: 0.4))]
   }()
 
   @Test("Mixtures with one deviation: the C kernels give the bits of the general evaluation",

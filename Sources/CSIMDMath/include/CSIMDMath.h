@@ -385,15 +385,15 @@ static inline __attribute__((always_inline)) void sdekit_shared_mixture_score2(
   sdekit_interleave2(score0, score1, out);
 }
 
-/// The score of eight rows of d values (d a multiple of 32) under K isotropic components that share
+/// The score of eight rows of d values (d a multiple of 8) under K isotropic components that share
 /// one variance (K a multiple of 8), or c·x + b·score with `combine`: GaussianMixture.evaluate's
 /// arithmetic operation for operation and in the same order (so the same bits), without moving the
-/// rows in and out of column form (a fifth of gmm64d16's score). The log-terms take eight
-/// components of all eight rows at a time with the components on the lanes, each row's value a
-/// broadcast, then one 8 × 8 transpose turns them into columns for the softmax (rows on the
-/// lanes); the weighted sum of the centres takes four vectors of a row's coordinates for two rows
-/// at a time, each row's weight a broadcast. bias[k], 1/v at inverseVariance[k], aμ_k at
-/// centres[k·d …] and aμ_kj/v at scaledCentresByCoordinate[j·K + k]; `terms` holds K vectors.
+/// rows in and out of column form (a fifth of gmm64d16's score). Both products take eight rows at
+/// a time against one vector of the other side, each row's value a broadcast: the log-terms with
+/// eight components on the lanes, then one 8 × 8 transpose turns them into columns for the
+/// softmax (rows on the lanes); the weighted sum of the centres with eight coordinates on the
+/// lanes. bias[k], 1/v at inverseVariance[k], aμ_k at centres[k·d …] and aμ_kj/v at
+/// scaledCentresByCoordinate[j·K + k]; `terms` holds K vectors.
 static inline __attribute__((always_inline)) void sdekit_shared_mixture_score_wide(
     const double *rows, long dimension, long components, const double *bias,
     const double *scaledCentresByCoordinate, const double *centres, const double *inverseVariance, int combine,
@@ -425,28 +425,19 @@ static inline __attribute__((always_inline)) void sdekit_shared_mixture_score_wi
     precision = precision + e;
   }
   const double *weights = (const double *)terms;  // row r's weight of component k at 8k + r
-  for (int r = 0; r < 8; r += 2) {
-    for (long j0 = 0; j0 < d; j0 += 32) {
-      sdekit_double8 s0[4] = {0.0, 0.0, 0.0, 0.0}, s1[4] = {0.0, 0.0, 0.0, 0.0};
-      for (long k = 0; k < K; k++) {
-        const double *c = centres + k * d + j0;
-        double w0 = weights[8 * k + r], w1 = weights[8 * k + r + 1];
-        for (int v = 0; v < 4; v++) {
-          sdekit_double8 centre = *(const sdekit_double8_unaligned *)(c + 8 * v);
-          s0[v] = s0[v] + w0 * centre;
-          s1[v] = s1[v] + w1 * centre;
-        }
-      }
-      for (int q = 0; q < 2; q++) {
-        double rowPrecision = precision[r + q], rowInverseTotal = inverseTotal[r + q];
-        for (int v = 0; v < 4; v++) {
-          long offset = (r + q) * d + j0 + 8 * v;
-          sdekit_double8 x = *(const sdekit_double8_unaligned *)(rows + offset);
-          sdekit_double8 score = ((q == 0 ? s0[v] : s1[v]) - x * rowPrecision) * rowInverseTotal;
-          if (combine) score = xCoefficient * x + scoreCoefficient * score;
-          *(sdekit_double8_unaligned *)(out + offset) = score;
-        }
-      }
+  for (long j0 = 0; j0 < d; j0 += 8) {
+    sdekit_double8 s[8];
+    for (int r = 0; r < 8; r++) s[r] = 0.0;
+    for (long k = 0; k < K; k++) {
+      sdekit_double8 centre = *(const sdekit_double8_unaligned *)(centres + k * d + j0);
+      for (int r = 0; r < 8; r++) s[r] = s[r] + weights[8 * k + r] * centre;
+    }
+    for (int r = 0; r < 8; r++) {
+      long offset = r * d + j0;
+      sdekit_double8 x = *(const sdekit_double8_unaligned *)(rows + offset);
+      sdekit_double8 score = (s[r] - x * precision[r]) * inverseTotal[r];
+      if (combine) score = xCoefficient * x + scoreCoefficient * score;
+      *(sdekit_double8_unaligned *)(out + offset) = score;
     }
   }
 }

@@ -92,9 +92,9 @@ public struct GaussianMixture: Sendable, Hashable {
       // blocks of eight rows through one C kernel, which keeps a block in registers where the
       // general path below passes its vectors through memory and a closure (gmm2d8 score 8.5 →
       // 6.2 ns per row). It repeats the general path's operations in its order: the same bits.
-      // Rows of a multiple of 32 values under a multiple of eight such components (gmm64d16):
+      // Rows of a multiple of eight values under a multiple of eight such components (gmm64d16):
       // whole blocks through a kernel that keeps the rows in row order, where the general path
-      // moves them into column form and back (gmm64d16 score 118–120 → 105–108 ns per row).
+      // moves them into column form and back (gmm64d16 score 118–120 → 97 ns per row).
       var kernelRows = 0
       if logDensity == nil, let score, terms.hasSharedVariance {
         let combine: Int32 = combination == nil ? 0 : 1
@@ -109,7 +109,7 @@ public struct GaussianMixture: Sendable, Hashable {
                 score.baseAddress! + start)
             }
           }
-        } else if d % 32 == 0, K % 8 == 0 {
+        } else if d % 8 == 0, K % 8 == 0 {
           kernelRows = x.count / d / 8 * 8
           VectorMath.withAlignedTemporaryAllocation(of: VectorMath.Lanes.self, capacity: K) { termVectors in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: K * d) { byCoordinate in
