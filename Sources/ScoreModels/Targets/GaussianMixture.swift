@@ -258,9 +258,12 @@ public struct GaussianMixture: Sendable, Hashable {
       inverseVariance = base + 2 * K * d + K
       bias = base + 2 * K * d + 2 * K
       scaledCentres = base + 2 * K * d + 3 * K
+      // The K × d tables are written a row at a time through pointers: indices k·d + j, checked
+      // for overflow element by element, kept these loops scalar, and this runs per call.
       var allIsotropic = true
       for k in 0..<K {
-        let deviations = mixture.standardDeviations[k], mean = mixture.means[k]
+        let deviations = mixture.standardDeviations[k]
+        let centreRow = centres + k * d, inverseRow = inverseVariances + k * d
         // One variance and one logarithm per component when its deviations are all equal.
         let isotropic = deviations.allSatisfy { $0 == deviations[0] }
         allIsotropic = allIsotropic && isotropic
@@ -269,15 +272,17 @@ public struct GaussianMixture: Sendable, Hashable {
           let inverse = 1 / (a * a * deviations[0] * deviations[0] + s * s)
           logSum = Double(d) * Foundation.log(2 * Double.pi / inverse)
           inverseVariance[k] = inverse
-          for j in 0..<d { inverseVariances[k * d + j] = inverse }
+          for j in 0..<d { inverseRow[j] = inverse }
         } else {
           for j in 0..<d {
             let v = a * a * deviations[j] * deviations[j] + s * s
-            inverseVariances[k * d + j] = 1 / v
+            inverseRow[j] = 1 / v
             logSum += Foundation.log(2 * Double.pi * v)
           }
         }
-        for j in 0..<d { centres[k * d + j] = a * mean[j] }
+        mixture.means[k].withUnsafeBufferPointer { mean in
+          for j in 0..<d { centreRow[j] = a * mean[j] }
+        }
         logNormalisers[k] = Foundation.log(mixture.weights[k]) - 0.5 * logSum
       }
       isIsotropic = allIsotropic
@@ -289,12 +294,17 @@ public struct GaussianMixture: Sendable, Hashable {
       withUnsafeTemporaryAllocation(of: Double.self, capacity: K) { centreNorms in
         centreNorms.initialize(repeating: 0)
         for j in 0..<d {
-          for k in 0..<K { centreNorms[k] += centres[k * d + j] * centres[k * d + j] }
+          var centre = centres + j
+          for k in 0..<K {
+            centreNorms[k] += centre.pointee * centre.pointee
+            centre += d
+          }
         }
         for k in 0..<K {
           let inverse = inverseVariance[k]
           bias[k] = logNormalisers[k] - 0.5 * centreNorms[k] * inverse
-          for j in 0..<d { scaledCentres[k * d + j] = centres[k * d + j] * inverse }
+          let centreRow = centres + k * d, scaledRow = scaledCentres + k * d
+          for j in 0..<d { scaledRow[j] = centreRow[j] * inverse }
         }
       }
     }
