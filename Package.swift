@@ -23,7 +23,7 @@ let package = Package(
     /// OpenBLAS's CBLAS (libopenblas-dev), for the learned score networks.
     .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     /// Vector kernels in C where Swift's SIMD types compile poorly (see the header): exp, Philox
-    /// and the ziggurat's candidates, transposes, the two-dimensional mixture score.
+    /// and the ziggurat's candidates, transposes, the mixture scores.
     .target(name: "CSIMDMath"),
 
     .target(name: "SDEKit", dependencies: ["CSIMDMath"], exclude: ["README.md"]),
