@@ -36,8 +36,8 @@ public func compareSamplers(
   var runs: [SamplingConfiguration] = []
   for name in samplers {
     var configuration = base
-    configuration.sampler = name
-    if try configuration.samplerName().descriptor.adaptive {
+    configuration.sampler = try SamplerName.named(name)
+    if configuration.sampler.descriptor.adaptive {
       for tolerance in tolerances {
         var run = configuration
         run.relativeTolerance = tolerance
@@ -60,8 +60,8 @@ public func compareSamplers(
     starting(index, runs.count, run)
     let result = try runSampler(run)
     let metrics = try evaluateSamples(result.samples, target: target, seed: run.seed, floor: floor)
-    let adaptive = try run.samplerName().descriptor.adaptive
-    return ComparisonRow(sampler: run.sampler, steps: adaptive ? nil : run.steps,
+    let adaptive = run.sampler.descriptor.adaptive
+    return ComparisonRow(sampler: run.sampler.name, steps: adaptive ? nil : run.steps,
                          tolerance: adaptive ? run.relativeTolerance : nil, nfe: result.nfe,
                          seconds: result.seconds, sw2: metrics.slicedW2, sw2Floor: floor,
                          sw2FloorLow: floors.first!, sw2FloorHigh: floors.last!,

@@ -56,22 +56,19 @@ public func probabilityFlowODE<P: DiffusionProcess, S: ScoreModel>(
   ODEProblem(field: ProbabilityFlowField(process: process, score: score), initial: initial, t0: process.T, t1: epsilon)
 }
 
-/// `count` samples of the prior N(0, σ_prior² I); sample i is a pure function of
-/// (seed, firstRow + i). Its normals use step index 2³² − 1 of the seed's `NormalSource`, which
-/// no sampling step reaches.
+/// `count` samples of the prior N(0, σ_prior² I) from the stream `.prior`; sample i is a pure
+/// function of (seed, firstRow + i).
 public func priorSamples<P: DiffusionProcess>(_ process: P, count: Int, dimension: Int, seed: UInt64,
                                               firstRow: Int = 0) -> StateBatch {
   var out = StateBatch(count: count, dimension: dimension)
   let sigma = process.priorStandardDeviation
   out.values.withUnsafeMutableBufferPointer { values in
-    NormalSource(seed: seed).fill(rows: firstRow..<(firstRow + count), step: priorStep, count: dimension,
+    NormalSource(seed: seed).fill(rows: firstRow..<(firstRow + count), stream: .prior, count: dimension,
                                   scale: sigma, into: values.baseAddress!)
   }
   return out
 }
 
-/// The step index reserved for the prior's normals.
-let priorStep = Int(UInt32.max)
 
 /// Tweedie's formula: E[x₀ | x_t] = (x + s(t)² ∇log p_t(x)) / a(t), one score evaluation.
 public func denoise<P: DiffusionProcess, S: ScoreModel>(_ x: inout StateBatch, process: P, score: S, t: Double) {

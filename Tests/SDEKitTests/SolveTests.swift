@@ -235,7 +235,7 @@ struct SolveTests {
 
   @Test("Rows solved tile by tile give the bits of one row at a time", arguments: [1, 2])
   func tiles(threads: Int) throws {
-    #expect(IntegrationPlan.tiles(of: 0..<300, dimension: 256) == [0..<128, 128..<256, 256..<300])
+    #expect(rowTiles(0..<300, dimension: 256, bytes: driverTileBytes) == [0..<128, 128..<256, 256..<300])
     let whole = try solve(wideProblem(rows: 300), solver: EulerMaruyama(), grid: .uniform(steps: 20), seed: 5,
                           threads: threads).final
     for row in [0, 127, 128, 255, 256, 299] {
@@ -274,11 +274,16 @@ struct SolveTests {
     #expect(throws: SolveError.self) { try solve(problem, solver: Euler(), grid: .times([0, 0.5, 0.4, 1])) }
     #expect(throws: SolveError.self) { try solve(problem, solver: Euler(), grid: .times([0, 0.5])) }
     #expect(throws: SolveError.self) { try solve(problem, solver: Euler(), grid: .uniform(steps: 4), threads: 0) }
-    // A Brownian grid of 8 steps cannot serve 3.
+    // A Brownian path on 8 fine intervals cannot serve a step inside one of them (from 1/3 to
+    // 0.34), nor times outside [0, 1].
     let gbm = GeometricBrownianMotion().problem(paths: 2)
     #expect(throws: SolveError.self) {
-      try solve(gbm, solver: EulerMaruyama(), grid: .uniform(steps: 3),
+      try solve(gbm, solver: EulerMaruyama(), grid: .times([0, 1.0 / 3, 0.34, 1]),
                 noise: BrownianGrid(seed: 0, t0: 0, t1: 1, finestSteps: 8))
+    }
+    #expect(throws: SolveError.self) {
+      try solve(gbm, solver: EulerMaruyama(), grid: .uniform(steps: 3),
+                noise: BrownianGrid(seed: 0, t0: 0, t1: 0.5, finestSteps: 8))
     }
   }
 }

@@ -20,7 +20,7 @@ struct SamplerCase: CustomTestStringConvertible, Sendable {
   var configuration: SamplingConfiguration {
     var c = SamplingConfiguration()
     c.process = process
-    c.sampler = sampler.name
+    c.sampler = sampler
     c.count = 20_000
     c.seed = 1
     switch sampler {
@@ -144,7 +144,7 @@ struct SamplersTests {
         arguments: SamplerName.allCases.filter { $0.descriptor.stochastic })
   func reproducible(_ sampler: SamplerName) throws {
     var c = SamplingConfiguration()
-    c.sampler = sampler.name
+    c.sampler = sampler
     c.process = sampler.descriptor.processes.contains(.vp) ? .vp : .ve
     c.steps = 20
     c.count = 64
@@ -163,7 +163,7 @@ struct SamplersTests {
         arguments: SamplerName.allCases)
   func rowRanges(_ sampler: SamplerName) throws {
     var c = SamplingConfiguration()
-    c.sampler = sampler.name
+    c.sampler = sampler
     c.process = sampler.descriptor.processes.contains(.vp) ? .vp : .ve
     c.steps = 10
     c.count = 50
@@ -241,7 +241,7 @@ struct SamplersTests {
     let process = VPSDE()
     for tolerance in [1e-4, 1e-7] {
       var c = SamplingConfiguration()
-      c.sampler = name
+      c.sampler = try SamplerName.named(name)
       c.target = .gaussian
       c.count = 100
       c.seed = 8
@@ -313,7 +313,7 @@ struct SamplersTests {
   @Test("The sliced W2's sort agrees with Swift's sort, on its bucket path and on the radix path it falls back to")
   func sorting() {
     var normals = [Double](repeating: 0, count: 5_000)
-    normals.withUnsafeMutableBufferPointer { NormalSource(seed: 12).fill(rows: 0..<5_000, step: 0, count: 1, scale: 1, into: $0.baseAddress!) }
+    normals.withUnsafeMutableBufferPointer { NormalSource(seed: 12).fill(rows: 0..<5_000, stream: .brownian(interval: 0), count: 1, scale: 1, into: $0.baseAddress!) }
     let workspace = SortWorkspace(capacity: 5_000)
     let cases: [[Double]] = [
       normals,                                    // smooth: buckets of one or two
@@ -344,9 +344,11 @@ struct SamplersTests {
     #expect(failure { $0.epsilon = 0 }?.contains("ε") == true)
     #expect(failure { $0.epsilon = 1 }?.contains("1") == true)
     #expect(failure { $0.steps = 0 }?.contains("steps") == true)
-    #expect(failure { $0.sampler = "ddpm"; $0.process = .ve }?.contains("ve") == true)
-    #expect(failure { $0.sampler = "annealed-langevin"; $0.process = .vp }?.contains("vp") == true)
-    let unknown = try #require(failure { $0.sampler = "nope" })
+    #expect(failure { $0.sampler = SamplerName(name: "ddpm")!; $0.process = .ve }?.contains("ve") == true)
+    #expect(failure { $0.sampler = SamplerName(name: "annealed-langevin")!; $0.process = .vp }?.contains("vp") == true)
+    let unknown = try #require({ () -> String? in
+      do { _ = try SamplerName.named("nope"); return nil } catch { return "\(error)" }
+    }())
     #expect(unknown.contains("nope") && unknown.contains("euler-maruyama") && unknown.contains("ode-gsl-rk8pd"))
     let wrong = StateBatch(count: 4, dimension: 3)
     #expect(throws: DiffusionError.self) { try evaluateSamples(wrong, target: TargetName.gmm2d8.mixture) }
@@ -367,7 +369,7 @@ struct ReadmeSamplingExample {
   @Test("The README's sampling snippet runs and lands at the floor")
   func readme() throws {
     var run = SamplingConfiguration()           // VP SDE, gmm2d8, 1000 steps, 10,000 samples
-    run.sampler = "sra1"                        // any name from `sdekit list samplers`
+    run.sampler = SamplerName(name: "sra1")!                        // any name from `sdekit list samplers`
     run.steps = 200
     let result = try runSampler(run)            // exact score of the target; or sample(_:process:score:)
     let metrics = try evaluateSamples(result.samples, target: TargetName.gmm2d8.mixture)

@@ -25,10 +25,10 @@ struct NetworkTests {
     let mlp = try MLP(architecture: architecture, parameters: Self.parameters(architecture, as: Double.self, seed: 4))
     let rows = 6
     var x = [Double](repeating: 0, count: rows * 2)
-    NormalSource(seed: 9).fill(rows: 0..<rows, step: 0, count: 2, scale: 1, into: &x)
+    NormalSource(seed: 9).fill(rows: 0..<rows, stream: .brownian(interval: 0), count: 2, scale: 1, into: &x)
     let input = x.withUnsafeBufferPointer { mlp.joinedInput($0, t: 0.37) }
     var weights = [Double](repeating: 0, count: rows * 2)
-    NormalSource(seed: 10).fill(rows: 0..<rows, step: 0, count: 2, scale: 1, into: &weights)
+    NormalSource(seed: 10).fill(rows: 0..<rows, stream: .brownian(interval: 0), count: 2, scale: 1, into: &weights)
     // f(θ) = Σ ⟨g, output⟩, whose gradient is backward(g).
     func f(_ parameters: MLPParameters<Double>) -> Double {
       var candidate = mlp
@@ -63,7 +63,7 @@ struct NetworkTests {
     let float = try MLP(architecture: architecture, parameters: Self.parameters(architecture, as: Float.self, seed: 1))
     let double = try MLP(architecture: architecture, parameters: Self.parameters(architecture, as: Double.self, seed: 1))
     var x = [Double](repeating: 0, count: 300 * 2)
-    NormalSource(seed: 2).fill(rows: 0..<300, step: 0, count: 2, scale: 2, into: &x)
+    NormalSource(seed: 2).fill(rows: 0..<300, stream: .brownian(interval: 0), count: 2, scale: 2, into: &x)
     var a = [Double](repeating: 0, count: 600), b = a
     x.withUnsafeBufferPointer { xp in
       a.withUnsafeMutableBufferPointer { float.predict(xp, t: 0.5, into: $0) }

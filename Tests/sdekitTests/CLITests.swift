@@ -263,7 +263,7 @@ struct CLITests {
     // The samples are the library's for the same configuration and model.
     var c = SamplingConfiguration()
     c.model = model
-    c.sampler = "ddim"
+    c.sampler = SamplerName(name: "ddim")!
     c.steps = 10
     c.count = 300
     #expect(try Data(contentsOf: URL(fileURLWithPath: samples)) == NPYFile.encode(try runSampler(c).samples))
@@ -299,7 +299,7 @@ struct CLITests {
     #expect(run.status == 0)
     let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
     var configuration = SamplingConfiguration()
-    configuration.sampler = "ddim"
+    configuration.sampler = SamplerName(name: "ddim")!
     configuration.steps = 25
     configuration.count = 300
     configuration.seed = 4

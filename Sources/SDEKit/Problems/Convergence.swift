@@ -103,7 +103,7 @@ public func convergenceStudy<P: SDETestProblem, S: SDESolver>(
   let exactMean = problem.exactMean
   var endpoint = StateBatch(count: paths, dimension: width)
   endpoint.values.withUnsafeMutableBufferPointer { w in
-    source.fill(rows: 0..<paths, width: width, step: 0, stepCount: 1, h: span,
+    source.fill(rows: 0..<paths, width: width, step: GridStep(index: 0, count: 1, t: problem.t0, next: problem.t1),
                 increments: w.baseAddress!, spaceTime: nil)
   }
   if let exact = problem.exactSolution(brownian: endpoint) {

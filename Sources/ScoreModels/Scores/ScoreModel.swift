@@ -83,7 +83,7 @@ public struct ParameterisedScore<N: DenoisingNetwork, P: DiffusionProcess>: Scor
   public var dimension: Int { network.dimension }
 
   public func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
-    network.predict(x, t: t, into: output)
+    network.predict(x, t: process.networkTime(t), into: output)
     let a = process.meanCoefficient(t), s = process.standardDeviation(t)
     switch parameterisation {
     case .score:
