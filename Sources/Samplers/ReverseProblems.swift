@@ -7,8 +7,7 @@ public struct ReverseDrift<P: DiffusionProcess, S: ScoreModel>: Drift {
   public let process: P
   public let score: S
 
-  public func drift(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                    into output: UnsafeMutableBufferPointer<Double>) {
+  public func drift(_ x: BatchView, t: Double, into output: MutableBatchView) {
     let g = process.diffusion(t)
     score.combination(x, t: t, xCoefficient: process.driftRate(t), scoreCoefficient: -(g * g), into: output)
   }
@@ -19,8 +18,7 @@ public struct ProcessDiffusion<P: DiffusionProcess>: Diffusion {
   public let process: P
   public var noise: NoiseStructure { .additive }
 
-  public func diffusion(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                        into output: UnsafeMutableBufferPointer<Double>) {
+  public func diffusion(_ x: BatchView, t: Double, into output: MutableBatchView) {
     let g = process.diffusion(t)
     for e in 0..<output.count { output[e] = g }
   }
@@ -34,8 +32,7 @@ public struct ProbabilityFlowField<P: DiffusionProcess, S: ScoreModel>: VectorFi
   public let process: P
   public let score: S
 
-  public func evaluate(_ y: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                       into output: UnsafeMutableBufferPointer<Double>) {
+  public func evaluate(_ y: BatchView, t: Double, into output: MutableBatchView) {
     let g = process.diffusion(t)
     score.combination(y, t: t, xCoefficient: process.driftRate(t), scoreCoefficient: -(0.5 * g * g), into: output)
   }
@@ -73,9 +70,7 @@ public func priorSamples<P: DiffusionProcess>(_ process: P, count: Int, dimensio
 /// Tweedie's formula: E[x₀ | x_t] = (x + s(t)² ∇log p_t(x)) / a(t), one score evaluation.
 public func denoise<P: DiffusionProcess, S: ScoreModel>(_ x: inout StateBatch, process: P, score: S, t: Double) {
   let a = process.meanCoefficient(t), s = process.standardDeviation(t)
-  var gradient = [Double](repeating: 0, count: x.values.count)
-  x.values.withUnsafeBufferPointer { xp in
-    gradient.withUnsafeMutableBufferPointer { score.score(xp, t: t, into: $0) }
-  }
-  for e in x.values.indices { x.values[e] = (x.values[e] + s * s * gradient[e]) / a }
+  var gradient = StateBatch(count: x.count, dimension: x.dimension)
+  x.withView { xv in gradient.withMutableView { score.score(xv, t: t, into: $0) } }
+  for e in x.values.indices { x.values[e] = (x.values[e] + s * s * gradient.values[e]) / a }
 }

@@ -198,13 +198,13 @@ struct ReportingScore<Base: ScoreModel>: ScoreModel {
 
   var dimension: Int { base.dimension }
 
-  func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
+  func score(_ x: BatchView, t: Double, into output: MutableBatchView) {
     report(t)
     base.score(x, t: t, into: output)
   }
 
-  func combination(_ x: UnsafeBufferPointer<Double>, t: Double, xCoefficient c: Double, scoreCoefficient b: Double,
-                   into output: UnsafeMutableBufferPointer<Double>) {
+  func combination(_ x: BatchView, t: Double, xCoefficient c: Double, scoreCoefficient b: Double,
+                   into output: MutableBatchView) {
     report(t)
     base.combination(x, t: t, xCoefficient: c, scoreCoefficient: b, into: output)
   }

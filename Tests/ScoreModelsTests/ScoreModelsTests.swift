@@ -84,7 +84,7 @@ struct ScoreModelsTests {
     let parameterisation: Parameterisation
     var dimension: Int { exact.dimension }
 
-    func predict(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
+    func predict(_ x: BatchView, t: Double, into output: MutableBatchView) {
       exact.score(x, t: t, into: output)
       let a = exact.process.meanCoefficient(t), s = exact.process.standardDeviation(t)
       for e in 0..<output.count {
@@ -109,8 +109,9 @@ struct ScoreModelsTests {
     for t in [0.01, 0.3, 0.9] {
       var expected = [Double](repeating: 0, count: x.count), actual = expected
       x.withUnsafeBufferPointer { xp in
-        expected.withUnsafeMutableBufferPointer { exact.score(xp, t: t, into: $0) }
-        actual.withUnsafeMutableBufferPointer { model.score(xp, t: t, into: $0) }
+        let view = BatchView(xp, dimension: 2)
+        expected.withUnsafeMutableBufferPointer { exact.score(view, t: t, into: MutableBatchView($0, dimension: 2)) }
+        actual.withUnsafeMutableBufferPointer { model.score(view, t: t, into: MutableBatchView($0, dimension: 2)) }
       }
       // Two conversions in double precision: a few ulp of the larger of |x|/s² and the score.
       for (e, a) in zip(expected, actual) { #expect(abs(e - a) <= 1e-9 * (1 + abs(e)), "t = \(t): \(e) vs \(a)") }
@@ -178,7 +179,7 @@ struct ScoreModelsTests {
     struct Plain: ScoreModel {
       let exact: ExactMixtureScore<VPSDE>
       var dimension: Int { exact.dimension }
-      func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
+      func score(_ x: BatchView, t: Double, into output: MutableBatchView) {
         exact.score(x, t: t, into: output)
       }
     }
@@ -187,12 +188,15 @@ struct ScoreModelsTests {
     let x = mixture.sample(count: 21, seed: 4).values
     for (t, c, b) in [(0.02, -0.3, -1.7), (0.6, 1.25, -0.5), (0.97, -9.0, -19.0)] {
       var fused = [Double](repeating: 0, count: x.count), twoPasses = fused
+      let d = mixture.dimension
       x.withUnsafeBufferPointer { xp in
+        let view = BatchView(xp, dimension: d)
         fused.withUnsafeMutableBufferPointer {
-          exact.combination(xp, t: t, xCoefficient: c, scoreCoefficient: b, into: $0)
+          exact.combination(view, t: t, xCoefficient: c, scoreCoefficient: b, into: MutableBatchView($0, dimension: d))
         }
         twoPasses.withUnsafeMutableBufferPointer {
-          Plain(exact: exact).combination(xp, t: t, xCoefficient: c, scoreCoefficient: b, into: $0)
+          Plain(exact: exact).combination(view, t: t, xCoefficient: c, scoreCoefficient: b,
+                                          into: MutableBatchView($0, dimension: d))
         }
       }
       // Exact: the same IEEE operations on the same values, so sampler outputs keep their bits.

@@ -48,7 +48,11 @@ let benchmarks: @Sendable () -> Void = {
     let x = TargetName.gmm2d8.mixture.sample(count: 10_000, seed: 1).values
     var out = [Double](repeating: 0, count: x.count)
     benchmark.startMeasurement()
-    x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { mlp.predict(xp, t: 0.5, into: $0) } }
+    x.withUnsafeBufferPointer { xp in
+      out.withUnsafeMutableBufferPointer {
+        mlp.predict(BatchView(xp, dimension: 2), t: 0.5, into: MutableBatchView($0, dimension: 2))
+      }
+    }
     blackHole(out[0])
   }
 

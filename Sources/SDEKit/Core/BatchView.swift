@@ -1,8 +1,11 @@
-/// Rows of a batch, row-major, seen without copying: `count` samples of `dimension` values each.
-/// What SDEKit hands to a drift, a diffusion, a vector field, a score model or a callback, so that
-/// each knows both the rows and their dimension.
-public struct BatchView {
-  /// The `count × dimension` values, row-major.
+/// Rows of a batch seen without copying: `rows` samples of `dimension` values each, row-major.
+/// What SDEKit hands to a drift, a diffusion, a vector field, a score model or a callback, so
+/// that each has both the rows and their dimension.
+///
+/// As a collection it is the `rows × dimension` values in order (`x[e]`, `x.count`), which suits
+/// elementwise formulas; `x[row, component]` and `row(_:)` read it by row.
+public struct BatchView: RandomAccessCollection {
+  /// The `rows × dimension` values, row-major.
   public let values: UnsafeBufferPointer<Double>
   public let dimension: Int
 
@@ -12,8 +15,12 @@ public struct BatchView {
     self.dimension = dimension
   }
 
-  /// Number of rows.
-  @inlinable public var count: Int { values.count / dimension }
+  @inlinable public var startIndex: Int { 0 }
+  @inlinable public var endIndex: Int { values.count }
+  @inlinable public subscript(element: Int) -> Double { values[element] }
+
+  /// Number of rows (samples).
+  @inlinable public var rows: Int { values.count / dimension }
 
   /// Component `component` of row `row`.
   @inlinable
@@ -33,9 +40,9 @@ public struct BatchView {
   }
 }
 
-/// Rows of a batch that a callee writes, row-major, without copying (see `BatchView`).
-public struct MutableBatchView {
-  /// The `count × dimension` values, row-major.
+/// Rows of a batch that a callee writes, without copying (see `BatchView`).
+public struct MutableBatchView: RandomAccessCollection, MutableCollection {
+  /// The `rows × dimension` values, row-major.
   public let values: UnsafeMutableBufferPointer<Double>
   public let dimension: Int
 
@@ -45,8 +52,16 @@ public struct MutableBatchView {
     self.dimension = dimension
   }
 
-  /// Number of rows.
-  @inlinable public var count: Int { values.count / dimension }
+  @inlinable public var startIndex: Int { 0 }
+  @inlinable public var endIndex: Int { values.count }
+  @inlinable
+  public subscript(element: Int) -> Double {
+    get { values[element] }
+    nonmutating set { values[element] = newValue }
+  }
+
+  /// Number of rows (samples).
+  @inlinable public var rows: Int { values.count / dimension }
 
   /// Component `component` of row `row`.
   @inlinable

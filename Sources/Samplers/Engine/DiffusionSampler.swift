@@ -43,7 +43,7 @@ public struct SamplerModel<P: DiffusionProcess, S: ScoreModel> {
   /// ∇log p_t(x) for every row, one counted evaluation.
   public func score(_ x: BatchView, t: Double, into output: MutableBatchView) {
     tally.evaluations += 1
-    score.score(x.values, t: t, into: output.values)
+    score.score(x, t: t, into: output)
   }
 
   /// The data prediction E[x₀ | x_t = x] = (x + s² ∇log p_t(x))/a (Tweedie), one counted
@@ -51,7 +51,7 @@ public struct SamplerModel<P: DiffusionProcess, S: ScoreModel> {
   public func denoised(_ x: BatchView, t: Double, into output: MutableBatchView) {
     let a = self.a(t), s = self.s(t)
     tally.evaluations += 1
-    score.combination(x.values, t: t, xCoefficient: 1 / a, scoreCoefficient: s * s / a, into: output.values)
+    score.combination(x, t: t, xCoefficient: 1 / a, scoreCoefficient: s * s / a, into: output)
   }
 }
 

@@ -192,7 +192,7 @@ extension DormandPrince5 {
 /// `firstRow` plus its index in `y`.
 func evaluateChecked<F: VectorField>(_ field: F, _ y: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
                                      into out: UnsafeMutableBufferPointer<Double>, firstRow: Int = 0) throws {
-  field.evaluate(y, t: t, dimension: dimension, into: out)
+  field.evaluate(BatchView(y, dimension: dimension), t: t, into: MutableBatchView(out, dimension: dimension))
   if let row = firstNonFiniteRow(UnsafeBufferPointer(out), dimension: dimension) {
     throw SolveError.nonFiniteVectorField(row: firstRow + row, time: t)
   }
