@@ -41,6 +41,15 @@ public enum NoiseStream: Hashable, Sendable {
   /// (index, layer, weight or bias, 0x1717).
   case initialWeights
 
+  // MARK: issue 23 (Brownian tree)
+
+  /// A `BrownianTree`'s node `node` in heap order: node 0 holds the numbers of the whole
+  /// interval's (ΔW, ΔZ) (0 ..< width and width ..< 2·width, as `.brownian`), node 2ᵏ + i
+  /// (k ≥ 0, 0 ≤ i < 2ᵏ) the bridge normals ζ₁, ζ₂ that split node i of depth k at its midpoint,
+  /// or place the path inside it when it is a leaf. Its own key tweak; the node in the step word,
+  /// so a tree is at most `BrownianTree.maximumDepth` = 30 levels deep.
+  case brownianTree(node: Int)
+
   /// The stream's place in Philox's key and counter space.
   public struct Address: Hashable, Sendable {
     /// XOR-ed into the seed to make the Philox key.
@@ -83,6 +92,8 @@ public enum NoiseStream: Hashable, Sendable {
       return Address(keyTweak: 0xDA7A, step: 0)
     case .initialWeights:
       return Address(keyTweak: 0, step: 0)
+    case .brownianTree(let node):
+      return Address(keyTweak: Self.tag("BTRE"), step: Self.word(node, what: "Brownian tree node"))
     }
   }
 

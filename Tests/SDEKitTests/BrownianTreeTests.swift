@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+@testable import SDEKit
+
+/// The Brownian tree's law (increments, Lévy area, covariance of W) and its consistency
+/// (additivity, any query order, any batch of rows).
+@Suite("Brownian tree")
+struct BrownianTreeTests {
+  /// Pseudo-random times in [0, 1] for the tests, from a fixed Philox stream.
+  static func randomTimes(_ count: Int, seed: UInt64) -> [Double] {
+    let generator = Philox4x32(seed: seed)
+    return (0..<count).map { i in
+      let block = generator.block(UInt32(i), 0, 0, 0)
+      return (Double(block.0) + 0.5) / 4_294_967_296
+    }
+  }
+
+  @Test("One row's normals by scalar Philox blocks are the numbers NormalSource writes for it")
+  func scalarNormals() {
+    let source = NormalSource(seed: 9)
+    for stream in [NoiseStream.brownianTree(node: 0), .brownianTree(node: 77), .brownian(interval: 3)] {
+      let rows = 0..<70, count = 5
+      var together = [Double](repeating: 0, count: rows.count * count)
+      together.withUnsafeMutableBufferPointer { source.fill(rows: rows, stream: stream, count: count, scale: 1, into: $0.baseAddress!) }
+      for row in rows {
+        var one = [Double](repeating: 0, count: count)
+        one.withUnsafeMutableBufferPointer { source.scalarFill(row: row, stream: stream, count: count, into: $0.baseAddress!) }
+        #expect(Array(together[(row * count)..<((row + 1) * count)]) == one, "\(stream) row \(row)")
+      }
+    }
+    // The ziggurat's rare second draws take the same path: 200,000 numbers hold about 860 of them.
+    let rows = 0..<40_000, count = 5
+    var together = [Double](repeating: 0, count: rows.count * count)
+    together.withUnsafeMutableBufferPointer { source.fill(rows: rows, stream: .brownianTree(node: 5), count: count, scale: 1, into: $0.baseAddress!) }
+    var mismatches = 0
+    for row in rows {
+      var one = [Double](repeating: 0, count: count)
+      one.withUnsafeMutableBufferPointer { source.scalarFill(row: row, stream: .brownianTree(node: 5), count: count, into: $0.baseAddress!) }
+      if Array(together[(row * count)..<((row + 1) * count)]) != one { mismatches += 1 }
+    }
+    #expect(mismatches == 0)
+  }
+
+  @Test("Increments and Lévy areas over random intervals: Kolmogorov–Smirnov, variances h and h/12, no correlation")
+  func incrementsLaw() throws {
+    // Depth 20 (leaves of 1e-6): random ends almost never share a leaf, so every interval is exact.
+    let tree = try BrownianTree(seed: 4, t0: 0, t1: 1, depth: 20)
+    let rows = 4_000, times = Self.randomTimes(20, seed: 1)
+    var standardW: [Double] = [], standardH: [Double] = []
+    for pair in 0..<10 {
+      let s = min(times[2 * pair], times[2 * pair + 1]), t = max(times[2 * pair], times[2 * pair + 1])
+      let (w, levy) = tree.increments(rows: 0..<rows, width: 1, from: s, to: t)
+      standardW += w.map { $0 / (t - s).squareRoot() }
+      standardH += levy.map { $0 / ((t - s) / 12).squareRoot() }
+    }
+    let n = Double(standardW.count)
+    // Pooled over 10 intervals, 40,000 values each: under the law both are N(0, 1) and
+    // independent. KS at the 1 % level (1.63/√n); variances and the correlation within five
+    // standard errors (√(2/n) for a variance, 1/√n for a correlation of independent normals).
+    let cdf = { (x: Double) in 0.5 * erfc(-x / 2.0.squareRoot()) }
+    #expect(kolmogorovSmirnov(standardW, cdf: cdf) < 1.63 / n.squareRoot())
+    #expect(kolmogorovSmirnov(standardH, cdf: cdf) < 1.63 / n.squareRoot())
+    let mW = sampleMoments(standardW), mH = sampleMoments(standardH)
+    #expect(abs(mW.variance - 1) < 5 * (2 / n).squareRoot(), "Var ΔW/h = \(mW.variance)")
+    #expect(abs(mH.variance - 1) < 5 * (2 / n).squareRoot(), "Var H/(h/12) = \(mH.variance)")
+    let correlation = zip(standardW, standardH).reduce(0) { $0 + $1.0 * $1.1 } / n
+    #expect(abs(correlation) < 5 / n.squareRoot(), "corr(ΔW, H) = \(correlation)")
+  }
+
+  @Test("Inside leaves too: ΔZ has variance h³/3 and covariance h²/2 with ΔW on a shallow tree")
+  func bridgeLaw() throws {
+    // Depth 3: both ends of each interval lie inside leaves (different ones), so ΔW and ΔZ are
+    // made of two leaf bridges and whole nodes. In the units of the interval, ΔZ is ζ with
+    // Var 1 after dividing by h^{3/2}/√3, ΔW·ΔZ/(h²/2) has variance 2 + 1/3: five standard errors.
+    let tree = try BrownianTree(seed: 12, t0: 0, t1: 2, depth: 3)
+    let rows = 20_000
+    for (s, t) in [(0.13, 0.91), (0.3, 1.77), (1.01, 1.6)] {
+      var w = [Double](repeating: 0, count: rows), z = w
+      w.withUnsafeMutableBufferPointer { wp in
+        z.withUnsafeMutableBufferPointer { zp in
+          tree.fill(rows: 0..<rows, width: 1, from: s, to: t, increments: wp.baseAddress!, spaceTime: zp.baseAddress!)
+        }
+      }
+      let h = t - s, n = Double(rows)
+      let varW = w.reduce(0) { $0 + $1 * $1 } / n / h
+      let varZ = z.reduce(0) { $0 + $1 * $1 } / n / (h * h * h / 3)
+      let cov = zip(w, z).reduce(0) { $0 + $1.0 * $1.1 } / n / (h * h / 2)
+      #expect(abs(varW - 1) < 5 * (2 / n).squareRoot(), "[\(s), \(t)] Var ΔW/h = \(varW)")
+      #expect(abs(varZ - 1) < 5 * (2 / n).squareRoot(), "[\(s), \(t)] Var ΔZ/(h³/3) = \(varZ)")
+      #expect(abs(cov - 1) < 5 * (7 / (3 * n)).squareRoot(), "[\(s), \(t)] Cov/(h²/2) = \(cov)")
+    }
+  }
+
+  @Test("The covariance of W at random times is min(s, t)")
+  func covariance() throws {
+    let tree = try BrownianTree(seed: 21, t0: 0, t1: 1, depth: 16)
+    let rows = 20_000, times = Self.randomTimes(6, seed: 2).sorted()
+    // W at each time: the increment from t0.
+    let paths = times.map { tree.increments(rows: 0..<rows, width: 1, from: 0, to: $0).w }
+    let n = Double(rows)
+    for a in times.indices {
+      for b in a..<times.count {
+        let product = zip(paths[a], paths[b]).reduce(0) { $0 + $1.0 * $1.1 } / n
+        // Var(W_a W_b) = t_a t_b + min(t_a, t_b)² for jointly normal W; five standard errors.
+        let expected = min(times[a], times[b])
+        let standardError = ((times[a] * times[b] + expected * expected) / n).squareRoot()
+        #expect(abs(product - expected) < 5 * standardError, "E[W(\(times[a]))W(\(times[b]))] = \(product)")
+      }
+    }
+  }
+
+  @Test("Additivity across arbitrary splits: W(s, u) = W(s, t) + W(t, u), ΔZ by the aggregate rule")
+  func additivity() throws {
+    for (t0, t1, depth) in [(0.0, 1.0, 12), (1.0, 1e-3, 20), (-2.0, 5.0, 4)] {
+      let tree = try BrownianTree(seed: 33, t0: t0, t1: t1, depth: depth)
+      let rows = 64, width = 2
+      let fractions = Self.randomTimes(12, seed: 5)
+      for k in 0..<4 {
+        var three = [fractions[3 * k], fractions[3 * k + 1], fractions[3 * k + 2]].sorted()
+        if k == 3 { three = [0, three[1], 1] }  // the whole interval, split anywhere
+        let (s, t, u) = (t0 + three[0] * (t1 - t0), t0 + three[1] * (t1 - t0), t0 + three[2] * (t1 - t0))
+        let whole = fillBoth(tree, rows: 0..<rows, width: width, s, u)
+        let first = fillBoth(tree, rows: 0..<rows, width: width, s, t), second = fillBoth(tree, rows: 0..<rows, width: width, t, u)
+        let size = abs(u - t)
+        for e in 0..<(rows * width) {
+          let w = first.w[e] + second.w[e], z = first.z[e] + second.z[e] + first.w[e] * size
+          // The same leaves and nodes summed in another order: rounding only (values of order
+          // √span, ~20 terms), 1e-12 relative to the interval's own scale.
+          #expect(abs(whole.w[e] - w) <= 1e-12 * abs(t1 - t0).squareRoot(), "W at \(e)")
+          #expect(abs(whole.z[e] - z) <= 1e-12 * pow(abs(t1 - t0), 1.5), "Z at \(e)")
+        }
+      }
+    }
+  }
+
+  @Test("Any query order, kept nodes or not, and any batch of rows give the same bits")
+  func queryOrder() throws {
+    let tree = try BrownianTree(seed: 8, t0: 1, t1: 0.001, depth: 18)
+    let times = Self.randomTimes(16, seed: 9).map { 1 - 0.999 * $0 }
+    let intervals = (0..<8).map { (max(times[2 * $0], times[2 * $0 + 1]), min(times[2 * $0], times[2 * $0 + 1])) }
+    let rows = 40..<75, width = 3
+    // Fresh: each interval by `fill` (a new walker per call).
+    let fresh = intervals.map { fillBoth(tree, rows: rows, width: width, $0.0, $0.1) }
+    // One walker, forward then backward through the list, its kept nodes carried along.
+    let walker = BrownianTree.Walker(tree: tree, capacity: rows.count, width: width)
+    walker.reset(rows: rows)
+    for order in [Array(intervals.indices), intervals.indices.reversed()] {
+      for i in order {
+        var w = [Double](repeating: 0, count: rows.count * width), z = w
+        w.withUnsafeMutableBufferPointer { wp in
+          z.withUnsafeMutableBufferPointer { zp in
+            walker.increments(from: intervals[i].0, to: intervals[i].1, into: wp.baseAddress!, spaceTime: zp.baseAddress!)
+          }
+        }
+        #expect(w == fresh[i].w && z == fresh[i].z, "interval \(i)")
+      }
+    }
+    // Row by row (scalar normals) gives the bits of the group.
+    let single = BrownianTree.Walker(tree: tree, capacity: 1, width: width)
+    for row in rows {
+      single.reset(rows: row..<(row + 1))
+      for i in intervals.indices {
+        var w = [Double](repeating: 0, count: width), z = w
+        w.withUnsafeMutableBufferPointer { wp in
+          z.withUnsafeMutableBufferPointer { zp in
+            single.increments(from: intervals[i].0, to: intervals[i].1, into: wp.baseAddress!, spaceTime: zp.baseAddress!)
+          }
+        }
+        let e = (row - rows.lowerBound) * width
+        #expect(w == Array(fresh[i].w[e..<(e + width)]) && z == Array(fresh[i].z[e..<(e + width)]), "row \(row), interval \(i)")
+      }
+    }
+  }
+
+  @Test("The split is the leaf bridge at u = ½; bad settings are refused")
+  func splitAndSettings() throws {
+    let c = BridgeCoefficients(u: 0.5, h: 0.25)
+    #expect(c.wW == -0.25 && c.wZ == 1.5 / 0.25 && c.w1 == 0.125 && c.zW == -0.25 / 8 && c.zZ == 0.5)
+    #expect(abs(c.z1) < 1e-18 && abs(c.z2 - 0.125 / (8 * 3.0.squareRoot())) < 1e-17)
+    #expect(throws: SolveError.self) { try BrownianTree(seed: 0, t0: 0, t1: 1, depth: 31) }
+    #expect(throws: SolveError.self) { try BrownianTree(seed: 0, t0: 0, t1: 1, tolerance: 0) }
+    #expect(throws: SolveError.self) { try BrownianTree(seed: 0, t0: 0, t1: 1, tolerance: 1e-12) }
+    #expect(throws: SolveError.self) { try BrownianTree(seed: 0, t0: 1, t1: 1, depth: 3) }
+    #expect(try BrownianTree(seed: 0, t0: 0, t1: 1, tolerance: 1e-6).depth == 20)
+    #expect(try BrownianTree(seed: 0, t0: 0, t1: 1, tolerance: 0.5).depth == 1)
+  }
+}
+
+private func fillBoth(_ tree: BrownianTree, rows: Range<Int>, width: Int, _ s: Double, _ t: Double)
+  -> (w: [Double], z: [Double]) {
+  var w = [Double](repeating: 0, count: rows.count * width), z = w
+  w.withUnsafeMutableBufferPointer { wp in
+    z.withUnsafeMutableBufferPointer { zp in
+      tree.fill(rows: rows, width: width, from: s, to: t, increments: wp.baseAddress!, spaceTime: zp.baseAddress!)
+    }
+  }
+  return (w, z)
+}
