@@ -16,6 +16,12 @@ public enum SamplerName: Hashable, Sendable, CaseIterable, CustomStringConvertib
   case ddim
   case pcLangevin
   case annealedLangevin
+  // MARK: issue 23 (adaptive SDE samplers)
+  /// The reverse-time SDE under SRA1 with its embedded error estimate and PI step control, on a
+  /// Brownian tree.
+  case adaptiveSRA1
+  /// Jolicoeur-Martineau et al. (2021): Euler–Maruyama with an improved-Euler error estimate.
+  case gottaGoFast
 
   public static let allCases: [SamplerName] =
     SolverName.allCases.map { name -> SamplerName in
@@ -24,6 +30,7 @@ public enum SamplerName: Hashable, Sendable, CaseIterable, CustomStringConvertib
       case .ode, .adaptiveODE: .probabilityFlow(name)
       }
     } + GSLStepType.allCases.map(SamplerName.probabilityFlowGSL) + [.ddpm, .ddim, .pcLangevin, .annealedLangevin]
+    + [.adaptiveSRA1, .gottaGoFast]
 
   public var name: String {
     switch self {
@@ -34,6 +41,8 @@ public enum SamplerName: Hashable, Sendable, CaseIterable, CustomStringConvertib
     case .ddim: "ddim"
     case .pcLangevin: "pc-langevin"
     case .annealedLangevin: "annealed-langevin"
+    case .adaptiveSRA1: "adaptive-sra1"
+    case .gottaGoFast: "gotta-go-fast"
     }
   }
 
@@ -91,6 +100,8 @@ public enum SamplerName: Hashable, Sendable, CaseIterable, CustomStringConvertib
       return SamplerDescriptor(name: name, summary: "annealed Langevin dynamics (Song & Ermon 2019)",
                                stochastic: true, order: nil, evaluationsPerStep: nil, adaptive: false,
                                family: .diffusion, requirement: .varianceExploding)
+    case .adaptiveSRA1, .gottaGoFast:
+      return adaptiveSDEDescriptor(self)
     }
   }
 }

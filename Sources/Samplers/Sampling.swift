@@ -117,6 +117,9 @@ public func sample<P: DiffusionProcess, S: ScoreModel>(
       return try runDiffusion(PredictorCorrector(predictor: settings.predictor, corrector: settings.corrector), noise)
     case .annealedLangevin:
       return try runDiffusion(AnnealedLangevin(corrector: settings.corrector), noise)
+    case .adaptiveSRA1, .gottaGoFast:
+      return try sampleAdaptiveSDE(sampler, settings: settings, process: process, score: score, initial: initial,
+                                   t0: t0, t1: t1, seed: seed, firstSample: firstSample, threads: threads)
     }
   }
 

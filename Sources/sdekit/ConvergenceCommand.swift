@@ -12,7 +12,12 @@ struct ConvergenceCommand: ParsableCommand {
       path per sample, and prints the error with its Monte-Carlo standard error and the fitted \
       log-log slope beside the order the solver declares. ODE problems with a fixed-step solver: \
       the same with the global error. Adaptive solvers (dopri5, gsl-*): error, evaluations and \
-      steps per tolerance (--tolerances), or with --fixed the fixed-step order over --levels.
+      steps per tolerance (--tolerances), or with --fixed the fixed-step order over --levels. \
+      SDE problems with --adaptive: the SDE solver chooses its steps (an embedded error estimate \
+      for sra1 and sriw1, step doubling for the others) on a Brownian tree; per tolerance the \
+      strong error at T against the exact solution on the tree's own W(T) (or a fine reference \
+      on the same tree), the mean of X(T) with its standard error beside the exact mean, and the \
+      evaluations, steps and rejected steps per path.
       """)
 
   @Option(help: "The problem.")
@@ -27,14 +32,23 @@ struct ConvergenceCommand: ParsableCommand {
   @Option(help: "Levels k, step dt = 2^-k time units over [0, T]: a range 3...10 or a list 3,5,7, coarse to fine, within 0...20.")
   var levels: String = "3...10"
 
-  @Option(help: "Adaptive solvers: tolerances rtol = atol (relative, and absolute in the state's units), decades 1e-3...1e-10 or a list 1e-4,1e-6.")
-  var tolerances: String = "1e-3...1e-8"
+  @Option(help: ArgumentHelp("Adaptive solvers: tolerances rtol = atol (relative, and absolute in the state's units), decades 1e-3...1e-10 or a list 1e-4,1e-6. (default: 1e-3...1e-8; with --adaptive 1e-2...1e-5)", valueName: "tolerances"))
+  var tolerances: String?
 
   @Flag(help: "Adaptive solvers: measure the fixed-step order over --levels instead.")
   var fixed = false
 
-  @Option(help: "Adaptive solvers: the batch as one system or each sample on its own.")
-  var mode: SystemMode = .batch
+  @Flag(help: "SDE problems: let the SDE solver choose its steps per tolerance (--tolerances) on a Brownian tree.")
+  var adaptive = false
+
+  @Option(help: ArgumentHelp("With --adaptive: how the local error is estimated. (default: the solver's own — embedded for sra1 and sriw1, else step-doubling)", valueName: "estimate"))
+  var errorEstimate: SDEErrorEstimate?
+
+  @Option(help: ArgumentHelp("With --adaptive: levels of the Brownian tree; its leaves, |T − t0|/2^depth, are the smallest step.", valueName: "depth"))
+  var treeDepth: Int = adaptiveStudyTreeDepth
+
+  @Option(help: ArgumentHelp("Adaptive solvers: the batch as one system or each sample on its own. (default: batch for ODE solvers, per-sample with --adaptive)", valueName: "mode"))
+  var mode: SystemMode?
 
   @Flag(help: "Measure the weak error |E[X_N − X(T)]| instead of the strong error E|X_N − X(T)|.")
   var weak = false
@@ -59,7 +73,7 @@ struct ConvergenceCommand: ParsableCommand {
     guard parsed.allSatisfy({ (0...20).contains($0) }) else {
       throw ValidationError("--levels must lie within 0...20, got \(levels)")
     }
-    _ = try ToleranceSyntax.parse(tolerances)
+    _ = try ToleranceSyntax.parse(toleranceText)
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     let kind = solver.descriptor.kind
     if problem.kind != kind {
@@ -71,12 +85,40 @@ struct ConvergenceCommand: ParsableCommand {
     if fixed && !solver.descriptor.isAdaptive {
       throw ValidationError("--fixed applies to adaptive solvers; \(solver.name) always takes fixed steps")
     }
+    if adaptive && (problem.kind != .sde || kind != .sde) {
+      throw ValidationError("--adaptive applies to SDE problems and SDE solvers; got \(problem.rawValue) with \(solver.name)")
+    }
+    if (errorEstimate != nil || treeDepth != adaptiveStudyTreeDepth) && !adaptive {
+      throw ValidationError("--error-estimate and --tree-depth apply with --adaptive")
+    }
+    if adaptive {
+      if weak { throw ValidationError("--weak does not apply with --adaptive, which prints the mean beside the exact mean") }
+      guard (0...BrownianTree.maximumDepth).contains(treeDepth) else {
+        throw ValidationError("--tree-depth must lie in 0...\(BrownianTree.maximumDepth), got \(treeDepth)")
+      }
+      if errorEstimate == .embedded, solver.descriptor.errorEstimate != .embedded {
+        throw ValidationError("\(solver.name) has no embedded error estimate (sra1 and sriw1 have one); use --error-estimate step-doubling")
+      }
+    }
     if let plot { try checkOutputPath(plot, extension: "svg", option: "--plot") }
   }
 
   func run() throws {
     Interrupt.install(outputs: [plot].compactMap { $0 })
     let levelList = try LevelSyntax.parse(levels)
+    if adaptive, case .native(let name) = solver, case .sde(let method) = name.solver {
+      let study = try problem.adaptiveConvergence(
+        solver: method, tolerances: try ToleranceSyntax.parse(toleranceText), paths: paths, seed: seed,
+        mode: mode ?? .perSample, errorEstimate: errorEstimate, treeDepth: treeDepth, threads: threads)
+      print(json ? try jsonString(study) : ConvergenceCommand.table(study))
+      if let plot {
+        var svg = SVGPlot(title: "\(study.problem) · \(study.solver) adaptive · strong error against cost",
+                          xLabel: "drift evaluations per path", yLabel: "strong error", xScale: .log, yScale: .log)
+        svg.add(study.solver, study.points.map { ($0.nfe, $0.error) }, lines: true)
+        try writeAtomically(Data(svg.render().utf8), to: plot)
+      }
+      return
+    }
     guard let ode = problem.odeProblem, let adaptive = solver.adaptive(AdaptiveSettings()) else {
       guard case .native(let name) = solver else { return }
       let study = try problem.convergence(solver: name, kind: weak ? .weak : .strong, paths: paths,
@@ -87,7 +129,7 @@ struct ConvergenceCommand: ParsableCommand {
     if fixed {
       try show(try fixedStudy(ode, adaptive, levels: levelList))
     } else {
-      let study = try toleranceStudy(ode, tolerances: try ToleranceSyntax.parse(tolerances))
+      let study = try toleranceStudy(ode, tolerances: try ToleranceSyntax.parse(toleranceText))
       print(json ? try jsonString(study) : ConvergenceCommand.table(study))
       if let plot {
         var svg = SVGPlot(title: "\(study.problem) · \(study.solver) · error against cost", xLabel: "vector-field evaluations",
@@ -127,7 +169,7 @@ struct ConvergenceCommand: ParsableCommand {
   private func toleranceStudy<P: ODETestProblem>(_ ode: P, tolerances: [Double]) throws -> WorkPrecisionStudy {
     let reference = try gslReferenceFinalState(ode)
     let choice = solver
-    return try workPrecisionStudy(problem: ode, named: problem.rawValue, tolerances: tolerances, mode: mode,
+    return try workPrecisionStudy(problem: ode, named: problem.rawValue, tolerances: tolerances, mode: mode ?? .batch,
                                   reference: reference.state, referenceName: reference.name) { settings in
       AnyAdaptiveSolver(base: choice.adaptive(settings)!)
     }
@@ -148,6 +190,26 @@ struct ConvergenceCommand: ParsableCommand {
     let fitted = study.fittedOrder.map { String(format: "%.3f", $0) } ?? "n/a (needs two levels with non-zero error)"
     let declared = study.declaredOrder.map { String(format: "%.1f", $0) } ?? "none"
     lines.append("fitted order \(fitted) · declared \(declared)")
+    return lines.joined(separator: "\n")
+  }
+
+  /// The tolerances as given, or the default for the kind of study.
+  private var toleranceText: String { tolerances ?? (adaptive ? "1e-2...1e-5" : "1e-3...1e-8") }
+
+  static func table(_ study: AdaptiveConvergenceStudy) -> String {
+    var lines = ["\(study.problem) · \(study.solver) adaptive (\(study.errorEstimate), \(study.mode.rawValue)) · strong error against the \(study.reference) · \(study.paths) paths · seed \(study.seed) · tree depth \(study.treeDepth)"]
+    let exact = study.exactMean.map { String(format: "%.5f", $0) } ?? "unknown"
+    lines.append(pad("tolerance", 10) + pad("error", 12) + pad("stderr", 11) + pad("mean X(T)", 12) + pad("± SE", 10)
+                 + pad("NFE/path", 10) + pad("steps", 9) + pad("rejected", 10) + pad("rej %", 7))
+    for p in study.points {
+      lines.append(pad(String(format: "%.0e", p.tolerance), 10) + pad(scientific(p.error), 12)
+                   + pad(String(format: "%.2e", p.errorStderr), 11) + pad(String(format: "%.5f", p.mean), 12)
+                   + pad(String(format: "%.5f", p.meanStderr), 10) + pad(String(format: "%.1f", p.nfe), 10)
+                   + pad(String(format: "%.1f", p.steps), 9) + pad(String(format: "%.1f", p.rejectedSteps), 10)
+                   + pad(String(format: "%.1f", 100 * p.rejectedFraction), 7))
+    }
+    let slope = study.fittedSlope.map { String(format: "%.3f", $0) } ?? "n/a"
+    lines.append("exact mean \(exact) · fitted slope of log error on log tolerance \(slope)")
     return lines.joined(separator: "\n")
   }
 
@@ -185,3 +247,5 @@ func scientific(_ value: Double) -> String { String(format: "%.3e", value) }
 func pad(_ text: String, _ width: Int) -> String {
   String(repeating: " ", count: max(0, width - text.count)) + text
 }
+
+extension SDEErrorEstimate: ExpressibleByArgument {}

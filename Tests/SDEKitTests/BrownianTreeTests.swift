@@ -15,30 +15,34 @@ struct BrownianTreeTests {
     }
   }
 
-  @Test("One row's normals by scalar Philox blocks are the numbers NormalSource writes for it")
-  func scalarNormals() {
-    let source = NormalSource(seed: 9)
-    for stream in [NoiseStream.brownianTree(node: 0), .brownianTree(node: 77), .brownian(interval: 3)] {
-      let rows = 0..<70, count = 5
-      var together = [Double](repeating: 0, count: rows.count * count)
-      together.withUnsafeMutableBufferPointer { source.fill(rows: rows, stream: stream, count: count, scale: 1, into: $0.baseAddress!) }
-      for row in rows {
-        var one = [Double](repeating: 0, count: count)
-        one.withUnsafeMutableBufferPointer { source.scalarFill(row: row, stream: stream, count: count, into: $0.baseAddress!) }
-        #expect(Array(together[(row * count)..<((row + 1) * count)]) == one, "\(stream) row \(row)")
+  @Test("Node normals: four per Philox block, standard normal, independent across numbers, nodes and rows")
+  func nodeNormals() throws {
+    let tree = try BrownianTree(seed: 9, t0: 0, t1: 1, depth: 10)
+    let generator = NoiseStream.brownianTree(node: 0).generator(seed: 9)
+    // 6 numbers (two blocks) for 3 nodes × 10,000 rows.
+    let rows = 10_000, count = 6, nodes = [1, 2, 1500]
+    var numbers = [[Double]](repeating: [], count: nodes.count)
+    for (k, node) in nodes.enumerated() {
+      numbers[k] = [Double](repeating: 0, count: rows * count)
+      numbers[k].withUnsafeMutableBufferPointer { out in
+        for row in 0..<rows { tree.nodeNormals(node: node, row: row, count: count, generator: generator, into: out.baseAddress! + row * count) }
       }
     }
-    // The ziggurat's rare second draws take the same path: 200,000 numbers hold about 860 of them.
-    let rows = 0..<40_000, count = 5
-    var together = [Double](repeating: 0, count: rows.count * count)
-    together.withUnsafeMutableBufferPointer { source.fill(rows: rows, stream: .brownianTree(node: 5), count: count, scale: 1, into: $0.baseAddress!) }
-    var mismatches = 0
-    for row in rows {
-      var one = [Double](repeating: 0, count: count)
-      one.withUnsafeMutableBufferPointer { source.scalarFill(row: row, stream: .brownianTree(node: 5), count: count, into: $0.baseAddress!) }
-      if Array(together[(row * count)..<((row + 1) * count)]) != one { mismatches += 1 }
+    let all = numbers.flatMap { $0 }, n = Double(all.count)
+    // 180,000 numbers: KS at the 1 % level, and each correlation between number 0 of node 1 and
+    // another number (same row: another word of the block, the next block, other nodes) within
+    // five standard errors 1/√rows.
+    #expect(kolmogorovSmirnov(all) { 0.5 * erfc(-$0 / 2.0.squareRoot()) } < 1.63 / n.squareRoot())
+    func column(_ k: Int, _ i: Int) -> [Double] { (0..<rows).map { numbers[k][$0 * count + i] } }
+    let first = column(0, 0)
+    for (k, i) in [(0, 1), (0, 3), (0, 4), (1, 0), (2, 0), (2, 5)] {
+      let c = zip(first, column(k, i)).reduce(0) { $0 + $1.0 * $1.1 } / Double(rows)
+      #expect(abs(c) < 5 / Double(rows).squareRoot(), "node \(nodes[k]) number \(i): \(c)")
     }
-    #expect(mismatches == 0)
+    // Neighbouring rows are not shifted copies of each other.
+    let next = (0..<(rows - 1)).map { numbers[0][($0 + 1) * count] }
+    let shifted = zip(first.dropLast(), next).reduce(0) { $0 + $1.0 * $1.1 } / Double(rows - 1)
+    #expect(abs(shifted) < 5 / Double(rows).squareRoot())
   }
 
   @Test("Increments and Lévy areas over random intervals: Kolmogorov–Smirnov, variances h and h/12, no correlation")
@@ -142,7 +146,7 @@ struct BrownianTreeTests {
     // Fresh: each interval by `fill` (a new walker per call).
     let fresh = intervals.map { fillBoth(tree, rows: rows, width: width, $0.0, $0.1) }
     // One walker, forward then backward through the list, its kept nodes carried along.
-    let walker = BrownianTree.Walker(tree: tree, capacity: rows.count, width: width)
+    var walker = BrownianTree.Walker(tree: tree, capacity: rows.count, width: width)
     walker.reset(rows: rows)
     for order in [Array(intervals.indices), intervals.indices.reversed()] {
       for i in order {
@@ -156,7 +160,7 @@ struct BrownianTreeTests {
       }
     }
     // Row by row (scalar normals) gives the bits of the group.
-    let single = BrownianTree.Walker(tree: tree, capacity: 1, width: width)
+    var single = BrownianTree.Walker(tree: tree, capacity: 1, width: width)
     for row in rows {
       single.reset(rows: row..<(row + 1))
       for i in intervals.indices {

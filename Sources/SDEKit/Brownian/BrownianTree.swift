@@ -33,6 +33,7 @@ import Foundation
 /// Queries are served by a `BrownianTree.Walker`, which keeps the nodes of its latest queries, so
 /// that consecutive steps of a solve split only the nodes near their ends: a step of size h costs
 /// about log₂(h / leaf size) node splits per row and Wiener process, each two normals.
+/// Each split takes one Philox block per row and two Wiener processes (`nodeNormals`).
 /// `fill` (the `BrownianSource` requirement, for fixed grids) makes a walker per call;
 /// `solve(_:solver:grid:noise:)` with a tree keeps one per tile of rows across steps.
 public struct BrownianTree: BrownianSource, Hashable {
@@ -104,7 +105,7 @@ public struct BrownianTree: BrownianSource, Hashable {
                    increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
     guard !rows.isEmpty else { return }
     let group = 32
-    let walker = Walker(tree: self, capacity: min(group, rows.count), width: width)
+    var walker = Walker(tree: self, capacity: min(group, rows.count), width: width)
     for first in stride(from: rows.lowerBound, to: rows.upperBound, by: group) {
       let part = first..<min(first + group, rows.upperBound)
       walker.reset(rows: part)
@@ -137,7 +138,7 @@ extension BrownianTree {
   /// follow a solve's steps hit what the previous step left (the new step starts where the last
   /// ended). Answers do not depend on what is kept: a node's values are computed by the same
   /// operations from the same numbers whether it was kept or not. Not thread-safe; one per chunk.
-  public final class Walker {
+  public struct Walker {
     public let tree: BrownianTree
     public let width: Int
     /// The most rows it can serve at once.
@@ -148,13 +149,17 @@ extension BrownianTree {
     /// Lanes: rows × width of the current rows.
     private var lanes = 0
     private let depth: Int
-    private let storage: UnsafeMutableBufferPointer<Double>
+    /// Philox keyed by the seed and the tree's key tweak.
+    private let generator: Philox4x32
+    /// Frees the buffers with the last copy of the walker.
+    private let owner: Owner
     private var clock = 0
 
     /// The root's W and Z.
     private let rootW: UnsafeMutablePointer<Double>
     private let rootZ: UnsafeMutablePointer<Double>
-    /// Level k ≥ 1, slot 0 or 1: the split of node `parent` of level k − 1 into its two children.
+    /// Level k ≥ 1, slot 0 or 1 (entry 2(k − 1) + slot): the split of node `parent` of level
+    /// k − 1 into its two children, and when it was last used.
     private struct Split {
       var parent = -1
       var used = 0
@@ -163,15 +168,30 @@ extension BrownianTree {
       let rightW: UnsafeMutablePointer<Double>
       let rightZ: UnsafeMutablePointer<Double>
     }
-    private var splits: [Split]
-    /// The bridge normals of two leaves (rows × 2·width, as `NormalSource` writes them).
-    private var leafIndex = [-1, -1]
-    private var leafUsed = [0, 0]
-    private let leafNormals: [UnsafeMutablePointer<Double>]
+    private let splits: UnsafeMutablePointer<Split>
+    /// The bridge normals of two leaves (rows × 2·width, as `nodeNormals` writes them).
+    private var leafIndex = (-1, -1)
+    private var leafUsed = (0, 0)
+    private let leafNormals: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>)
     /// Scratch: normals of a split, and two accumulators and a piece (W and Z each).
     private let zeta: UnsafeMutablePointer<Double>
-    private let accumulatorW: [UnsafeMutablePointer<Double>]
-    private let accumulatorZ: [UnsafeMutablePointer<Double>]
+    private let scratch: UnsafeMutablePointer<Double>
+
+    private final class Owner {
+      let storage: UnsafeMutableBufferPointer<Double>
+      let splits: UnsafeMutablePointer<Split>
+      let splitCount: Int
+      init(storage: UnsafeMutableBufferPointer<Double>, splits: UnsafeMutablePointer<Split>, splitCount: Int) {
+        self.storage = storage
+        self.splits = splits
+        self.splitCount = splitCount
+      }
+      deinit {
+        splits.deinitialize(count: splitCount)
+        splits.deallocate()
+        storage.deallocate()
+      }
+    }
 
     /// A walker for up to `capacity` rows of `width` Wiener processes each.
     public init(tree: BrownianTree, capacity: Int, width: Int) {
@@ -180,10 +200,11 @@ extension BrownianTree {
       self.width = width
       self.capacity = capacity
       self.depth = tree.depth
+      generator = NoiseStream.brownianTree(node: 0).generator(seed: tree.normals.seed)
       let n = capacity * width
       // Root 2, splits 4 per slot, leaves 2 × 2, scratch 2 + 3 × 2.
       let buffers = 2 + 8 * depth + 4 + 8
-      storage = VectorMath.allocateAligned(zeros: buffers * n)
+      let storage = VectorMath.allocateAligned(zeros: buffers * n)
       var next = storage.baseAddress!
       func take(_ count: Int = 1) -> UnsafeMutablePointer<Double> {
         defer { next += count * n }
@@ -191,30 +212,29 @@ extension BrownianTree {
       }
       rootW = take()
       rootZ = take()
-      var splits: [Split] = []
-      for _ in 0..<(2 * depth) {
-        splits.append(Split(leftW: take(), leftZ: take(), rightW: take(), rightZ: take()))
+      let splitCount = 2 * depth
+      splits = UnsafeMutablePointer<Split>.allocate(capacity: max(1, splitCount))
+      for i in 0..<splitCount {
+        (splits + i).initialize(to: Split(leftW: take(), leftZ: take(), rightW: take(), rightZ: take()))
       }
-      self.splits = splits
-      leafNormals = [take(2), take(2)]
+      leafNormals = (take(2), take(2))
       zeta = take(2)
-      accumulatorW = [take(), take(), take()]
-      accumulatorZ = [take(), take(), take()]
+      scratch = take(6)
+      owner = Owner(storage: storage, splits: splits, splitCount: splitCount)
     }
 
-    deinit { storage.deallocate() }
-
     /// Serves `rows` (at most `capacity` of them) from now on, forgetting every kept node.
-    public func reset(rows: Range<Int>) {
+    public mutating func reset(rows: Range<Int>) {
       precondition(rows.count <= capacity, "a walker for \(capacity) rows cannot serve \(rows.count)")
       self.rows = rows
       lanes = rows.count * width
-      for i in splits.indices { splits[i].parent = -1 }
-      leafIndex = [-1, -1]
+      for i in 0..<(2 * depth) { splits[i].parent = -1 }
+      leafIndex = (-1, -1)
       guard !rows.isEmpty else { return }
       // The root: ΔW = √L ξ₁, ΔZ = c₁ξ₁ + c₂ξ₂.
-      drawNormals(stream: .brownianTree(node: 0), into: zeta)
+      drawNormals(node: 0, into: zeta)
       let k = BrownianCoefficients(h: tree.span)
+      let (rootW, rootZ, zeta) = (self.rootW, self.rootZ, self.zeta)
       forEachLane { e, first, second in
         rootW[e] = k.rootH * zeta[first]
         rootZ[e] = k.c1 * zeta[first] + k.c2 * zeta[second]
@@ -222,8 +242,8 @@ extension BrownianTree {
     }
 
     /// ΔW and (when `spaceTime` is not nil) ΔZ over [s, t] for the current rows, row-major.
-    public func increments(from s: Double, to t: Double, into increments: UnsafeMutablePointer<Double>,
-                           spaceTime: UnsafeMutablePointer<Double>?) {
+    public mutating func increments(from s: Double, to t: Double, into increments: UnsafeMutablePointer<Double>,
+                                    spaceTime: UnsafeMutablePointer<Double>?) {
       let n = lanes
       let ps = position(s), pt = position(t)
       precondition(ps <= pt, "a Brownian tree is queried forward from t0 to t1; got \(s) then \(t)")
@@ -234,8 +254,8 @@ extension BrownianTree {
       }
       let leaves = 1 << depth, hLeaf = tree.leafSize
       let (ls, us) = place(ps, leaves: leaves), (lt, ut) = place(pt, leaves: leaves)
-      let (aW, aZ, bW, bZ, pW, pZ) = (accumulatorW[0], accumulatorZ[0], accumulatorW[1], accumulatorZ[1],
-                                      accumulatorW[2], accumulatorZ[2])
+      let (aW, aZ, bW, bZ, pW, pZ) = (scratch, scratch + n, scratch + 2 * n, scratch + 3 * n, scratch + 4 * n,
+                                      scratch + 5 * n)
       if ls == lt {
         // Both inside one leaf: the difference of the path's places at ut and us.
         let (leafW, leafZ) = node(depth, ls)
@@ -384,7 +404,7 @@ extension BrownianTree {
     /// (W, Z) of node `index` of level `level` ≥ 1, from the kept splits or by splitting its
     /// parent (found the same way). The pointers stay valid until the next split of that level
     /// replaces the slot.
-    private func node(_ level: Int, _ index: Int) -> (UnsafePointer<Double>, UnsafePointer<Double>) {
+    private mutating func node(_ level: Int, _ index: Int) -> (UnsafePointer<Double>, UnsafePointer<Double>) {
       let parent = index >> 1
       clock += 1
       var slot = 2 * (level - 1)
@@ -407,8 +427,8 @@ extension BrownianTree {
 
     /// Splits a node of length `size` with increments (w, z) at its midpoint, from the normals
     /// of heap node `node`.
-    private func split(_ w: UnsafePointer<Double>, _ z: UnsafePointer<Double>, node: Int, size: Double, into s: Split) {
-      drawNormals(stream: .brownianTree(node: node), into: zeta)
+    private mutating func split(_ w: UnsafePointer<Double>, _ z: UnsafePointer<Double>, node: Int, size: Double, into s: Split) {
+      drawNormals(node: node, into: zeta)
       let c = BridgeCoefficients(u: 0.5, h: size)
       let half = 0.5 * size
       let zeta = self.zeta
@@ -423,26 +443,33 @@ extension BrownianTree {
     }
 
     /// The bridge normals of leaf `leaf`, kept for the two latest leaves.
-    private func normals(ofLeaf leaf: Int) -> UnsafePointer<Double> {
+    private mutating func normals(ofLeaf leaf: Int) -> UnsafePointer<Double> {
       clock += 1
-      var slot = leafIndex[0] == leaf ? 0 : leafIndex[1] == leaf ? 1 : -1
-      if slot < 0 {
-        slot = leafUsed[1] < leafUsed[0] ? 1 : 0
-        drawNormals(stream: .brownianTree(node: (1 << depth) + leaf), into: leafNormals[slot])
-        leafIndex[slot] = leaf
+      if leafIndex.0 == leaf {
+        leafUsed.0 = clock
+        return UnsafePointer(leafNormals.0)
       }
-      leafUsed[slot] = clock
-      return UnsafePointer(leafNormals[slot])
+      if leafIndex.1 == leaf {
+        leafUsed.1 = clock
+        return UnsafePointer(leafNormals.1)
+      }
+      if leafUsed.1 < leafUsed.0 {
+        drawNormals(node: (1 << depth) + leaf, into: leafNormals.1)
+        (leafIndex.1, leafUsed.1) = (leaf, clock)
+        return UnsafePointer(leafNormals.1)
+      }
+      drawNormals(node: (1 << depth) + leaf, into: leafNormals.0)
+      (leafIndex.0, leafUsed.0) = (leaf, clock)
+      return UnsafePointer(leafNormals.0)
     }
 
-    /// Normals 0 ..< 2·width of `stream` for the current rows: one row at a time by scalar
-    /// Philox blocks (a per-sample solve's case), more through `NormalSource.fill`'s vector
-    /// groups. Both give the same numbers (the tests check it).
-    private func drawNormals(stream: NoiseStream, into out: UnsafeMutablePointer<Double>) {
-      if rows.count == 1 {
-        tree.normals.scalarFill(row: rows.lowerBound, stream: stream, count: 2 * width, into: out)
-      } else {
-        tree.normals.fill(rows: rows, stream: stream, count: 2 * width, scale: 1, into: out)
+    /// Normals 0 ..< 2·width of tree node `node` for each current row (rows × 2·width).
+    private func drawNormals(node: Int, into out: UnsafeMutablePointer<Double>) {
+      let count = 2 * width
+      var offset = 0
+      for row in rows {
+        tree.nodeNormals(node: node, row: row, count: count, generator: generator, into: out + offset)
+        offset += count
       }
     }
   }
@@ -478,21 +505,31 @@ struct BridgeCoefficients {
   }
 }
 
-extension NormalSource {
-  /// Normals 0 ..< `count` of (stream, row), one Philox block per number: the numbers `fill`
-  /// gives for that row (word row mod 4 of the block at counter (index, step word, quad)),
-  /// without computing the other seven quads of a vector group.
-  func scalarFill(row: Int, stream: NoiseStream, count: Int, into output: UnsafeMutablePointer<Double>) {
-    let address = stream.address
-    let generator = Philox4x32(seed: seed ^ address.keyTweak)
-    let quad = UInt64(row >> 2), member = row & 3
-    let quadLow = UInt32(truncatingIfNeeded: quad), quadHigh = UInt32(truncatingIfNeeded: quad >> 32)
+extension BrownianTree {
+  /// Normals 0 ..< `count` of tree node `node` for sample `row`: number i is the ziggurat
+  /// number of word i mod 4 of the Philox block at counter (⌊i/4⌋, node, row mod 2³², ⌊row/2³²⌋)
+  /// under the key of `.brownianTree` (its step word is the node), finished from further blocks
+  /// of the same address as every SDEKit normal (`Ziggurat.resolve`). A row's four numbers share
+  /// one block: a per-sample solve splits nodes one row at a time, and `NormalSource`'s layout
+  /// (one block per number and quad of rows) would cost it two to four blocks per split.
+  @inline(__always)
+  func nodeNormals(node: Int, row: Int, count: Int, generator: Philox4x32, into output: UnsafeMutablePointer<Double>) {
+    let step = UInt32(truncatingIfNeeded: node)
+    let rowLow = UInt32(truncatingIfNeeded: row), rowHigh = UInt32(truncatingIfNeeded: row >> 32)
     let ziggurat = Ziggurat.shared
-    for index in 0..<count {
-      let block = generator.block(UInt32(index), address.step, quadLow, quadHigh)
-      let word = member == 0 ? block.0 : member == 1 ? block.1 : member == 2 ? block.2 : block.3
-      output[index] = ziggurat.resolve(word: word, generator: generator, row: row, step: address.step,
-                                       index: UInt32(index))
+    var index = 0
+    while index < count {
+      let block = generator.block(UInt32(index >> 2), step, rowLow, rowHigh)
+      for j in 0..<min(4, count - index) {
+        let word = j == 0 ? block.0 : j == 1 ? block.1 : j == 2 ? block.2 : block.3
+        // The candidate accepted at once (99.6 %) here; `resolve` repeats this test and finishes
+        // the rest, so the bits are its bits.
+        let layer = Int(word) & (Ziggurat.layers - 1)
+        let x = (Double(word >> UInt32(Ziggurat.layerBits)) - Ziggurat.latticeCentre) * ziggurat.step(layer)
+        output[index + j] = abs(x) < ziggurat.inner(layer)
+          ? x : ziggurat.resolve(word: word, generator: generator, row: row, step: step, index: UInt32(index + j))
+      }
+      index += 4
     }
   }
 }

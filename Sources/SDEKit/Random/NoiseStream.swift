@@ -47,7 +47,10 @@ public enum NoiseStream: Hashable, Sendable {
   /// interval's (ΔW, ΔZ) (0 ..< width and width ..< 2·width, as `.brownian`), node 2ᵏ + i
   /// (k ≥ 0, 0 ≤ i < 2ᵏ) the bridge normals ζ₁, ζ₂ that split node i of depth k at its midpoint,
   /// or place the path inside it when it is a leaf. Its own key tweak; the node in the step word,
-  /// so a tree is at most `BrownianTree.maximumDepth` = 30 levels deep.
+  /// so a tree is at most `BrownianTree.maximumDepth` = 30 levels deep. Its numbers are laid out
+  /// per row, not per quad of rows: number i of row r is word i mod 4 of the block at counter
+  /// (⌊i/4⌋, node, r mod 2³², ⌊r/2³²⌋) (`BrownianTree.nodeNormals`), so a row's split takes one
+  /// block, not two to four.
   case brownianTree(node: Int)
 
   /// The stream's place in Philox's key and counter space.

@@ -38,11 +38,14 @@ public struct SolverDescriptor: Sendable, Codable, Hashable {
   public var isAdaptive: Bool
   /// Whether an ODE method needs the Jacobian ∂F/∂y (implicit methods).
   public var needsJacobian: Bool
+  /// How an adaptive SDE solve (`solve(_:solver:settings:noise:)`) estimates this SDE method's
+  /// local error; nil for ODE methods.
+  public var errorEstimate: SDEErrorEstimate?
 
   public init(name: String, summary: String, kind: Kind, calculus: Calculus?, orders: [Order],
               driftEvaluationsPerStep: Int, diffusionEvaluationsPerStep: Int = 0,
               needsDerivative: Bool = false, needsSpaceTimeIntegral: Bool = false,
-              isAdaptive: Bool = false, needsJacobian: Bool = false) {
+              isAdaptive: Bool = false, needsJacobian: Bool = false, errorEstimate: SDEErrorEstimate? = nil) {
     self.name = name
     self.summary = summary
     self.kind = kind
@@ -54,6 +57,7 @@ public struct SolverDescriptor: Sendable, Codable, Hashable {
     self.needsSpaceTimeIntegral = needsSpaceTimeIntegral
     self.isAdaptive = isAdaptive
     self.needsJacobian = needsJacobian
+    self.errorEstimate = errorEstimate ?? (kind == .sde ? .stepDoubling : nil)
   }
 
   /// The noise structures an SDE solver supports, in declaration order.

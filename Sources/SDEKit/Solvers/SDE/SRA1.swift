@@ -28,7 +28,8 @@ public struct SRA1: StochasticRungeKuttaMethod {
     name: "sra1", summary: "Rößler SRA1 stochastic Runge–Kutta (additive noise)", kind: .sde,
     calculus: .ito,
     orders: [.init(noise: .additive, strong: 1.5, weak: 2.0)],
-    driftEvaluationsPerStep: 2, diffusionEvaluationsPerStep: 2, needsSpaceTimeIntegral: true)
+    driftEvaluationsPerStep: 2, diffusionEvaluationsPerStep: 2, needsSpaceTimeIntegral: true,
+    errorEstimate: .embedded)
 
   public var descriptor: SolverDescriptor { Self.descriptor }
 }

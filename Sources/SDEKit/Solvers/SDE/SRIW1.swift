@@ -43,7 +43,8 @@ public struct SRIW1: StochasticRungeKuttaMethod {
       .init(noise: .diagonal, strong: 1.5, weak: 2.0),
       .init(noise: .scalar, strong: 1.5, weak: 2.0),
     ],
-    driftEvaluationsPerStep: 2, diffusionEvaluationsPerStep: 4, needsSpaceTimeIntegral: true)
+    driftEvaluationsPerStep: 2, diffusionEvaluationsPerStep: 4, needsSpaceTimeIntegral: true,
+    errorEstimate: .embedded)
 
   public var descriptor: SolverDescriptor { Self.descriptor }
 }

@@ -1,0 +1,270 @@
+import Foundation
+
+/// One tolerance of an adaptive SDE study.
+public struct AdaptiveConvergencePoint: Sendable, Codable, Hashable {
+  /// rtol = atol.
+  public var tolerance: Double
+  /// Strong error at t1: the mean over paths of ‖X − X*‖₂, X* the exact solution on the tree's
+  /// own W(t1) or the fine reference on the same tree.
+  public var error: Double
+  /// Its Monte-Carlo standard error.
+  public var errorStderr: Double
+  /// The mean over paths of φ(X) = the mean of X's components, and its standard error.
+  public var mean: Double
+  public var meanStderr: Double
+  /// The same for φ(X)²: the second moment, beside the exact one where known.
+  public var secondMoment: Double
+  public var secondMomentStderr: Double
+  /// Drift evaluations per path (per batch in batch mode); the drift of a diffusion sampler is
+  /// one score evaluation.
+  public var nfe: Double
+  /// Diffusion evaluations per path.
+  public var diffusionEvaluations: Double
+  /// Accepted and rejected steps per path, and the rejected fraction of all attempts.
+  public var steps: Double
+  public var rejectedSteps: Double
+  public var rejectedFraction: Double
+  /// Wall time of the adaptive solve of all paths.
+  public var seconds: Double
+}
+
+/// Error, moments and cost of an adaptive SDE solve over a range of tolerances, every tolerance
+/// on the same Brownian tree.
+public struct AdaptiveConvergenceStudy: Sendable, Codable, Hashable {
+  public var problem: String
+  public var solver: String
+  /// How the error was estimated (`embedded`, `step-doubling`).
+  public var errorEstimate: String
+  public var mode: SystemMode
+  public var paths: Int
+  public var seed: UInt64
+  /// Levels of the Brownian tree (leaves of |t1 − t0|/2^depth, the smallest step).
+  public var treeDepth: Int
+  /// What errors are measured against.
+  public var reference: String
+  /// E φ(X(t1)) and E φ(X(t1))² when known (φ = mean of the components).
+  public var exactMean: Double?
+  public var exactSecondMoment: Double?
+  /// Least-squares slope of log(error) on log(tolerance); nil with fewer than two usable points.
+  public var fittedSlope: Double?
+  public var points: [AdaptiveConvergencePoint]
+
+  enum CodingKeys: String, CodingKey {
+    case problem, solver, errorEstimate, mode, paths, seed, treeDepth, reference, exactMean, exactSecondMoment,
+         fittedSlope, points
+  }
+
+  /// Encodes the exact moments as null when unknown, so the keys are always there.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(problem, forKey: .problem)
+    try c.encode(solver, forKey: .solver)
+    try c.encode(errorEstimate, forKey: .errorEstimate)
+    try c.encode(mode, forKey: .mode)
+    try c.encode(paths, forKey: .paths)
+    try c.encode(seed, forKey: .seed)
+    try c.encode(treeDepth, forKey: .treeDepth)
+    try c.encode(reference, forKey: .reference)
+    try c.encode(exactMean, forKey: .exactMean)
+    try c.encode(exactSecondMoment, forKey: .exactSecondMoment)
+    try c.encode(fittedSlope, forKey: .fittedSlope)
+    try c.encode(points, forKey: .points)
+  }
+}
+
+/// The default depth of a study's Brownian tree: leaves of |t1 − t0|/2²⁴ (6e-8 over [0, 1]),
+/// far below the steps of tolerances down to 1e-6.
+public let adaptiveStudyTreeDepth = 24
+
+/// Solves `problem` adaptively at each tolerance (rtol = atol), every tolerance on one Brownian
+/// tree, and measures the strong error at t1 against the exact solution on the tree's W(t1) or,
+/// when the problem has none, against SRA1 (additive noise) or SRIW1 at 2^`referenceLevel`
+/// uniform steps on the same tree; and the mean and second moment of φ(X) = mean of X's
+/// components beside their exact values.
+///
+/// - Throws: `SolveError` for invalid settings, an incompatible solver or a failed solve.
+public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
+  problem: P, named name: String, solver: S, tolerances: [Double], paths: Int, seed: UInt64 = 0,
+  mode: SystemMode = .perSample, errorEstimate: SDEErrorEstimate? = nil, treeDepth: Int = adaptiveStudyTreeDepth,
+  referenceLevel: Int = 14, threads: Int? = nil
+) throws -> AdaptiveConvergenceStudy {
+  guard paths >= 2 else {
+    throw SolveError.invalidConfiguration("paths must be at least 2 to estimate a standard error, got \(paths)")
+  }
+  guard !tolerances.isEmpty else { throw SolveError.invalidConfiguration("give at least one tolerance") }
+  if let bad = tolerances.first(where: { !($0 > 0 && $0 < 1) }) {
+    throw SolveError.invalidConfiguration("tolerances must lie strictly between 0 and 1, got \(bad)")
+  }
+  let sde = problem.problem(paths: paths)
+  let noise = sde.diffusion.noise
+  try checkCompatibility(solver: solver.descriptor, noise: noise, providesDerivative: sde.diffusion.providesDerivative,
+                         calculus: sde.calculus)
+  let tree = try BrownianTree(seed: seed, t0: problem.t0, t1: problem.t1, depth: treeDepth)
+  let dimension = sde.initial.dimension
+
+  var endpoint = StateBatch(count: paths, dimension: sde.noiseWidth)
+  endpoint.values.withUnsafeMutableBufferPointer { w in
+    tree.fill(rows: 0..<paths, width: sde.noiseWidth, from: problem.t0, to: problem.t1, increments: w.baseAddress!,
+              spaceTime: nil)
+  }
+  let target: StateBatch, reference: String
+  if let exact = problem.exactSolution(brownian: endpoint) {
+    target = exact
+    reference = "exact solution on the tree's W(t1)"
+  } else {
+    guard referenceLevel <= treeDepth else {
+      throw SolveError.invalidConfiguration("the reference at 2^\(referenceLevel) steps needs a tree of at least that depth, got \(treeDepth)")
+    }
+    let method: any SDESolver = noise == .additive ? SRA1() : SRIW1()
+    target = try solveOnTreeGrid(sde, solver: method, steps: 1 << referenceLevel, tree: tree, threads: threads)
+    reference = "reference \(method.descriptor.name) at dt = 2^-\(referenceLevel) on the same tree"
+  }
+
+  func phi(_ x: StateBatch, _ r: Int) -> Double {
+    var sum = 0.0
+    for j in 0..<dimension { sum += x[r, j] }
+    return sum / Double(dimension)
+  }
+  var points: [AdaptiveConvergencePoint] = []
+  var estimateName = ""
+  for tolerance in tolerances {
+    var settings = AdaptiveSDESettings(tolerance: tolerance)
+    settings.errorEstimate = errorEstimate
+    estimateName = (errorEstimate ?? solver.descriptor.errorEstimate ?? .stepDoubling).rawValue
+    let clock = ContinuousClock(), start = clock.now
+    let solution = try solve(sde, solver: solver, settings: settings, noise: tree, mode: mode, threads: threads)
+    let elapsed = clock.now - start
+    let final = solution.final
+    var errors = [Double](repeating: 0, count: paths), values = errors, squares = errors
+    for r in 0..<paths {
+      var squared = 0.0
+      for j in 0..<dimension { let e = final[r, j] - target[r, j]; squared += e * e }
+      errors[r] = squared.squareRoot()
+      values[r] = phi(final, r)
+      squares[r] = values[r] * values[r]
+    }
+    let (error, errorStderr) = meanAndStandardError(errors)
+    let (mean, meanStderr) = meanAndStandardError(values)
+    let (second, secondStderr) = meanAndStandardError(squares)
+    let s = solution.statistics
+    let perPath = mode == .perSample ? Double(paths) : 1
+    points.append(AdaptiveConvergencePoint(
+      tolerance: tolerance, error: error, errorStderr: errorStderr, mean: mean, meanStderr: meanStderr,
+      secondMoment: second, secondMomentStderr: secondStderr,
+      nfe: Double(s.driftEvaluations) / perPath, diffusionEvaluations: Double(s.diffusionEvaluations) / perPath,
+      steps: Double(s.steps) / perPath, rejectedSteps: Double(s.rejectedSteps) / perPath,
+      rejectedFraction: Double(s.rejectedSteps) / Double(max(1, s.steps + s.rejectedSteps)),
+      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
+  }
+  let usable = points.filter { $0.error > 0 }
+  let slope = usable.count >= 2
+    ? leastSquaresSlope(x: usable.map { log($0.tolerance) }, y: usable.map { log($0.error) }) : nil
+  let exactMean = problem.exactMean.map { $0.reduce(0, +) / Double($0.count) }
+  return AdaptiveConvergenceStudy(
+    problem: name, solver: solver.descriptor.name, errorEstimate: estimateName, mode: mode, paths: paths, seed: seed,
+    treeDepth: treeDepth, reference: reference, exactMean: exactMean,
+    exactSecondMoment: dimension == 1 ? problem.exactSecondMoment : nil, fittedSlope: slope, points: points)
+}
+
+extension SDETestProblem {
+  /// E X(t1)² for one-dimensional problems where it is known (nil otherwise).
+  public var exactSecondMoment: Double? {
+    if let gbm = self as? GeometricBrownianMotion, gbm.calculus == .ito {
+      return gbm.x0 * gbm.x0 * exp((2 * gbm.mu + gbm.sigma * gbm.sigma) * gbm.t1)
+    }
+    if let linear = self as? LinearAdditiveSDE, let mean = linear.exactMean?[0] {
+      // u(t) = u₀/√(1+t) + β(t + αW)/√(1+t): variance α²β²t/(1+t).
+      let t = linear.t1
+      return mean * mean + linear.alpha * linear.alpha * linear.beta * linear.beta * t / (1 + t)
+    }
+    if let ou = self as? OrnsteinUhlenbeck, let mean = ou.exactMean?[0] {
+      return mean * mean + ou.exactVariance
+    }
+    return nil
+  }
+}
+
+/// X(t1) of `problem` by `solver` on `steps` uniform steps, with its noise from `tree`: rows in
+/// tiles of 256, each tile walked through every step by one `BrownianTree.Walker`, so that
+/// consecutive steps reuse the nodes they share (a dyadic grid costs about two node splits per
+/// step and row). The same numbers as `solve(_:solver:grid:noise:)` with the tree, faster.
+func solveOnTreeGrid<F: Drift, G: Diffusion>(
+  _ problem: SDEProblem<F, G>, solver: any SDESolver, steps: Int, tree: BrownianTree, firstSample: Int = 0,
+  threads: Int?
+) throws -> StateBatch {
+  func run<S: SDESolver>(_ solver: S) throws -> StateBatch {
+    try checkCompatibility(solver: solver.descriptor, noise: problem.diffusion.noise,
+                           providesDerivative: problem.diffusion.providesDerivative, calculus: problem.calculus)
+    let times = try TimeGrid.uniform(steps: steps).times(from: problem.t0, to: problem.t1)
+    try tree.validate(times: times)
+    let rows = problem.initial.count, dimension = problem.initial.dimension, width = problem.noiseWidth
+    let needsSpaceTime = solver.descriptor.needsSpaceTimeIntegral
+    var state = problem.initial
+    let threadCount = try resolvedThreadCount(threads)
+    let failures = PerChunk<Int?>(rowChunks(rows, threads: threadCount).count, initial: nil)
+    state.values.withUnsafeMutableBufferPointer { values in
+      let shared = SharedPointer(buffer: values)
+      forEachRowChunk(rows, threads: threadCount) { c, chunk in
+        let tile = 256
+        var walker = BrownianTree.Walker(tree: tree, capacity: min(tile, chunk.count), width: width)
+        let buffers = AdaptiveBuffers(count: 2, elements: min(tile, chunk.count) * dimension)
+        var workspace = solver.makeWorkspace(rows: min(tile, chunk.count), dimension: dimension)
+        for first in stride(from: chunk.lowerBound, to: chunk.upperBound, by: tile) {
+          let part = first..<min(first + tile, chunk.upperBound)
+          // Callbacks see views of exactly the tile's rows.
+          if workspace.rows != part.count { workspace = solver.makeWorkspace(rows: part.count, dimension: dimension) }
+          walker.reset(rows: (firstSample + part.lowerBound)..<(firstSample + part.upperBound))
+          let n = part.count * dimension
+          let x = UnsafeMutableBufferPointer(rebasing: shared.buffer[(first * dimension)..<(first * dimension + n)])
+          let dW = UnsafeMutableBufferPointer(rebasing: buffers[0][..<n]), dZ = UnsafeMutableBufferPointer(rebasing: buffers[1][..<n])
+          for step in 0..<steps {
+            walker.increments(from: times[step], to: times[step + 1], into: dW.baseAddress!,
+                              spaceTime: needsSpaceTime ? dZ.baseAddress! : nil)
+            if width != dimension {
+              repeatAcrossRows(dW, rows: part.count, dimension: dimension)
+              repeatAcrossRows(dZ, rows: part.count, dimension: dimension)
+            }
+            solver.step(drift: problem.drift, diffusion: problem.diffusion, x: x, t: times[step],
+                        h: times[step + 1] - times[step],
+                        noise: StepNoise(increments: UnsafeBufferPointer(dW),
+                                         spaceTime: needsSpaceTime ? UnsafeBufferPointer(dZ) : nil,
+                                         absStep: abs(times[step + 1] - times[step])),
+                        dimension: dimension, workspace: workspace)
+          }
+          if let bad = firstNonFiniteRow(UnsafeBufferPointer(x), dimension: dimension), failures[c] == nil {
+            failures[c] = first + bad
+          }
+        }
+      }
+    }
+    if let row = failures.values.compactMap({ $0 }).min() {
+      throw SolveError.nonFinite(row: row, step: steps - 1, time: problem.t1)
+    }
+    return state
+  }
+  return try run(solver)
+}
+
+extension ProblemName {
+  /// Runs an adaptive study of `solver` on this SDE problem (`adaptiveConvergenceStudy`).
+  /// - Throws: `SolveError` naming the problem when it is an ODE, and the study's errors.
+  public func adaptiveConvergence(
+    solver: any SDESolver, tolerances: [Double], paths: Int, seed: UInt64 = 0, mode: SystemMode = .perSample,
+    errorEstimate: SDEErrorEstimate? = nil, treeDepth: Int = adaptiveStudyTreeDepth, threads: Int? = nil
+  ) throws -> AdaptiveConvergenceStudy {
+    func study<P: SDETestProblem>(_ problem: P) throws -> AdaptiveConvergenceStudy {
+      try adaptiveConvergenceStudy(problem: problem, named: rawValue, solver: solver, tolerances: tolerances,
+                                   paths: paths, seed: seed, mode: mode, errorEstimate: errorEstimate,
+                                   treeDepth: treeDepth, threads: threads)
+    }
+    switch self {
+    case .gbm: return try study(GeometricBrownianMotion())
+    case .gbmDiagonal: return try study(DiagonalGeometricBrownianMotion())
+    case .additive: return try study(LinearAdditiveSDE())
+    case .ou: return try study(OrnsteinUhlenbeck())
+    case .doubleWell: return try study(DoubleWell())
+    case .linearODE, .lotkaVolterra, .arenstorf, .vanDerPol:
+      throw SolveError.incompatible(solver: solver.descriptor.name, reason: "is an SDE solver; problem \(rawValue) is an ODE")
+    }
+  }
+}
