@@ -18,7 +18,6 @@ schedule with a float64 state; the fixture records how far each is from the floa
 import contextlib
 import importlib.util
 import json
-import math
 import os
 import sys
 import types
@@ -143,19 +142,15 @@ def relative(a, b):
 # EDM with k-diffusion
 
 EDM_SAMPLERS = [
-    # (k-diffusion function, keyword arguments, SDEKit sampler, noise, numpy reimplementation)
-    ("sample_euler", {}, "edm-euler", False, lambda d, x, s, z: pn.euler(d, x, s)),
-    ("sample_heun", {}, "edm-heun", False, lambda d, x, s, z: pn.heun(d, x, s)),
-    ("sample_dpmpp_2m", {}, "dpm-solver++-2m", False, lambda d, x, s, z: pn.dpmpp_2m(d, x, s)),
-    ("sample_dpmpp_3m_sde", {"eta": 0.0}, "dpm-solver++-3m", False, lambda d, x, s, z: pn.dpmpp_3m(d, x, s)),
-    ("sample_euler_ancestral", {"eta": 1.0}, "euler-ancestral", True,
-     lambda d, x, s, z: pn.euler_ancestral(d, x, s, z)),
-    ("sample_dpmpp_2s_ancestral", {"eta": 1.0}, "dpm-solver++-2s-ancestral", True,
-     lambda d, x, s, z: pn.dpmpp_2s_ancestral(d, x, s, z)),
-    ("sample_dpmpp_2m_sde", {"eta": 1.0, "solver_type": "midpoint"}, "dpm-solver++-2m-sde", True,
-     lambda d, x, s, z: pn.dpmpp_2m_sde(d, x, s, z, "midpoint")),
-    ("sample_dpmpp_2m_sde", {"eta": 1.0, "solver_type": "heun"}, "dpm-solver++-2m-sde", True,
-     lambda d, x, s, z: pn.dpmpp_2m_sde(d, x, s, z, "heun")),
+    # (k-diffusion function, keyword arguments, SDEKit sampler, takes noise)
+    ("sample_euler", {}, "edm-euler", False),
+    ("sample_heun", {}, "edm-heun", False),
+    ("sample_dpmpp_2m", {}, "dpm-solver++-2m", False),
+    ("sample_dpmpp_3m_sde", {"eta": 0.0}, "dpm-solver++-3m", False),
+    ("sample_euler_ancestral", {"eta": 1.0}, "euler-ancestral", True),
+    ("sample_dpmpp_2s_ancestral", {"eta": 1.0}, "dpm-solver++-2s-ancestral", True),
+    ("sample_dpmpp_2m_sde", {"eta": 1.0, "solver_type": "midpoint"}, "dpm-solver++-2m-sde", True),
+    ("sample_dpmpp_2m_sde", {"eta": 1.0, "solver_type": "heun"}, "dpm-solver++-2m-sde", True),
 ]
 
 
@@ -167,7 +162,7 @@ def edm_cases(initial, noises):
         assert sigmas.dtype == torch.float64
         grid = sigmas.numpy()
         assert np.array_equal(grid, pn.karras_sigmas(n, EDM_SIGMA_MIN, EDM_SIGMA_MAX, EDM_RHO)), "Karras grid"
-        for function, options, sampler, stochastic, numpy_version in EDM_SAMPLERS:
+        for function, options, sampler, stochastic in EDM_SAMPLERS:
             noise = noises[n] if stochastic else None
             calls = [0]
 
@@ -180,15 +175,16 @@ def edm_cases(initial, noises):
             elif function == "sample_dpmpp_3m_sde":
                 arguments["noise_sampler"] = zero_noise_sampler
             out = getattr(sampling, function)(model, torch.from_numpy(initial.copy()), sigmas, **arguments).numpy()
-            mine = numpy_version(pn.edm_denoiser, initial.copy(), grid, noise)
-            agreement = relative(mine, out)
             name = f"edm/{function}" + (f"/{options['solver_type']}" if "solver_type" in options else "") + f"/{n}"
-            cases.append({
+            case = {
                 "name": name, "reference": f"k_diffusion.sampling.{function}", "sdekit_sampler": sampler,
                 "options": options, "steps": n, "nfe": calls[0], "noise": f"{n}" if stochastic else None,
-                "sigmas": grid.tolist(), "output": out.tolist(), "numpy_agreement": agreement,
-            })
-            print(f"{name:42s} nfe {calls[0]:3d}  numpy reimplementation {agreement:.1e}", file=sys.stderr)
+                "sigmas": grid.tolist(), "output": out.tolist(),
+            }
+            mine = pn.reproduce("edm", case, initial, {f"{n}": noise})
+            case["numpy_agreement"] = relative(mine, out)
+            cases.append(case)
+            print(f"{name:42s} nfe {calls[0]:3d}  numpy reimplementation {case['numpy_agreement']:.1e}", file=sys.stderr)
     return cases
 
 
@@ -246,21 +242,7 @@ def run_ddpm(class_name, options, spacing, n, initial, schedule64, state64):
     return x.numpy(), scheduler.timesteps.numpy().astype(np.int64), sigmas
 
 
-def ddpm_numpy(label, options, timesteps, n, initial):
-    alpha_bars = pn.ddpm_alpha_bars(TRAIN_STEPS, BETA_START, BETA_END)
-
-    def epsilon(x, i):
-        return pn.ddpm_epsilon(x, alpha_bars[timesteps[i]])
-    if label.startswith("ddim"):
-        return pn.ddim(epsilon, initial.copy(), timesteps, alpha_bars, n, TRAIN_STEPS)
-    sigmas = pn.vp_sigmas(alpha_bars, timesteps, options.get("final_sigmas_type", "zero"))
-    if label.startswith("dpmsolver"):
-        return pn.dpmsolver_multistep(epsilon, initial.copy(), sigmas, order=options["solver_order"])
-    return pn.unipc(epsilon, initial.copy(), sigmas, order=options["solver_order"], variant=options["solver_type"])
-
-
 def ddpm_cases(initial):
-    import diffusers
     cases = []
     runs = [(s, spacing) for s in DDPM_SCHEDULERS for spacing in ["linspace", "leading", "trailing"]]
     runs += [(s, "linspace") for s in DDPM_EXTRA]
@@ -274,7 +256,6 @@ def ddpm_cases(initial):
             expected = pn.ddim_timesteps(spacing, n) if class_name == "DDIMScheduler" else \
                 pn.multistep_timesteps(spacing, n)
             assert np.array_equal(timesteps, expected), f"{label} {spacing} {n}: timesteps {timesteps}"
-            mine = ddpm_numpy(label, options, timesteps, n, initial)
             effect = {"total": relative(stock, full), "schedule": relative(schedule_only, full),
                       "state_cast": relative(state_only, full)}
             name = f"ddpm/{label}/{spacing}/{n}"
@@ -286,6 +267,7 @@ def ddpm_cases(initial):
             }
             if sigmas is not None:
                 case["sigmas_float32"] = sigmas.tolist()
+            mine = pn.reproduce("ddpm", case, initial, None)
             case.update({"output": stock.tolist(), "output_float64": full.tolist(),
                          "numpy_agreement": relative(mine, full), "float32_effect": effect,
                          "numpy_vs_shipped": relative(mine, stock)})
@@ -322,8 +304,8 @@ def run_flow(class_name, shift, n, initial, schedule64, state64):
 
 def flow_cases(initial):
     cases = []
-    for label, class_name, sampler, numpy_version in [("euler", "FlowMatchEulerDiscreteScheduler", "flow-euler", pn.flow_euler),
-                                                      ("heun", "FlowMatchHeunDiscreteScheduler", "flow-heun", pn.flow_heun)]:
+    for label, class_name, sampler in [("euler", "FlowMatchEulerDiscreteScheduler", "flow-euler"),
+                                       ("heun", "FlowMatchHeunDiscreteScheduler", "flow-heun")]:
         for shift in [1.0, 3.0]:
             for n in STEPS:
                 stock, sigmas, calls = run_flow(class_name, shift, n, initial, False, False)
@@ -335,18 +317,17 @@ def flow_cases(initial):
                     assert np.array_equal(sigmas, grid) and np.array_equal(sigmas64, grid64), "flow grid"
                 else:  # Heun's list: σ_0, then each interior σ twice, then 0
                     assert np.array_equal(sigmas, np.concatenate([grid[:1], np.repeat(grid[1:-1], 2), grid[-1:]]))
-                mine = numpy_version(pn.flow_velocity, initial.copy(), grid64)
                 effect = {"total": relative(stock, full), "schedule": relative(schedule_only, full),
                           "state_cast": relative(state_only, full)}
                 name = f"flow/{label}/shift{shift:g}/{n}"
-                cases.append({
-                    "name": name, "reference": f"diffusers.{class_name}", "sdekit_sampler": sampler,
-                    "options": {"shift": shift}, "steps": n, "nfe": calls,
-                    "sigmas_float32": grid.tolist(), "sigmas_float64": grid64.tolist(),
-                    "output": stock.tolist(), "output_float64": full.tolist(),
-                    "numpy_agreement": relative(mine, full), "float32_effect": effect,
-                    "numpy_vs_shipped": relative(mine, stock),
-                })
+                case = {"name": name, "reference": f"diffusers.{class_name}", "sdekit_sampler": sampler,
+                        "options": {"shift": shift}, "steps": n, "nfe": calls,
+                        "sigmas_float32": grid.tolist(), "sigmas_float64": grid64.tolist()}
+                mine = pn.reproduce("flow", case, initial, None)
+                case.update({"output": stock.tolist(), "output_float64": full.tolist(),
+                             "numpy_agreement": relative(mine, full), "float32_effect": effect,
+                             "numpy_vs_shipped": relative(mine, stock)})
+                cases.append(case)
                 print(f"{name:42s} numpy vs float64 {cases[-1]['numpy_agreement']:.1e}  shipped vs float64 "
                       f"{effect['total']:.1e} (schedule {effect['schedule']:.1e}, state cast {effect['state_cast']:.1e})",
                       file=sys.stderr)

@@ -10,7 +10,6 @@ integer timestep; x is an N × d array."""
 import json
 import math
 import os
-import sys
 
 import numpy as np
 
@@ -372,3 +371,66 @@ def flow_heun(velocity, x, sigmas):
             x2 = x + dt * v
             x = x + dt * 0.5 * (v + velocity(x2, sigmas[i + 1]))
     return x
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking the committed fixtures (numpy only)
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "SamplersTests",
+                        "Fixtures", "parity")
+EDM_FUNCTIONS = {
+    "sample_euler": lambda d, x, s, z, o: euler(d, x, s),
+    "sample_heun": lambda d, x, s, z, o: heun(d, x, s),
+    "sample_dpmpp_2m": lambda d, x, s, z, o: dpmpp_2m(d, x, s),
+    "sample_dpmpp_3m_sde": lambda d, x, s, z, o: dpmpp_3m(d, x, s),
+    "sample_euler_ancestral": lambda d, x, s, z, o: euler_ancestral(d, x, s, z, o["eta"]),
+    "sample_dpmpp_2s_ancestral": lambda d, x, s, z, o: dpmpp_2s_ancestral(d, x, s, z, o["eta"]),
+    "sample_dpmpp_2m_sde": lambda d, x, s, z, o: dpmpp_2m_sde(d, x, s, z, o["solver_type"], o["eta"]),
+}
+
+
+def reproduce(family, case, initial, noise):
+    """parity_numpy's output for one fixture case, from the case's own settings."""
+    x, options, n = np.array(initial), case["options"], case["steps"]
+    if family == "edm":
+        sigmas = karras_sigmas(n)
+        assert sigmas.tolist() == case["sigmas"], case["name"]
+        z = np.array(noise[case["noise"]]) if case["noise"] else None
+        return EDM_FUNCTIONS[case["reference"].split(".")[-1]](edm_denoiser, x, sigmas, z, options)
+    if family == "flow":
+        sigmas = flow_sigmas(n, options["shift"], float32=False)
+        assert sigmas.tolist() == case["sigmas_float64"], case["name"]
+        return (flow_euler if case["reference"].endswith("EulerDiscreteScheduler") else flow_heun)(flow_velocity, x, sigmas)
+    alpha_bars = ddpm_alpha_bars()
+    ddim_case = case["reference"].endswith("DDIMScheduler")
+    timesteps = (ddim_timesteps if ddim_case else multistep_timesteps)(options["timestep_spacing"], n)
+    assert timesteps.tolist() == case["timesteps"], case["name"]
+
+    def epsilon(x, i):
+        return ddpm_epsilon(x, alpha_bars[timesteps[i]])
+    if ddim_case:
+        return ddim(epsilon, x, timesteps, alpha_bars, n)
+    sigmas = vp_sigmas(alpha_bars, timesteps, options["final_sigmas_type"])
+    if case["reference"].endswith("DPMSolverMultistepScheduler"):
+        return dpmsolver_multistep(epsilon, x, sigmas, order=options["solver_order"])
+    return unipc(epsilon, x, sigmas, order=options["solver_order"], variant=options["solver_type"])
+
+
+def check_fixtures(tolerance=1e-12):
+    worst = 0.0
+    for family in ["edm", "ddpm", "flow"]:
+        with open(os.path.join(FIXTURES, f"{family}.json")) as f:
+            fixture = json.load(f)
+        for case in fixture["cases"]:
+            reference = np.array(case["output_float64"] if "output_float64" in case else case["output"])
+            mine = reproduce(family, case, fixture["initial"], fixture.get("noise"))
+            error = float((np.linalg.norm(mine - reference, axis=1) / np.linalg.norm(reference, axis=1)).max())
+            print(f"{case['name']:42s} {error:.1e}")
+            if not error <= tolerance:
+                raise SystemExit(f"{case['name']}: numpy is {error:.1e} from the fixture (> {tolerance:.0e})")
+            worst = max(worst, error)
+    print(f"all cases within {worst:.1e} of the fixtures (float64 references)")
+
+
+if __name__ == "__main__":
+    check_fixtures()
