@@ -16,6 +16,7 @@ shipped ("output"), and with the scheduler module's float32 names mapped to floa
 code in float64: "output_float64"), float64 schedule with the float32 state rounding, and float32
 schedule with a float64 state; the fixture records how far each is from the float64 run."""
 import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -46,6 +47,7 @@ NUMPY_AGREEMENT = 1e-12
 # The packages
 
 
+@functools.cache
 def k_diffusion_sampling():
     """k_diffusion/sampling.py loaded by path: the package's __init__ imports its training extras
     (torchvision, kornia, wandb, …). sampling.py needs only utils.append_dims from them."""
