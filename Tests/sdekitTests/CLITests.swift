@@ -465,12 +465,23 @@ struct ComparePlotTests {
     #expect(run.status == 0, "\(run.stderr)")
     let lines = run.stdout.split(separator: "\n")
     #expect(lines.count == 5)
-    #expect(lines.first == "sampler,setting,nfe,seconds,sw2,sw2_floor,mean_log_density,mean_err,cov_err")
+    #expect(lines.first == "sampler,setting,nfe,seconds,path_error,path_error_stderr,log_p_error,log_p_error_stderr,cov_err,cov_err_floor,sw2,sw2_floor")
     #expect(lines[1].hasPrefix("euler-maruyama,10 steps,10,"))
     #expect(lines[3].hasPrefix("ode-gsl-rkf45,tol 1e-02,"))
+    // Two panels (pathwise error, sliced W2), one series per sampler in each.
     let svg = try #require(try SeriesCounter.parse(plot), "compare.svg is not well-formed XML")
-    #expect(svg.series == ["euler-maruyama", "ode-gsl-rkf45"])
+    #expect(svg.series == ["euler-maruyama", "ode-gsl-rkf45", "euler-maruyama", "ode-gsl-rkf45"])
     #expect(svg.hasBand)
+    // JSON rows carry the documented keys; the pathwise error falls from 10 to 40 steps.
+    let json = try sdekit(["compare", "--samplers", "euler-maruyama", "--steps", "10,40", "--count", "300",
+                           "--format", "json"])
+    let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+    for key in ["sampler", "setting", "nfe", "seconds", "path_error", "path_error_stderr", "mean_log_density",
+                "mean_log_density_stderr", "sw2", "sw2_floor"] {
+      #expect(rows.allSatisfy { $0[key] != nil }, "\(key)")
+    }
+    let errors = rows.compactMap { $0["path_error"] as? Double }
+    #expect(errors.count == 2 && errors[1] < errors[0], "\(errors)")
   }
 
   @Test("sample --plot draws the samples and the component centres")
