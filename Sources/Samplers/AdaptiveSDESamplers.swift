@@ -22,10 +22,25 @@ func adaptiveSDEDescriptor(_ sampler: SamplerName) -> SamplerDescriptor {
   }
 }
 
+/// The step-size controller of `adaptive-sra1`: Hairer's PI exponents for the embedded
+/// estimate (α = 0.7/1.5, β = 0.4/1.5), growth up to 2× per step (SDEKit's default, 1.2×, suits
+/// problems that do not contract; the reverse process leaves its early steps' errors behind, so
+/// its steps must grow fast once t leaves T), rejection at ratio 10.
+public let adaptiveSRA1Controller = PIController(alpha: 0.7 / 1.5, beta: 0.4 / 1.5, safety: 0.9, maxGrowth: 2,
+                                                 maxShrink: 10, maxRejectionShrink: 10)
+
 /// Runs an adaptive SDE sampler over [t0 = T, t1 = ε]: the reverse-time SDE with the process's
 /// additive diffusion, on the Brownian tree of `seed` (its own stream, `.brownianTree`, so not
 /// the path of `BrownianAddressing.path`). Tolerances from `settings.adaptive` (`adaptive-sra1`
 /// also takes its norm; `gotta-go-fast` always uses the paper's RMS), mode from `settings.mode`.
+///
+/// `adaptive-sra1` weighs each step's error by how much of it reaches the sample at ε
+/// (`FinalSampleSensitivity`): the reverse process forgets where it was near T, so an error there
+/// moves the sample by a(t)/a(ε) of itself (VP) — 1/150 of it at T for the built-in VP process.
+/// Unweighted, the controller spent most of its steps in [0.5, 1] and needed 1.5–2× the
+/// evaluations for the same mean log-density on gmm2d8 (rtol = atol = 0.05: NFE 67 against 38
+/// weighted at 0.03, both within 0.03 of the exact value).
+///
 /// Returns the samples and score evaluations per sample.
 func sampleAdaptiveSDE<P: DiffusionProcess, S: ScoreModel>(
   _ sampler: SamplerName, settings: SamplerSettings, process: P, score: S, initial: StateBatch,
@@ -43,9 +58,30 @@ func sampleAdaptiveSDE<P: DiffusionProcess, S: ScoreModel>(
                          firstSample: firstSample, threads: threads)
   default:
     adaptive.norm = settings.adaptive.norm
+    adaptive.controller = adaptiveSRA1Controller
+    let sensitivity = FinalSampleSensitivity(process: process, end: t1)
     solution = try solve(problem, solver: SRA1(), settings: adaptive, noise: tree, mode: settings.mode,
-                         firstSample: firstSample, threads: threads)
+                         firstSample: firstSample, threads: threads, errorWeight: { sensitivity.at($0) })
   }
   let evaluations = solution.statistics.driftEvaluations
   return (solution.final, settings.mode == .perSample ? evaluations / max(1, initial.count) : evaluations)
+}
+
+/// How much of a perturbation of x at time t reaches the sample at `end` under the reverse
+/// process, for data of unit variance: ∂E[x_end | x_t]/∂x_t = (a(t)/a(end))·v(end)/v(t) with
+/// v = a² + s² (the Gaussian posterior mean's slope). VP: a(t)/a(end); VE: (1 + σ_end²)/(1 + σ(t)²).
+public struct FinalSampleSensitivity<P: DiffusionProcess>: Sendable {
+  public let process: P
+  public let end: Double
+
+  public init(process: P, end: Double) {
+    self.process = process
+    self.end = end
+  }
+
+  public func at(_ t: Double) -> Double {
+    let at = process.meanCoefficient(t), st = process.standardDeviation(t)
+    let ae = process.meanCoefficient(end), se = process.standardDeviation(end)
+    return (at / ae) * (ae * ae + se * se) / (at * at + st * st)
+  }
 }

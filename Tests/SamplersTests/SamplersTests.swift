@@ -40,6 +40,17 @@ struct SamplerCase: CustomTestStringConvertible, Sendable {
       c.steps = 500
       c.diffusionSettings.correctorSteps = 5
       c.diffusionSettings.snr = 0.3
+    // Adaptive SDE samplers per sample. adaptive-sra1: atol 0.05, a tenth of the components'
+    // deviation, the relative part left out (rtol 1e-6) as the states grow to |x| ≈ 4;
+    // gotta-go-fast: rtol = atol = 0.005 (at 0.01 its VE mean log p was 0.036 off).
+    case .adaptiveSRA1:
+      c.mode = .perSample
+      c.relativeTolerance = 1e-6
+      c.absoluteTolerance = 0.05
+    case .gottaGoFast:
+      c.mode = .perSample
+      c.relativeTolerance = 0.005
+      c.absoluteTolerance = 0.005
     }
     return c
   }
@@ -171,6 +182,8 @@ struct SamplersTests {
     c.count = 64
     c.seed = 3
     c.diffusionSettings.eta = 0.5
+    // Adaptive SDE samplers: per sample (in batch mode one step size couples the rows).
+    c.mode = .perSample
     c.threads = 1
     let one = try runSampler(c).samples
     c.threads = 3

@@ -169,6 +169,8 @@ extension BrownianTree {
       let rightZ: UnsafeMutablePointer<Double>
     }
     private let splits: UnsafeMutablePointer<Split>
+    /// The midpoint split's coefficients for a node of each level 0 ..< depth.
+    private let splitCoefficients: [BridgeCoefficients]
     /// The bridge normals of two leaves (rows × 2·width, as `nodeNormals` writes them).
     private var leafIndex = (-1, -1)
     private var leafUsed = (0, 0)
@@ -221,6 +223,7 @@ extension BrownianTree {
       zeta = take(2)
       scratch = take(6)
       owner = Owner(storage: storage, splits: splits, splitCount: splitCount)
+      splitCoefficients = (0..<max(1, depth)).map { BridgeCoefficients(u: 0.5, h: tree.span / Double(1 << $0)) }
     }
 
     /// Serves `rows` (at most `capacity` of them) from now on, forgetting every kept node.
@@ -415,7 +418,7 @@ extension BrownianTree {
           // Replace the slot used longer ago.
           if splits[slot + 1].used < splits[slot].used { slot += 1 }
           let (w, z) = level == 1 ? (UnsafePointer(rootW), UnsafePointer(rootZ)) : node(level - 1, parent)
-          split(w, z, node: (1 << (level - 1)) + parent, size: tree.span / Double(1 << (level - 1)), into: splits[slot])
+          split(w, z, node: (1 << (level - 1)) + parent, level: level - 1, into: splits[slot])
           splits[slot].parent = parent
         }
       }
@@ -425,12 +428,12 @@ extension BrownianTree {
                             : (UnsafePointer(s.rightW), UnsafePointer(s.rightZ))
     }
 
-    /// Splits a node of length `size` with increments (w, z) at its midpoint, from the normals
-    /// of heap node `node`.
-    private mutating func split(_ w: UnsafePointer<Double>, _ z: UnsafePointer<Double>, node: Int, size: Double, into s: Split) {
+    /// Splits a node of level `level` (length span/2^level) with increments (w, z) at its
+    /// midpoint, from the normals of heap node `node`.
+    private func split(_ w: UnsafePointer<Double>, _ z: UnsafePointer<Double>, node: Int, level: Int, into s: Split) {
       drawNormals(node: node, into: zeta)
-      let c = BridgeCoefficients(u: 0.5, h: size)
-      let half = 0.5 * size
+      let c = splitCoefficients[level]
+      let half = 0.5 * (tree.span / Double(1 << level))
       let zeta = self.zeta
       forEachLane { e, first, second in
         let leftW = c.wW * w[e] + c.wZ * z[e] + c.w1 * zeta[first]

@@ -72,9 +72,9 @@ public struct AdaptiveConvergenceStudy: Sendable, Codable, Hashable {
   }
 }
 
-/// The default depth of a study's Brownian tree: leaves of |t1 − t0|/2²⁴ (6e-8 over [0, 1]),
+/// The default depth of a study's Brownian tree: leaves of |t1 − t0|/2²⁰ (1e-6 over [0, 1]),
 /// far below the steps of tolerances down to 1e-6.
-public let adaptiveStudyTreeDepth = 24
+public let adaptiveStudyTreeDepth = 20
 
 /// Solves `problem` adaptively at each tolerance (rtol = atol), every tolerance on one Brownian
 /// tree, and measures the strong error at t1 against the exact solution on the tree's W(t1) or,

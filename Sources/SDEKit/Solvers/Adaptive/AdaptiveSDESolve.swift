@@ -22,6 +22,9 @@ import Foundation
 ///     result is bit-identical for any batch and thread count. `.batch`: one step for the whole
 ///     batch, accepted when every sample's ratio passes (the largest decides), on one thread.
 ///   - saveAt: `.final` or `.times(…)`.
+///   - errorWeight: w(t), multiplying each step's error ratios at the step's end time t: how much
+///     an error made there matters at t1 (the diffusion samplers weigh by the reverse process's
+///     ∂x_ε/∂x_t, which is small near T). nil: 1.
 /// - Returns: the saved states; statistics summed over samples in per-sample mode (accepted and
 ///   rejected steps, drift and diffusion evaluations on one row each), per batch in batch mode.
 /// - Throws: `SolveError.incompatible` when the solver cannot solve the problem,
@@ -30,7 +33,8 @@ import Foundation
 ///   (per-sample: the lowest such row).
 public func solve<F: Drift, G: Diffusion, S: SDESolver>(
   _ problem: SDEProblem<F, G>, solver: S, settings: AdaptiveSDESettings, noise: BrownianTree,
-  mode: SystemMode = .perSample, saveAt: SaveAt = .final, firstSample: Int = 0, threads: Int? = nil
+  mode: SystemMode = .perSample, saveAt: SaveAt = .final, firstSample: Int = 0, threads: Int? = nil,
+  errorWeight: (@Sendable (Double) -> Double)? = nil
 ) throws -> Solution {
   try checkCompatibility(solver: solver.descriptor, noise: problem.diffusion.noise,
                          providesDerivative: problem.diffusion.providesDerivative, calculus: problem.calculus)
@@ -45,14 +49,16 @@ public func solve<F: Drift, G: Diffusion, S: SDESolver>(
     }
     func run<M: StochasticRungeKuttaMethod>(_ method: M) throws -> Solution {
       try solveAdaptively(problem, settings: settings, noise: noise, mode: mode, saveAt: saveAt,
-                          firstSample: firstSample, threads: threads, order: embeddedErrorOrder) {
+                          firstSample: firstSample, threads: threads, order: embeddedErrorOrder,
+                          errorWeight: errorWeight) {
         EmbeddedRungeKutta(method: method, drift: $0, diffusion: $1, rows: $2, dimension: $3, width: $4, settings: $5)
       }
     }
     return try run(tableau)
   case .stepDoubling:
     return try solveAdaptively(problem, settings: settings, noise: noise, mode: mode, saveAt: saveAt,
-                               firstSample: firstSample, threads: threads, order: noiseOrder + 0.5) {
+                               firstSample: firstSample, threads: threads, order: noiseOrder + 0.5,
+                               errorWeight: errorWeight) {
       StepDoubling(solver: solver, drift: $0, diffusion: $1, rows: $2, dimension: $3, width: $4, settings: $5)
     }
   }
@@ -143,6 +149,8 @@ struct AdaptivePlan: Sendable {
   let direction: Double
   /// The save times, each reached exactly.
   let times: [Double]
+  /// Multiplies each attempt's ratios, at the attempt's end time.
+  let errorWeight: (@Sendable (Double) -> Double)?
 }
 
 /// Walks one system (`x`: its rows) from plan.t0 through plan.times, saving the state at each
@@ -154,6 +162,9 @@ func integrateAdaptively<Stepper: AdaptiveSDEStepper>(
   var counts = AdaptiveCounts()
   var t = plan.t0, h = plan.initialStep
   var memory = PIController.Memory()
+  // Neutral for the first step: Hairer's 1e-4 (for DOPRI5's β = 0.04) would shrink the second
+  // step by 1e-4^β, 12× at this controller's β = 0.27.
+  memory.previousRatio = 1
   let settings = plan.settings, controller = plan.controller, direction = plan.direction
   var attempts = 0
   stepper.start(x.view)
@@ -167,6 +178,10 @@ func integrateAdaptively<Stepper: AdaptiveSDEStepper>(
       let size = lands ? remaining : h
       let next = lands ? target : t + direction * size
       stepper.attempt(x.view, t: t, next: next, walker: &walker, candidate: candidate, ratios: ratios)
+      if let weight = plan.errorWeight {
+        let w = weight(next)
+        for r in ratios.indices { ratios[r] *= w }
+      }
       var ratio = 0.0
       for r in ratios.indices {
         // NaN (a non-finite step) counts as the largest ratio.
@@ -206,7 +221,7 @@ typealias StepperFactory<F: Drift, G: Diffusion, Stepper> =
 /// The shared body of the adaptive solves: validation, then per-sample chunks or one batch.
 func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
   _ problem: SDEProblem<F, G>, settings: AdaptiveSDESettings, noise tree: BrownianTree, mode: SystemMode,
-  saveAt: SaveAt, firstSample: Int, threads: Int?, order: Double,
+  saveAt: SaveAt, firstSample: Int, threads: Int?, order: Double, errorWeight: (@Sendable (Double) -> Double)? = nil,
   makeStepper: @escaping StepperFactory<F, G, Stepper>
 ) throws -> Solution {
   try settings.validate()
@@ -232,7 +247,7 @@ func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
   let initial = settings.initialStep ?? span * min(0.01, pow(tolerance, 1 / order))
   let plan = AdaptivePlan(settings: settings, controller: settings.controller ?? AdaptiveSDESettings.defaultController(order: order),
                           minStep: minStep, initialStep: max(minStep, min(initial, settings.maxStep)),
-                          t0: t0, direction: t1 > t0 ? 1 : -1, times: times)
+                          t0: t0, direction: t1 > t0 ? 1 : -1, times: times, errorWeight: errorWeight)
   var saved = [Double](repeating: 0, count: times.count * rows * dimension)
   var statistics = SolveStatistics()
 

@@ -30,6 +30,11 @@ struct EmbeddedRungeKutta<M: StochasticRungeKuttaMethod, F: Drift, G: Diffusion>
   let workspace: SolverWorkspace
   /// ΔW, ΔZ and the error estimate.
   let buffers: AdaptiveBuffers
+  /// Per stage: α_i − [i = 0] (the drift weights of the difference), β³_i, β⁴_i (read once from
+  /// the tableau, whose arrays would otherwise be retained on every attempt).
+  let driftWeights: [Double]
+  let beta3: [Double]
+  let beta4: [Double]
 
   init(method: M, drift: CountingDrift<F>, diffusion: CountingDiffusion<G>, rows: Int, dimension: Int, width: Int,
        settings: AdaptiveSDESettings) {
@@ -41,6 +46,10 @@ struct EmbeddedRungeKutta<M: StochasticRungeKuttaMethod, F: Drift, G: Diffusion>
     self.settings = settings
     workspace = method.makeWorkspace(rows: rows, dimension: dimension)
     buffers = AdaptiveBuffers(count: 3, elements: rows * dimension)
+    let tableau = M.tableau
+    driftWeights = tableau.alpha.indices.map { tableau.alpha[$0] - ($0 == 0 ? 1 : 0) }
+    beta3 = tableau.beta3
+    beta4 = tableau.beta4
   }
 
   var evaluations: EvaluationCount { EvaluationCount(drift: drift.counter.drift, diffusion: drift.counter.diffusion) }
@@ -59,15 +68,15 @@ struct EmbeddedRungeKutta<M: StochasticRungeKuttaMethod, F: Drift, G: Diffusion>
                 noise: StepNoise(increments: UnsafeBufferPointer(dW), spaceTime: UnsafeBufferPointer(dZ), absStep: absH),
                 dimension: dimension, workspace: workspace)
     // The stages are still in the workspace: f_i in buffer i, g_i in buffer s + i.
-    let tableau = M.tableau, s = tableau.stages, n = x.count
+    let s = driftWeights.count, n = x.count
     for e in 0..<n { error[e] = 0 }
     for i in 0..<s {
-      let a = (tableau.alpha[i] - (i == 0 ? 1 : 0)) * h
+      let a = driftWeights[i] * h
       if a != 0 {
         let f = workspace[i]
         for e in 0..<n { error[e] += a * f[e] }
       }
-      let b3 = tableau.beta3[i] / absH, b4 = tableau.beta4[i] / absH
+      let b3 = beta3[i] / absH, b4 = beta4[i] / absH
       if b3 != 0 || b4 != 0 {
         let g = workspace[s + i]
         for e in 0..<n {
