@@ -84,6 +84,9 @@ public func compareSamplers(
     var configuration = shared
     configuration.sampler = sampler
     if sampler.descriptor.adaptive {
+      // Adaptive SDE samplers run per sample, as Gotta Go Fast does: in batch mode the worst of
+      // the batch would set every sample's steps.
+      if sampler.descriptor.family == .sde { configuration.mode = .perSample }
       for tolerance in tolerances {
         configuration.relativeTolerance = tolerance
         configuration.absoluteTolerance = tolerance
@@ -109,6 +112,15 @@ public func compareSamplers(
   func pathReference(for run: SamplingConfiguration) throws -> (label: String, samples: StateBatch) {
     let key = referenceKey(run)
     if let cached = references[key] { return cached }
+    if run.sampler.descriptor.family == .sde, run.sampler.descriptor.adaptive {
+      // Adaptive SDE samplers walk a Brownian tree, not the shared path: SRA1 on the same tree.
+      let label = "sra1 at 2^\(levels) steps on the same Brownian tree"
+      starting(started, total, "reference: " + label)
+      started += 1
+      let result = (label, try adaptiveSDEReference(run, steps: 1 << levels))
+      references[key] = result
+      return result
+    }
     var configuration = run
     let label: String
     switch run.sampler.descriptor.family {
@@ -166,6 +178,7 @@ public func compareSamplers(
 private func referenceKey(_ run: SamplingConfiguration) -> String {
   switch run.sampler.descriptor.family {
   case .probabilityFlow: "flow"
+  case .sde where run.sampler.descriptor.adaptive: "tree"
   case .sde: "sde"
   case .diffusion: "\(run.sampler.name)/\(run.steps)"
   }

@@ -184,6 +184,17 @@ extension SDETestProblem {
   }
 }
 
+/// X(t1) of `problem` by `solver` on `steps` uniform steps with its noise from `tree` (sample r
+/// on row `firstSample + r`): the fixed-grid solve on the path an adaptive solve on the same tree
+/// walks, e.g. its reference. Rows run in tiles that each keep their tree walker from step to step.
+/// - Throws: `SolveError` for an incompatible solver, bad times or a non-finite final state.
+public func solveOnTree<F: Drift, G: Diffusion>(
+  _ problem: SDEProblem<F, G>, solver: any SDESolver, steps: Int, tree: BrownianTree, firstSample: Int = 0,
+  threads: Int? = nil
+) throws -> StateBatch {
+  try solveOnTreeGrid(problem, solver: solver, steps: steps, tree: tree, firstSample: firstSample, threads: threads)
+}
+
 /// X(t1) of `problem` by `solver` on `steps` uniform steps, with its noise from `tree`: rows in
 /// tiles of 256, each tile walked through every step by one `BrownianTree.Walker`, so that
 /// consecutive steps reuse the nodes they share (a dyadic grid costs about two node splits per
