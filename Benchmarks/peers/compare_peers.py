@@ -27,6 +27,7 @@ PEERS = [
     ("W2", "scipy_peer.py", ["scipy"]), ("W2", "diffrax_peer.py", ["diffrax"]),
     ("W4", "numpy_peer.py", ["numpy"]), ("W4", "torchsde_peer.py", ["torchsde"]),
     ("W5", "torch_peer.py", ["torch"]), ("W5", "jax_peer.py", ["jax"]),
+    ("W8", "adaptive_sde_peer.py", ["diffrax"]),
 ]
 W2_TOLERANCES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3]
 # The RMS norm (SciPy's and diffrax's) passes larger element errors at a given tolerance, so its
@@ -42,7 +43,14 @@ W2_RUNS = [("ode-gsl-rkf45", "ode-gsl-rkf45", [], W2_TOLERANCES), ("ode-dopri5",
 # under the peer's own RMS norm.
 W2_COUNTERPARTS = {"RK45": ["ode-gsl-rkf45", "ode-gsl-rkf45 rms", "ode-dopri5 rms"],
                    "Dopri5": ["ode-dopri5", "ode-dopri5 rms"]}
-SIZES = {"W1": W1_N, "W3": W3_N, "W2": W2_N, "W4": 10_000, "W5": 10_000}
+# W8: SDEKit solves REFERENCE's 10,000 paths; diffrax 1,000 (its vmapped solve queries the tree
+# from the root at every step, 10–40 µs a path-step: 10,000 paths take hours), costs per path.
+W8_N, W8_PEER_N = (2_000, 200) if QUICK else (10_000, 1_000)
+SIZES = {"W1": W1_N, "W3": W3_N, "W2": W2_N, "W4": 10_000, "W5": 10_000, "W8": W8_PEER_N}
+# W8 runs of SDEKit: (problem, solver, tolerances) spanning strong errors 3e-3 … 5e-5, on a tree of
+# 2⁻¹⁸ resolution like the peer's.
+W8_RUNS = [("gbm", "sriw1", [1e-3, 5e-4, 3e-4, 2e-4, 1e-4, 5e-5, 3e-5, 2e-5]),
+           ("double-well", "sra1", [1e-2, 5e-3, 2e-3, 1e-3, 5e-4, 2e-4, 1e-4])]
 # The shipped gmm2d8 model has REFERENCE W5's architecture.
 W5_MODEL = os.path.join(HERE, "..", "..", "Models", "gmm2d8.safetensors")
 
@@ -106,6 +114,23 @@ def gbm_runs(binary):
     return runs
 
 
+def adaptive_runs(binary):
+    """W8: adaptive SDE solves per path on a Brownian tree, GBM with SRIW1 and the double well
+    with SRA1 (embedded error estimates), a sweep of tolerances; one JSON point per tolerance."""
+    runs = []
+    for problem, solver, tolerances in W8_RUNS:
+        r = sdekit(binary, "convergence", "--problem", problem, "--solver", solver, "--adaptive", "--tree-depth", "18",
+                   "--paths", str(W8_N), "--tolerances", ",".join(f"{t:g}" for t in tolerances), "--threads", "1",
+                   "--json")
+        for point in r["points"]:
+            runs.append({"peer": "sdekit", "workload": "W8", "problem": problem, "solver": solver, "threads": 1,
+                         "tolerance": point["tolerance"], "seconds": point["seconds"], "paths": W8_N,
+                         "ns_per_path": point["seconds"] / W8_N * 1e9, "strong_error": point["error"],
+                         "drift_evaluations": point["nfe"], "diffusion_evaluations": point["diffusion_evaluations"],
+                         "rejected_fraction": point["rejected_fraction"]})
+    return runs
+
+
 def network_runs(binary):
     """W5: ten probability-flow Euler steps of the learned score are ten network evaluations on
     10,000 rows (the Euler update itself is two multiply-adds per value)."""
@@ -119,7 +144,7 @@ def sdekit_runs(binary, workload):
     """SDEKit's runs of one workload."""
     if workload in ("W1", "W3"):
         return sampling_runs(binary, workload)
-    return {"W2": ode_runs, "W4": gbm_runs, "W5": network_runs}[workload](binary)
+    return {"W2": ode_runs, "W4": gbm_runs, "W5": network_runs, "W8": adaptive_runs}[workload](binary)
 
 
 def peer_runs(workload):
@@ -142,7 +167,8 @@ def peer_runs(workload):
 
 
 def cost(run):
-    return run.get("ns_per_sample_step") or run.get("ns_per_sample_evaluation") or run.get("ns_per_row")
+    return (run.get("ns_per_sample_step") or run.get("ns_per_sample_evaluation") or run.get("ns_per_row")
+            or run.get("ns_per_path"))
 
 
 def quality(run):
@@ -153,6 +179,12 @@ def quality(run):
         return f"nfe {run['nfe']} · error vs tight {run['error_vs_tight']:.1e}"
     if run["workload"] == "W5":
         return "one evaluation, batch 10,000, float32"
+    if run["workload"] == "W8":
+        if run["peer"] == "sdekit":
+            evaluations = f"f {run['drift_evaluations']:.0f} + g {run['diffusion_evaluations']:.0f}"
+        else:  # diffrax evaluates drift and diffusion together at each stage
+            evaluations = f"f {run['nfe']:.0f} + g {run['nfe']:.0f}"
+        return f"{run['problem']} · strong error {run['strong_error']:.2e} · per path {evaluations}"
     return f"strong error {run['strong_error']:.2e}"
 
 
@@ -169,6 +201,11 @@ def matching(ours, peer):
             if good:
                 found.append(min(good, key=lambda r: r["nfe"]))
         return found
+    if peer["workload"] == "W8":
+        # The fewest evaluations among SDEKit's runs of the problem with a strong error at most the peer's.
+        good = [r for r in ours if r["workload"] == "W8" and r["problem"] == peer["problem"]
+                and r["strong_error"] <= peer["strong_error"]]
+        return [min(good, key=lambda r: r["drift_evaluations"] + r["diffusion_evaluations"])] if good else []
     solver = peer.get("solver", default)
     same = [r for r in ours if r["workload"] == peer["workload"] and r["threads"] == 1
             and r.get("solver", "euler-maruyama") == solver]
@@ -199,7 +236,7 @@ def main():
     # Workload by workload, SDEKit then its peers: this VM's speed drifts over minutes, and ratios
     # of runs made back to back drift less than ratios of runs minutes apart.
     ours, theirs = [], []
-    for workload in ["W1", "W3", "W2", "W4", "W5"]:
+    for workload in ["W1", "W3", "W2", "W4", "W5", "W8"]:
         ours += sdekit_runs(binary, workload)
         theirs += peer_runs(workload)
     text = table(ours, theirs)

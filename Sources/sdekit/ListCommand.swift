@@ -70,6 +70,7 @@ struct ListCommand: ParsableCommand {
       } else {
         cost = "\(d.driftEvaluationsPerStep), \(d.diffusionEvaluationsPerStep)"
           + (d.needsDerivative ? " (+∂g/∂x)" : "") + (d.needsSpaceTimeIntegral ? " (ΔZ)" : "")
+          + (d.errorEstimate.map { " · adaptive: \($0.rawValue)" } ?? "")
       }
       lines.append(
         d.name.padding(toLength: 26, withPad: " ", startingAt: 0)
