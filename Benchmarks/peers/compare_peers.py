@@ -126,6 +126,7 @@ def adaptive_runs(binary):
             runs.append({"peer": "sdekit", "workload": "W8", "problem": problem, "solver": solver, "threads": 1,
                          "tolerance": point["tolerance"], "seconds": point["seconds"], "paths": W8_N,
                          "ns_per_path": point["seconds"] / W8_N * 1e9, "strong_error": point["error"],
+                         "cpu_ns_per_path": point["cpu_seconds"] / W8_N * 1e9,
                          "drift_evaluations": point["nfe"], "diffusion_evaluations": point["diffusion_evaluations"],
                          "rejected_fraction": point["rejected_fraction"]})
     return runs

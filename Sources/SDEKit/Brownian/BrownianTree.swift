@@ -1,3 +1,4 @@
+import CSIMDMath
 import Foundation
 
 /// One Brownian path per sample over [t0, t1] that can be queried over any interval [s, t] in
@@ -466,13 +467,20 @@ extension BrownianTree {
       return UnsafePointer(leafNormals.0)
     }
 
-    /// Normals 0 ..< 2·width of tree node `node` for each current row (rows × 2·width).
+    /// Normals 0 ..< 2·width of tree node `node` for each current row (rows × 2·width): eight rows
+    /// at a time through the eight-lane Philox (the rows in the counter's last two words, one
+    /// per lane), the rest one row at a time; the same numbers either way (`nodeNormals`).
     private func drawNormals(node: Int, into out: UnsafeMutablePointer<Double>) {
       let count = 2 * width
-      var offset = 0
-      for row in rows {
-        tree.nodeNormals(node: node, row: row, count: count, generator: generator, into: out + offset)
-        offset += count
+      var first = rows.lowerBound
+      while first + 8 <= rows.upperBound {
+        tree.nodeNormals(node: node, rows: first, count: count, generator: generator,
+                         into: out + (first - rows.lowerBound) * count)
+        first += 8
+      }
+      for row in first..<rows.upperBound {
+        tree.nodeNormals(node: node, row: row, count: count, generator: generator,
+                         into: out + (row - rows.lowerBound) * count)
       }
     }
   }
@@ -509,6 +517,30 @@ struct BridgeCoefficients {
 }
 
 extension BrownianTree {
+  /// `nodeNormals(node:row:…)` for the eight rows `first ..< first + 8`, written row after row
+  /// (`count` each): one eight-lane Philox call per block, lane ℓ the block of row first + ℓ.
+  func nodeNormals(node: Int, rows first: Int, count: Int, generator: Philox4x32, into output: UnsafeMutablePointer<Double>) {
+    let step = UInt32(truncatingIfNeeded: node)
+    let rows = SIMD8<UInt64>(0, 1, 2, 3, 4, 5, 6, 7) &+ UInt64(first)
+    let rowLow = rows & 0xFFFF_FFFF, rowHigh = rows &>> 32
+    let ziggurat = Ziggurat.shared
+    var index = 0
+    while index < count {
+      let words = generator.blocks(UInt32(index >> 2), step, rowLow, rowHigh)
+      for j in 0..<min(4, count - index) {
+        let word = j == 0 ? words.0 : j == 1 ? words.1 : j == 2 ? words.2 : words.3
+        var rejected: Int32 = 0
+        let values = sdekit_ziggurat_candidates8(word, ziggurat.layerTable, &rejected)
+        for lane in 0..<8 {
+          output[lane * count + index + j] = rejected & (1 << lane) == 0 ? values[lane]
+            : ziggurat.resolve(word: UInt32(truncatingIfNeeded: word[lane]), generator: generator, row: first + lane,
+                               step: step, index: UInt32(index + j))
+        }
+      }
+      index += 4
+    }
+  }
+
   /// Normals 0 ..< `count` of tree node `node` for sample `row`: number i is the ziggurat
   /// number of word i mod 4 of the Philox block at counter (⌊i/4⌋, node, row mod 2³², ⌊row/2³²⌋)
   /// under the key of `.brownianTree` (its step word is the node), finished from further blocks

@@ -26,6 +26,9 @@ public struct AdaptiveConvergencePoint: Sendable, Codable, Hashable {
   public var rejectedFraction: Double
   /// Wall time of the adaptive solve of all paths.
   public var seconds: Double
+  /// Processor time of the process during that solve (all threads): on a shared machine the
+  /// steadier measure of a one-thread run.
+  public var cpuSeconds: Double
 }
 
 /// Error, moments and cost of an adaptive SDE solve over a range of tolerances, every tolerance
@@ -131,9 +134,9 @@ public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
     var settings = AdaptiveSDESettings(tolerance: tolerance)
     settings.errorEstimate = errorEstimate
     estimateName = (errorEstimate ?? solver.descriptor.errorEstimate ?? .stepDoubling).rawValue
-    let clock = ContinuousClock(), start = clock.now
+    let clock = ContinuousClock(), start = clock.now, cpuStart = processorSeconds()
     let solution = try solve(sde, solver: solver, settings: settings, noise: tree, mode: mode, threads: threads)
-    let elapsed = clock.now - start
+    let elapsed = clock.now - start, cpu = processorSeconds() - cpuStart
     let final = solution.final
     var errors = [Double](repeating: 0, count: paths), values = errors, squares = errors
     for r in 0..<paths {
@@ -154,7 +157,8 @@ public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
       nfe: Double(s.driftEvaluations) / perPath, diffusionEvaluations: Double(s.diffusionEvaluations) / perPath,
       steps: Double(s.steps) / perPath, rejectedSteps: Double(s.rejectedSteps) / perPath,
       rejectedFraction: Double(s.rejectedSteps) / Double(max(1, s.steps + s.rejectedSteps)),
-      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
+      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+      cpuSeconds: cpu))
   }
   let usable = points.filter { $0.error > 0 }
   let slope = usable.count >= 2
@@ -278,4 +282,16 @@ extension ProblemName {
       throw SolveError.incompatible(solver: solver.descriptor.name, reason: "is an SDE solver; problem \(rawValue) is an ODE")
     }
   }
+}
+
+/// User and system processor time of this process so far, in seconds.
+func processorSeconds() -> Double {
+  var usage = rusage()
+  #if os(Linux)
+  getrusage(RUSAGE_SELF.rawValue, &usage)
+  #else
+  getrusage(RUSAGE_SELF, &usage)
+  #endif
+  func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
