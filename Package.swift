@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // SDEKit: SDE and ODE solvers for score-based diffusion models.
 // Module order (each depends only on those above it):
-// CGSL → SDEKit → GSLIntegrators → ScoreModels → Samplers → sdekit.
+// CGSL → SDEKit → GSLIntegrators → ScoreModels → Samplers → SampleFiles → sdekit.
 
 import PackageDescription
 
@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "GSLIntegrators", targets: ["GSLIntegrators"]),
     .library(name: "ScoreModels", targets: ["ScoreModels"]),
     .library(name: "Samplers", targets: ["Samplers"]),
+    .library(name: "SampleFiles", targets: ["SampleFiles"]),
     .executable(name: "sdekit", targets: ["sdekit"]),
   ],
   dependencies: [
@@ -30,6 +31,9 @@ let package = Package(
     .target(name: "GSLIntegrators", dependencies: ["SDEKit", "CGSL"], exclude: ["README.md"]),
     .target(name: "ScoreModels", dependencies: ["SDEKit", "CSIMDMath", "COpenBLAS"], exclude: ["README.md"]),
     .target(name: "Samplers", dependencies: ["SDEKit", "GSLIntegrators", "ScoreModels"], exclude: ["README.md"]),
+    /// Reading and writing sample files (.npy, .csv) and run configurations, with typed errors
+    /// for every kind of bad input (fuzzed in Fuzz/).
+    .target(name: "SampleFiles", dependencies: ["SDEKit", "Samplers"], exclude: ["README.md"]),
     .executableTarget(
       name: "sdekit",
       dependencies: [
@@ -37,6 +41,7 @@ let package = Package(
         "GSLIntegrators",
         "ScoreModels",
         "Samplers",
+        "SampleFiles",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["README.md"]
@@ -54,7 +59,7 @@ let package = Package(
     // Fixtures are read through #filePath, not bundled.
     .testTarget(name: "ScoreModelsTests", dependencies: ["ScoreModels"], exclude: ["Fixtures"]),
     .testTarget(name: "SamplersTests", dependencies: ["Samplers"]),
-    .testTarget(name: "sdekitTests", dependencies: ["sdekit", "Samplers"]),
+    .testTarget(name: "sdekitTests", dependencies: ["sdekit", "Samplers", "SampleFiles"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GSLIntegrators
 import Samplers
+import SampleFiles
 import ScoreModels
 import SDEKit
 

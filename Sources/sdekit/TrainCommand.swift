@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SampleFiles
 import ScoreModels
 import SDEKit
 

@@ -5,6 +5,7 @@ import FoundationXML
 import Testing
 @testable import sdekit
 import Samplers
+import SampleFiles
 import ScoreModels
 import SDEKit
 

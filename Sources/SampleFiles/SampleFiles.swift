@@ -2,14 +2,14 @@ import Foundation
 import SDEKit
 
 /// NumPy .npy files, format 1.0: '<f8', C order, shape (N, d).
-enum NPYFile {
+public enum NPYFile {
   /// The bytes of a .npy file holding `batch`.
-  static func encode(_ batch: StateBatch) -> Data {
+  public static func encode(_ batch: StateBatch) -> Data {
     header(count: batch.count, dimension: batch.dimension) + body(batch)
   }
 
   /// The header of a file of `count` rows of `dimension` values; the rows follow it.
-  static func header(count: Int, dimension: Int) -> Data {
+  public static func header(count: Int, dimension: Int) -> Data {
     var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (\(count), \(dimension)), }"
     // Magic (6) + version (2) + length (2) + header + newline must be a multiple of 64.
     let unpadded = 10 + header.utf8.count + 1
@@ -22,7 +22,7 @@ enum NPYFile {
   }
 
   /// The rows of `batch` as little-endian float64.
-  static func body(_ batch: StateBatch) -> Data {
+  public static func body(_ batch: StateBatch) -> Data {
     var data = Data(capacity: batch.values.count * 8)
     for value in batch.values {
       withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
@@ -31,7 +31,7 @@ enum NPYFile {
   }
 
   /// The batch in a .npy file this tool wrote ('<f8', C order, 2-D); nil for anything else.
-  static func decode(_ data: Data) -> StateBatch? {
+  public static func decode(_ data: Data) -> StateBatch? {
     guard data.count >= 10, data.prefix(6) == Data([0x93] + Array("NUMPY".utf8)) else { return nil }
     let length = Int(data[data.startIndex + 8]) | Int(data[data.startIndex + 9]) << 8
     guard data.count >= 10 + length else { return nil }
@@ -54,16 +54,16 @@ enum NPYFile {
 
 /// Samples as CSV: a header row x1,…,xd, then one row per sample with 17 significant digits
 /// (enough to read back the same doubles).
-enum CSVFile {
-  static func encode(_ batch: StateBatch) -> Data {
+public enum CSVFile {
+  public static func encode(_ batch: StateBatch) -> Data {
     header(dimension: batch.dimension) + body(batch)
   }
 
-  static func header(dimension: Int) -> Data {
+  public static func header(dimension: Int) -> Data {
     Data(((1...dimension).map { "x\($0)" }.joined(separator: ",") + "\n").utf8)
   }
 
-  static func body(_ batch: StateBatch) -> Data {
+  public static func body(_ batch: StateBatch) -> Data {
     var text = ""
     for r in 0..<batch.count {
       text += (0..<batch.dimension).map { "\(batch[r, $0])" }.joined(separator: ",") + "\n"
@@ -71,7 +71,7 @@ enum CSVFile {
     return Data(text.utf8)
   }
 
-  static func decode(_ data: Data) -> StateBatch? {
+  public static func decode(_ data: Data) -> StateBatch? {
     let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
     guard let header = lines.first else { return nil }
     let d = header.split(separator: ",").count
