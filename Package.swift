@@ -59,6 +59,7 @@ let package = Package(
     // Fixtures are read through #filePath, not bundled.
     .testTarget(name: "ScoreModelsTests", dependencies: ["ScoreModels"], exclude: ["Fixtures"]),
     .testTarget(name: "SamplersTests", dependencies: ["Samplers"]),
+    .testTarget(name: "SampleFilesTests", dependencies: ["SampleFiles", "Samplers", "SDEKit"]),
     .testTarget(name: "sdekitTests", dependencies: ["sdekit", "Samplers", "SampleFiles"]),
   ],
   swiftLanguageModes: [.v6]

@@ -315,38 +315,23 @@ enum SampleFileFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// The sampling configuration in a report (its "configuration" object) or a bare configuration
-/// file, refusing unknown fields so a typo is not silently ignored.
+/// file (see `ConfigurationFile`); errors name the file and the field at fault.
 func loadConfiguration(_ path: String) throws -> SamplingConfiguration {
   guard let data = FileManager.default.contents(atPath: path) else {
     throw ValidationError("--config \(path): cannot read the file")
   }
-  guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-    throw ValidationError("--config \(path): not a JSON object")
+  let contents: ConfigurationFile.Contents
+  do {
+    contents = try ConfigurationFile.decode(data)
+  } catch let error as ConfigurationFileError {
+    throw ValidationError("--config \(path): \(error.description)")
   }
   // A report from another version replays its configuration, but the samples match bit for
   // bit only where the random stream and the numerics are the same.
-  if let version = root["version"] as? String, version != sdekitVersion {
+  if let version = contents.version, version != sdekitVersion {
     let warning = "sdekit: warning: \(path) was written by SDEKit \(version), this is \(sdekitVersion): "
       + "its configuration is replayed, but its samples may not be reproduced bit for bit\n"
     FileHandle.standardError.write(Data(warning.utf8))
   }
-  let object = (root["configuration"] as? [String: Any]) ?? root
-  let known = Set(Mirror(reflecting: SamplingConfiguration()).children.compactMap(\.label).map(snakeCase))
-  if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-    throw ValidationError("--config \(path): unknown field '\(unknown)'; known fields: \(known.sorted().joined(separator: ", "))")
-  }
-  let decoder = JSONDecoder()
-  decoder.keyDecodingStrategy = .convertFromSnakeCase
-  do {
-    return try decoder.decode(SamplingConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
-  } catch {
-    throw ValidationError("--config \(path): \(error.localizedDescription)")
-  }
-}
-
-/// camelCase → snake_case, as the JSON encoder writes keys.
-func snakeCase(_ name: String) -> String {
-  name.reduce(into: "") { out, c in
-    if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
-  }
+  return contents.configuration
 }
