@@ -85,13 +85,22 @@ compare-peers: build
 	@[ -x $(VENV)/bin/python ] || { echo "no peers installed: run make peers first" >&2; exit 1; }
 	$(VENV)/bin/python $(PEERS)/compare_peers.py $(SDEKIT) $(PEERS)/results.json $(if $(QUICK),--quick)
 
-# libFuzzer on the safetensors reader, from the shipped models and the PyTorch fixture, for a
-# fixed number of runs (FUZZ_RUNS); AddressSanitizer reports any out-of-bounds read.
+# libFuzzer on every reader of outside input — safetensors models, .npy and .csv samples, JSON
+# configurations and reports — each for a fixed number of runs (FUZZ_RUNS; the issue's closing
+# note used 1000000) from the seeds in Fuzz/Seeds, the shipped models and the PyTorch fixture.
+# AddressSanitizer reports any out-of-bounds access and leak; -timeout turns a hang into a
+# finding. A finding stops make with the crashing input saved in the working folder.
 FUZZ_RUNS ?= 50000
+FUZZ := Fuzz/.build/release
 fuzz: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
-	@mkdir -p Fuzz/.corpus && cp Models/*.safetensors Tests/ScoreModelsTests/Fixtures/*.safetensors Fuzz/.corpus/
-	Fuzz/.build/release/SafeTensorsFuzz -runs=$(FUZZ_RUNS) -max_len=200000 Fuzz/.corpus
+	@mkdir -p Fuzz/.corpus/safetensors Fuzz/.corpus/npy Fuzz/.corpus/csv Fuzz/.corpus/config
+	@cp Models/*.safetensors Tests/ScoreModelsTests/Fixtures/*.safetensors Fuzz/.corpus/safetensors/
+	@cp Fuzz/Seeds/npy/* Fuzz/.corpus/npy/ && cp Fuzz/Seeds/csv/* Fuzz/.corpus/csv/ && cp Fuzz/Seeds/config/* Fuzz/.corpus/config/
+	$(FUZZ)/SafeTensorsFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=200000 Fuzz/.corpus/safetensors
+	$(FUZZ)/NPYFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=4096 Fuzz/.corpus/npy
+	$(FUZZ)/CSVFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=4096 Fuzz/.corpus/csv
+	$(FUZZ)/ConfigurationFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=8192 Fuzz/.corpus/config
 
 clean:
 	rm -rf .build .build-native
