@@ -87,7 +87,9 @@ compare-peers: build
 
 # libFuzzer on every reader of outside input — safetensors models, .npy and .csv samples, JSON
 # configurations and reports — each for a fixed number of runs (FUZZ_RUNS; the issue's closing
-# note used 1000000) from the seeds in Fuzz/Seeds, the shipped models and the PyTorch fixture.
+# note used 1000000) from the seeds in Fuzz/Seeds and the PyTorch fixture. (The shipped 150 kB
+# models made the safetensors target run at 300 inputs a second; a 4×4 network covers the same
+# code at 5,000.)
 # AddressSanitizer reports any out-of-bounds access and leak; -timeout turns a hang into a
 # finding. A finding stops make with the crashing input saved in the working folder.
 FUZZ_RUNS ?= 50000
@@ -95,9 +97,9 @@ FUZZ := Fuzz/.build/release
 fuzz: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
 	@mkdir -p Fuzz/.corpus/safetensors Fuzz/.corpus/npy Fuzz/.corpus/csv Fuzz/.corpus/config
-	@cp Models/*.safetensors Tests/ScoreModelsTests/Fixtures/*.safetensors Fuzz/.corpus/safetensors/
+	@cp Fuzz/Seeds/safetensors/* Tests/ScoreModelsTests/Fixtures/*.safetensors Fuzz/.corpus/safetensors/
 	@cp Fuzz/Seeds/npy/* Fuzz/.corpus/npy/ && cp Fuzz/Seeds/csv/* Fuzz/.corpus/csv/ && cp Fuzz/Seeds/config/* Fuzz/.corpus/config/
-	$(FUZZ)/SafeTensorsFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=200000 Fuzz/.corpus/safetensors
+	$(FUZZ)/SafeTensorsFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=16384 Fuzz/.corpus/safetensors
 	$(FUZZ)/NPYFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=4096 Fuzz/.corpus/npy
 	$(FUZZ)/CSVFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=4096 Fuzz/.corpus/csv
 	$(FUZZ)/ConfigurationFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=8192 Fuzz/.corpus/config
