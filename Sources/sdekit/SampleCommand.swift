@@ -134,8 +134,9 @@ struct SampleCommand: ParsableCommand {
     let configuration = try resolvedConfiguration()
     let reference = try source.referenceMixture()
     let target = reference ?? configuration.target.mixture, d = target.dimension
-    let file = try output.map { try SampleStream(path: $0, format: format ?? SampleFileFormat(path: $0) ?? .npy,
-                                                 count: configuration.count, dimension: d) }
+    let fileFormat = format ?? output.flatMap(SampleFileFormat.init(path:)) ?? .npy
+    try Preflight.check(output: output, format: fileFormat, count: configuration.count, dimension: d)
+    let file = try output.map { try SampleStream(path: $0, format: fileFormat, count: configuration.count, dimension: d) }
     let line = ProgressLine.make(quiet: source.quiet)
     defer { line?.finish() }
     var metrics = StreamingMetrics(target: target, seed: configuration.seed)
@@ -184,10 +185,11 @@ struct SampleCommand: ParsableCommand {
   /// How many samples the plot shows.
   static let plottedSamples = 5_000
 
-  static func chunks(_ c: SamplingConfiguration, dimension: Int) -> [Range<Int>] {
+  /// Made as they are used: a run of 10¹⁵ samples has 10⁹ chunks.
+  static func chunks(_ c: SamplingConfiguration, dimension: Int) -> LazyMapSequence<Range<Int>, Range<Int>> {
     let adaptiveBatch = ((try? c.samplerName().descriptor.adaptive) ?? false) && c.mode == .batch
     let size = adaptiveBatch ? c.count : max(1, valuesPerChunk / dimension)
-    return stride(from: 0, to: c.count, by: size).map { $0..<min(c.count, $0 + size) }
+    return (0..<(c.count / size + (c.count % size == 0 ? 0 : 1))).lazy.map { $0 * size..<min(c.count, ($0 + 1) * size) }
   }
 }
 
