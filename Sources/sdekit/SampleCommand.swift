@@ -70,6 +70,9 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "The samples file's format, when the extension does not say.")
   var format: SampleFileFormat?
 
+  @Flag(help: "Keep the samples so far when stopped (Ctrl-C, SIGTERM, SIGKILL, a full disk) and continue from them when run again with --resume and the same options; the finished file is the same bytes.")
+  var resume = false
+
   @Option(help: "Replay the configuration of a report written by --report (replaces every sampling option above); a report from another SDEKit version gets a warning, as its samples may differ.")
   var config: String?
 
@@ -114,6 +117,7 @@ struct SampleCommand: ParsableCommand {
       }
       try checkOutputFolder(output, option: "-o")
     }
+    if resume, output == nil { throw ValidationError("--resume needs -o: it continues an interrupted samples file") }
     if let report { try checkOutputPath(report, extension: "json", option: "--report") }
     if let plot { try checkOutputPath(plot, extension: "svg", option: "--plot") }
     do {
@@ -130,28 +134,38 @@ struct SampleCommand: ParsableCommand {
   }
 
   func run() throws {
-    Interrupt.install(outputs: [output, plot, report].compactMap { $0 })
+    Interrupt.install(outputs: [output, plot, report].compactMap { $0 }, resumable: resume ? output : nil)
     let configuration = try resolvedConfiguration()
     let reference = try source.referenceMixture()
     let target = reference ?? configuration.target.mixture, d = target.dimension
     let fileFormat = format ?? output.flatMap(SampleFileFormat.init(path:)) ?? .npy
     try Preflight.check(output: output, format: fileFormat, count: configuration.count, dimension: d)
-    let file = try output.map { try SampleStream(path: $0, format: fileFormat, count: configuration.count, dimension: d) }
+    let file = try output.map {
+      try SampleStream(path: $0, format: fileFormat, count: configuration.count, dimension: d,
+                       resuming: resume ? ResumeSidecar(run: configuration, format: fileFormat, dimension: d,
+                                                        reference: source.reference) : nil)
+    }
     let line = ProgressLine.make(quiet: source.quiet)
     defer { line?.finish() }
     var metrics = StreamingMetrics(target: target, seed: configuration.seed)
     var plotted: [Double] = []
-    var evaluations = 0, seconds = 0.0
+    var evaluations = file?.resumedEvaluations ?? 0, seconds = file?.resumedSeconds ?? 0
     let chunks = SampleCommand.chunks(configuration, dimension: d)
     for (index, rows) in chunks.enumerated() {
+      // --resume: the rows an interrupted run wrote are read back, for the metrics and the plot.
+      if let done = try file?.resumed(rows) {
+        try metrics.add(done)
+        plotted += done.values.prefix(max(0, SampleCommand.plottedSamples * d - plotted.count))
+        continue
+      }
       let progress = line.map { SamplingProgressMeter(line: $0, configuration: configuration, chunk: index,
                                                       chunks: chunks.count).report }
       let result = try runSampler(configuration, rows: rows, progress: progress)
       try metrics.add(result.samples)
-      try file?.append(result.samples)
       plotted += result.samples.values.prefix(max(0, SampleCommand.plottedSamples * d - plotted.count))
       evaluations += result.nfe * rows.count
       seconds += result.seconds
+      try file?.append(result.samples, rowsDone: rows.upperBound, evaluations: evaluations, seconds: seconds)
     }
     line?.finish()
     let floor = slicedW2Floor(target: target, count: min(configuration.count, StreamingMetrics.slicedW2Count),
@@ -228,26 +242,6 @@ struct SamplingProgressMeter {
       }
     }
   }
-}
-
-/// A samples file written as chunks arrive: the header first (the row count is known), then each
-/// chunk's rows, renamed into place by `commit`.
-final class SampleStream {
-  let format: SampleFileFormat
-  private let file: OutputFile
-
-  init(path: String, format: SampleFileFormat, count: Int, dimension: Int) throws {
-    self.format = format
-    file = try OutputFile(path: path)
-    try file.write(format == .npy ? NPYFile.header(count: count, dimension: dimension)
-                                  : CSVFile.header(dimension: dimension))
-  }
-
-  func append(_ chunk: StateBatch) throws {
-    try file.write(format == .npy ? NPYFile.body(chunk) : CSVFile.body(chunk))
-  }
-
-  func commit() throws { try file.commit() }
 }
 
 extension SampleCommand {
