@@ -63,10 +63,10 @@ struct PreflightTests {
             "\(refused.stderr)")
     #expect(disk.contents.isEmpty)
     // 1.6 MB fits when the run starts; a 1 MB file written while it samples fills the disk
-    // before its samples arrive (3,000 steps on one thread take seconds, the filler moments).
+    // before its samples arrive (1,000 steps on one thread take about a second, the filler moments).
     let process = Process()
     process.executableURL = CLITests.executable
-    process.arguments = ["sample", "--count", "100000", "--steps", "3000", "--threads", "1", "-o", disk.path + "/samples.npy"]
+    process.arguments = ["sample", "--count", "100000", "--steps", "1000", "--threads", "1", "-o", disk.path + "/samples.npy"]
     let err = Pipe()
     process.standardError = err
     process.standardOutput = Pipe()
