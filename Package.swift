@@ -13,7 +13,7 @@ let package = Package(
     .library(name: "ScoreModels", targets: ["ScoreModels"]),
     .library(name: "Samplers", targets: ["Samplers"]),
     .library(name: "SampleFiles", targets: ["SampleFiles"]),
-    .executable(name: "sdekit", targets: ["sdekit"]),
+    .executable(name: "sdekit", targets: ["sdekit-tool"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,7 +34,8 @@ let package = Package(
     /// Reading and writing sample files (.npy, .csv) and run configurations, with typed errors
     /// for every kind of bad input (fuzzed in Fuzz/).
     .target(name: "SampleFiles", dependencies: ["SDEKit", "Samplers"], exclude: ["README.md"]),
-    .executableTarget(
+    /// The command-line tool's commands, as a library that `sdekit` and `sdekit-mpi` both run.
+    .target(
       name: "sdekit",
       dependencies: [
         "SDEKit",
@@ -46,6 +47,8 @@ let package = Package(
       ],
       exclude: ["README.md"]
     ),
+    /// The `sdekit` executable: its main only.
+    .executableTarget(name: "sdekit-tool", dependencies: ["sdekit"]),
 
     // MARK: - Implementation details
 
