@@ -1,12 +1,16 @@
 # SDEKit — the README's commands. `make test` and `make demo` work on a fresh Debian machine:
-# scripts/install-deps.sh installs libgsl-dev, libopenblas-dev and pkg-config with apt-get when
-# they are missing.
+# scripts/install-deps.sh installs libgsl-dev, libopenblas-dev, pkg-config and Open MPI
+# (libopenmpi-dev, openmpi-bin) with apt-get when they are missing.
 
 SWIFT ?= swift
 # Binaries built here run here, so they may use every instruction this CPU has.
 NATIVE := -Xswiftc -target-cpu -Xswiftc native
 # Statistical tests solve many paths; release mode keeps `make test` within minutes.
 TEST_FLAGS := -c release -Xswiftc -enable-testing
+# sdekit-mpi is built (and its tests run) where Open MPI is installed: mpirun and pkg-config's
+# ompi-c, checked when the recipe runs (after deps installed them). Package.swift declares it
+# only under SDEKIT_MPI=1.
+WITH_MPI = SDEKIT_MPI=$$(command -v mpirun >/dev/null 2>&1 && pkg-config --exists ompi-c 2>/dev/null && echo 1)
 
 .PHONY: deps build test demo bench peers compare-peers fuzz clean
 
@@ -16,10 +20,10 @@ deps:
 # Its own build folder: the test build's flags differ, and sharing one folder would rebuild
 # everything each time `make test` and `make demo` alternate.
 build: deps
-	$(SWIFT) build -c release $(NATIVE) --build-path .build-native
+	$(WITH_MPI) $(SWIFT) build -c release $(NATIVE) --build-path .build-native
 
 test: deps
-	$(SWIFT) test $(TEST_FLAGS)
+	$(WITH_MPI) $(SWIFT) test $(TEST_FLAGS)
 
 SDEKIT := .build-native/release/sdekit
 

@@ -3,6 +3,7 @@
 // Module order (each depends only on those above it):
 // CGSL → SDEKit → GSLIntegrators → ScoreModels → Samplers → SampleFiles → sdekit.
 
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -67,3 +68,16 @@ let package = Package(
   ],
   swiftLanguageModes: [.v6]
 )
+
+// MARK: - MPI
+
+// sdekit-mpi (the commands across the ranks of an MPI job) and Open MPI's module exist only with
+// SDEKIT_MPI=1, which `make` sets where pkg-config finds ompi-c (libopenmpi-dev), so the package
+// builds and tests where MPI is absent. Nothing but sdekit-mpi links MPI.
+if ProcessInfo.processInfo.environment["SDEKIT_MPI"] == "1" {
+  package.products.append(.executable(name: "sdekit-mpi", targets: ["sdekit-mpi"]))
+  package.targets += [
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+    .executableTarget(name: "sdekit-mpi", dependencies: ["sdekit", "CMPI"]),
+  ]
+}
