@@ -62,9 +62,11 @@ let package = Package(
     .testTarget(name: "GSLIntegratorsTests", dependencies: ["GSLIntegrators"]),
     // Fixtures are read through #filePath, not bundled.
     .testTarget(name: "ScoreModelsTests", dependencies: ["ScoreModels"], exclude: ["Fixtures"]),
-    .testTarget(name: "SamplersTests", dependencies: ["Samplers"]),
+    .testTarget(name: "SamplersTests", dependencies: ["Samplers"], exclude: ["Fixtures"]),
     .testTarget(name: "SampleFilesTests", dependencies: ["SampleFiles", "Samplers", "SDEKit"]),
     .testTarget(name: "sdekitTests", dependencies: ["sdekit", "Samplers", "SampleFiles"]),
+    // The libraries as a dependent package sees them: plain imports, no @testable.
+    .testTarget(name: "PublicAPITests", dependencies: ["SDEKit", "GSLIntegrators", "ScoreModels", "Samplers"]),
   ],
   swiftLanguageModes: [.v6]
 )

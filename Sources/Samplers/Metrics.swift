@@ -43,10 +43,11 @@ public func slicedW2Floor(target: GaussianMixture, count: Int, seed: UInt64 = 0,
 /// The sorted sliced W2 of each of the `pairs` exact pairs behind `slicedW2Floor`: their spread
 /// is the floor's band.
 public func slicedW2FloorValues(target: GaussianMixture, count: Int, seed: UInt64 = 0, pairs: Int = 5) -> [Double] {
-  let projections = unitProjections(count: 128, dimension: target.dimension, seed: seed &+ 0x5EED)
+  let projections = unitProjections(count: 128, dimension: target.dimension, seed: seed)
   return (0..<max(1, pairs)).map { pair in
-    slicedWasserstein(target.sample(count: count, seed: seed &+ 100 &+ UInt64(2 * pair)),
-                      target.sample(count: count, seed: seed &+ 101 &+ UInt64(2 * pair)), projections: projections)
+    let (first, second) = ExactSampleSet.floorPair(pair)
+    return slicedWasserstein(target.sample(count: count, seed: seed, set: first),
+                             target.sample(count: count, seed: seed, set: second), projections: projections)
   }.sorted()
 }
 
@@ -187,10 +188,12 @@ public struct StreamingMetrics: Sendable {
       throw DiffusionError.invalidSetting("metrics need at least 2 samples, got \(count)")
     }
     let d = target.dimension, n = head.count / d
-    let projections = unitProjections(count: 128, dimension: d, seed: seed &+ 0x5EED)
+    let projections = unitProjections(count: 128, dimension: d, seed: seed)
     let sw2 = slicedWasserstein(StateBatch(count: n, dimension: d, values: head),
-                                target.sample(count: n, seed: seed &+ 1), projections: projections)
-    let exactLogDensity = meanLogDensity(target.sample(count: 200_000, seed: seed &+ 2), target: target)
+                                target.sample(count: n, seed: seed, set: ExactSampleSet.comparison),
+                                projections: projections)
+    let exactLogDensity = meanLogDensity(target.sample(count: 200_000, seed: seed, set: ExactSampleSet.logDensity),
+                                         target: target)
     let (meanError, covarianceError) = momentErrors
     return SampleMetrics(meanError: meanError, covarianceError: covarianceError, slicedW2: sw2,
                          slicedW2Floor: floor, meanLogDensity: (root?.logDensitySum ?? 0) / Double(count),
@@ -480,12 +483,24 @@ func radixSort(_ values: UnsafeMutableBufferPointer<Double>) {
   }
 }
 
-/// `count` unit vectors, uniform on the sphere, from the seed.
+/// The independent sets of exact target samples the metrics draw from one seed
+/// (`GaussianMixture.sample(count:seed:set:)`).
+enum ExactSampleSet {
+  /// The set a run's samples are compared with (sliced W2).
+  static let comparison = 1
+  /// The 200,000 samples that estimate E_p[log p].
+  static let logDensity = 2
+  /// The two sets of noise-floor pair `pair`.
+  static func floorPair(_ pair: Int) -> (Int, Int) { (100 + 2 * pair, 101 + 2 * pair) }
+}
+
+/// `count` unit vectors, uniform on the sphere, from the seed's `.projections` stream (row i is
+/// direction i).
 public func unitProjections(count: Int, dimension: Int, seed: UInt64) -> [[Double]] {
   let normals = NormalSource(seed: seed)
   return (0..<count).map { row in
     var v = [Double](repeating: 0, count: dimension)
-    v.withUnsafeMutableBufferPointer { normals.fill(row: row, step: 0, count: dimension, into: $0.baseAddress!) }
+    v.withUnsafeMutableBufferPointer { normals.fill(row: row, stream: .projections, count: dimension, into: $0.baseAddress!) }
     let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
     return v.map { $0 / norm }
   }

@@ -36,7 +36,7 @@ extension SampleCommand {
       let configuration = try resolvedConfiguration()
       let reference = try source.referenceMixture()
       let target = reference ?? configuration.target.mixture
-      if (try configuration.samplerName().descriptor.adaptive) && configuration.mode == .batch {
+      if configuration.sampler.descriptor.adaptive && configuration.mode == .batch {
         throw ValidationError("\(configuration.sampler) in --mode batch solves all samples as one system, which ranks cannot split; use --mode per-sample")
       }
       if resume { throw ValidationError("--resume is not available in sdekit-mpi yet; run sdekit sample --resume") }
@@ -123,7 +123,7 @@ extension SampleCommand {
       let floor = slicedW2Floor(target: target, count: min(count, StreamingMetrics.slicedW2Count), seed: configuration.seed)
       let measured = try StreamingMetrics(target: target, seed: configuration.seed, merging: partials).finish(floor: floor)
       let summary = SampleReport(version: sdekitVersion, commandLine: CommandLine.arguments, configuration: configuration,
-                                 sampler: configuration.sampler, process: configuration.process.rawValue,
+                                 sampler: configuration.sampler.name, process: configuration.process.rawValue,
                                  target: configuration.target.rawValue, steps: configuration.steps,
                                  count: count, seed: configuration.seed,
                                  nfe: Int(totals[0]) / count, seconds: totals[1],

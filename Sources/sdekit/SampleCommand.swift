@@ -10,6 +10,13 @@ extension TargetName: ExpressibleByArgument {}
 extension ProcessName: ExpressibleByArgument {}
 extension TimeGridKind: ExpressibleByArgument {}
 extension PCPredictor: ExpressibleByArgument {}
+extension DDPMSchedule.Kind: ExpressibleByArgument {}
+
+extension SamplerName: ExpressibleByArgument {
+  public init?(argument: String) { self.init(name: argument) }
+  public static var allValueStrings: [String] { allCases.map(\.name) }
+  public var defaultValueDescription: String { name }
+}
 
 struct SampleCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -23,8 +30,8 @@ struct SampleCommand: ParsableCommand {
 
   @OptionGroup var source: RunOptions
 
-  @Option(help: "The sampler (sdekit list samplers).")
-  var sampler: String = "euler-maruyama"
+  @Option(help: "The sampler (sdekit list samplers describes each).")
+  var sampler: SamplerName = .reverseSDE(.eulerMaruyama)
 
   @Option(help: ArgumentHelp("Time steps over [ε, T] (fixed-step samplers) or noise levels (Langevin). Adaptive samplers take --rtol/--atol instead. (default: 1000)", valueName: "count"))
   var steps: Int?
@@ -45,6 +52,15 @@ struct SampleCommand: ParsableCommand {
 
   @Option(help: "How steps are spread over [ε, T].")
   var grid: TimeGridKind = .uniform
+
+  @Option(help: ArgumentHelp("The DDPM chain's β schedule (--sde ddpm). (default: linear)", valueName: "schedule"))
+  var schedule: DDPMSchedule.Kind?
+
+  @Option(help: ArgumentHelp("The DDPM chain's number of steps N (--sde ddpm). (default: 1000)", valueName: "N"))
+  var trainSteps: Int?
+
+  @Option(help: ArgumentHelp("Drive SDE samplers (and DDPM-like noise) by one Brownian path per sample fixed on 2^levels fine intervals of [ε, T], which every grid samples, instead of independent increments per step (sdekit compare uses 12).", valueName: "levels"))
+  var brownianPath: Int?
 
   @Option(help: ArgumentHelp("Diffusion time at which the reverse process stops, in the process's time units (T = 1). (default: the process's ε, 1e-3 for the built-in processes)", valueName: "time"))
   var epsilon: Double?
@@ -92,6 +108,9 @@ struct SampleCommand: ParsableCommand {
     c.sampler = sampler
     c.steps = steps ?? 1000
     c.grid = grid
+    c.schedule = schedule
+    c.trainSteps = trainSteps
+    c.brownianPathLevels = brownianPath
     c.count = source.count
     c.seed = source.seed
     c.epsilon = epsilon
@@ -108,7 +127,7 @@ struct SampleCommand: ParsableCommand {
   }
 
   func validate() throws {
-    if steps != nil, config == nil, let name = SamplerName(name: sampler), name.descriptor.adaptive {
+    if steps != nil, config == nil, sampler.descriptor.adaptive {
       throw ValidationError("--steps does not apply to \(sampler), which chooses its own steps; set --rtol and --atol")
     }
     if let output {
@@ -173,7 +192,7 @@ struct SampleCommand: ParsableCommand {
     let measured = try metrics.finish(floor: floor)
     try file?.commit()
     let summary = SampleReport(version: sdekitVersion, commandLine: CommandLine.arguments, configuration: configuration,
-                              sampler: configuration.sampler, process: configuration.process.rawValue,
+                              sampler: configuration.sampler.name, process: configuration.process.rawValue,
                               target: configuration.target.rawValue, steps: configuration.steps,
                               count: configuration.count, seed: configuration.seed,
                               nfe: evaluations / configuration.count, seconds: seconds,
@@ -201,7 +220,7 @@ struct SampleCommand: ParsableCommand {
 
   /// Made as they are used: a run of 10¹⁵ samples has 10⁹ chunks.
   static func chunks(_ c: SamplingConfiguration, dimension: Int) -> LazyMapSequence<Range<Int>, Range<Int>> {
-    let adaptiveBatch = ((try? c.samplerName().descriptor.adaptive) ?? false) && c.mode == .batch
+    let adaptiveBatch = c.sampler.descriptor.adaptive && c.mode == .batch
     let size = adaptiveBatch ? c.count : max(1, valuesPerChunk / dimension)
     return (0..<(c.count / size + (c.count % size == 0 ? 0 : 1))).lazy.map { $0 * size..<min(c.count, ($0 + 1) * size) }
   }
@@ -216,9 +235,8 @@ struct SamplingProgressMeter {
 
   var report: SamplingProgress {
     let c = configuration, line = self.line, chunk = self.chunk, chunks = self.chunks
-    let process = c.process.process
-    let adaptive = (try? c.samplerName().descriptor.adaptive) ?? false
-    let times = c.grid.times(process: process, steps: c.steps, epsilon: c.epsilon ?? process.defaultEpsilon)
+    let adaptive = c.sampler.descriptor.adaptive
+    let times = c.times
     let T = times[0], span = T - times[times.count - 1]
     let chunkLabel = chunks > 1 ? " · chunk \(chunk + 1)/\(chunks)" : ""
     return { t in

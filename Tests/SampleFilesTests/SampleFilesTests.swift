@@ -169,7 +169,7 @@ struct SampleFilesTests {
 
   static var report: Data {
     var c = SamplingConfiguration()
-    c.sampler = "sra1"
+    c.sampler = .reverseSDE(.sra1)
     c.steps = 50
     c.epsilon = 0.002
     let encoder = JSONEncoder()
@@ -200,7 +200,7 @@ struct SampleFilesTests {
     let configuration = try #require(root["configuration"] as? [String: Any])
     let optional: Set = ["epsilon", "error_norm", "threads", "model"]
     let expectedType: [String: String] = [
-      "steps": "an integer", "count": "an integer", "seed": "a non-negative integer", "sampler": "a string",
+      "steps": "an integer", "count": "an integer", "seed": "a non-negative integer", "sampler": "one of ode-euler,",
       "process": "one of vp,", "grid": "one of uniform,", "denoise": "true or false", "relative_tolerance": "a number",
       "diffusion_settings.eta": "a number", "diffusion_settings.predictor": "one of euler-maruyama,",
       "diffusion_settings.ancestral_uses_beta": "true or false", "epsilon": "a number or null",

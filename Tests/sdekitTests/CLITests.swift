@@ -65,14 +65,25 @@ struct CLITests {
     #expect(levels.first?["dt"] as? Double == 0.125)
   }
 
-  @Test("convergence prints a table with the fitted and declared order")
+  @Test("convergence prints a table whose fitted order is the measured slope, near the declared one")
   func convergenceTable() throws {
     let run = try sdekit("convergence", "--problem", "linear-ode", "--solver", "rk4", "--levels", "3,4,5")
     #expect(run.status == 0)
     let lines = run.stdout.split(separator: "\n")
     #expect(lines.count == 6)
-    #expect(lines.last?.hasPrefix("fitted order") == true)
     #expect(lines.last?.hasSuffix("declared 4.0") == true)
+    // The printed slope is the least-squares fit of the printed errors, and RK4's (±0.2).
+    let fitted = try #require(Self.fittedOrder(String(lines.last!)))
+    let errors = lines[2..<5].map { Double($0.split(separator: " ", omittingEmptySubsequences: true)[2])! }
+    let slope = leastSquaresSlope(x: [3, 4, 5].map { -Double($0) * log(2) }, y: errors.map { log($0) })
+    #expect(abs(fitted - slope) < 0.01, "printed \(fitted), fit of the printed errors \(slope)")
+    #expect(abs(fitted - 4) <= 0.2, "fitted \(fitted)")
+  }
+
+  /// The number after "fitted order" in a convergence summary line.
+  static func fittedOrder(_ line: String) -> Double? {
+    guard let range = line.range(of: "fitted order ") else { return nil }
+    return Double(line[range.upperBound...].split(separator: " ").first ?? "")
   }
 
   @Test("A work–precision study per tolerance, and the fixed-step order of an adaptive solver")
@@ -88,7 +99,11 @@ struct CLITests {
     #expect(points.allSatisfy { ($0["evaluations"] as? Int ?? 0) > 0 && ($0["steps"] as? Int ?? 0) > 0 })
     let fixed = try sdekit("convergence", "--problem", "linear-ode", "--solver", "dopri5", "--fixed", "--levels", "3...7")
     #expect(fixed.status == 0)
-    #expect(fixed.stdout.split(separator: "\n").last?.hasSuffix("declared 5.0") == true)
+    let summary = String(fixed.stdout.split(separator: "\n").last ?? "")
+    #expect(summary.hasSuffix("declared 5.0"))
+    // Dormand–Prince's fixed-step slope on y' = Ay: 5 (±0.3, five levels).
+    let fitted = try #require(Self.fittedOrder(summary))
+    #expect(abs(fitted - 5) <= 0.3, "fitted \(fitted)")
   }
 
   @Test("sample writes a float64 .npy of shape (count, d) and reports the metrics as JSON")
@@ -276,7 +291,7 @@ struct CLITests {
     // The samples are the library's for the same configuration and model.
     var c = SamplingConfiguration()
     c.model = model
-    c.sampler = "ddim"
+    c.sampler = SamplerName(name: "ddim")!
     c.steps = 10
     c.count = 300
     #expect(try Data(contentsOf: URL(fileURLWithPath: samples)) == NPYFile.encode(try runSampler(c).samples))
@@ -312,7 +327,7 @@ struct CLITests {
     #expect(run.status == 0)
     let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
     var configuration = SamplingConfiguration()
-    configuration.sampler = "ddim"
+    configuration.sampler = SamplerName(name: "ddim")!
     configuration.steps = 25
     configuration.count = 300
     configuration.seed = 4
