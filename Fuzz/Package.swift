@@ -14,7 +14,9 @@ let package = Package(
   dependencies: [.package(path: "..")],
   targets: [
     .target(name: "FuzzDriver"),
-    .executableTarget(name: "SafeTensorsFuzz", dependencies: ["FuzzDriver", .product(name: "ScoreModels", package: root)]),
+    .executableTarget(name: "SafeTensorsFuzz", dependencies: [
+      "FuzzDriver", .product(name: "ScoreModels", package: root), .product(name: "SDEKit", package: root),
+    ]),
     .executableTarget(name: "NPYFuzz", dependencies: ["FuzzDriver", .product(name: "SampleFiles", package: root)]),
     .executableTarget(name: "CSVFuzz", dependencies: ["FuzzDriver", .product(name: "SampleFiles", package: root)]),
     .executableTarget(name: "ConfigurationFuzz", dependencies: ["FuzzDriver", .product(name: "SampleFiles", package: root)]),
