@@ -1,0 +1,118 @@
+import Foundation
+import SDEKit
+
+/// The derivatives of a Gaussian mixture's score, in closed form.
+///
+/// With responsibilities r_k(x), precisions P_k = diag(1/v_kj) and u_k = P_k(aμ_k − x), the score
+/// is s = Σ_k r_k u_k, and since ∇r_k = r_k(u_k − s) and ∂u_k/∂x = −P_k, its Jacobian (the Hessian
+/// of log p_t, symmetric) is
+///
+/// ```
+/// J = Σ_k r_k [(u_k − s)(u_k − s)ᵀ − P_k]
+/// ∇·s = tr J = Σ_k r_k (‖u_k − s‖² − Σ_j 1/v_kj)
+/// J v = Σ_k r_k [(u_k − s)((u_k − s)·v) − P_k v]
+/// ```
+///
+/// written around s (the responsibility-weighted covariance of the u_k) rather than as
+/// Σ r_k u_k u_kᵀ − s sᵀ, which would subtract two large, nearly equal terms where one component
+/// dominates.
+extension GaussianMixture {
+  /// ∇log p_t(x) for each row of `x` into `score`, where x_t | x₀ ~ N(a x₀, s² I), with its
+  /// divergence (one value per row) when `divergence` is given, and its Jacobian times
+  /// `tangents` into `products` when both are given (m tangents per row: row r's are
+  /// r·m ..< (r + 1)·m, d values each).
+  ///
+  /// - Complexity: O(rows × K × d) for the score and the divergence, and as much again per
+  ///   tangent; eight rows at a time on SIMD lanes, each row's result independent of the split.
+  public func evaluateDerivatives(_ x: UnsafeBufferPointer<Double>, a: Double, s: Double,
+                                  score: UnsafeMutableBufferPointer<Double>,
+                                  divergence: UnsafeMutableBufferPointer<Double>?,
+                                  tangents: UnsafeBufferPointer<Double>? = nil,
+                                  products: UnsafeMutableBufferPointer<Double>? = nil) {
+    typealias Lanes = VectorMath.Lanes
+    let d = dimension, K = components
+    let perRow = (tangents != nil && products != nil && !x.isEmpty) ? tangents!.count / x.count : 0
+    withTerms(a: a, s: s) { terms in
+      // Σ_j 1/v_kj per component, the trace of P_k.
+      withUnsafeTemporaryAllocation(of: Double.self, capacity: K) { precisionTraces in
+        for k in 0..<K {
+          var sum = 0.0
+          for j in 0..<d { sum += terms.inverseVariances[k * d + j] }
+          precisionTraces[k] = sum
+        }
+        // The score, a tangent and its product, by coordinate.
+        VectorMath.withAlignedTemporaryAllocation(of: Lanes.self, capacity: 3 * d) { scratch in
+          let gradient = scratch.baseAddress!, tangent = gradient + d, product = gradient + 2 * d
+          evaluateBlocks(x, terms, needsLargest: false) { block, rows, columns, _, exponentials, total in
+            let inverseTotal = 1 / total
+            for k in 0..<K { exponentials[k] *= inverseTotal }
+            // u_kj − s_j for component k and coordinate j.
+            @inline(__always) func spread(_ k: Int, _ j: Int) -> Lanes {
+              let index = k &* d &+ j
+              return (Lanes(repeating: terms.centres[index]) - columns[j]) * terms.inverseVariances[index] - gradient[j]
+            }
+            for j in 0..<d {
+              var sum = Lanes()
+              for k in 0..<K {
+                let index = k &* d &+ j
+                sum += exponentials[k] * (Lanes(repeating: terms.centres[index]) - columns[j]) * terms.inverseVariances[index]
+              }
+              gradient[j] = sum
+            }
+            VectorMath.storeRows(rows, ofColumns: gradient, dimension: d, to: score.baseAddress! + block * d)
+            if let divergence {
+              var trace = Lanes()
+              for k in 0..<K {
+                var squared = Lanes()
+                for j in 0..<d {
+                  let w = spread(k, j)
+                  squared += w * w
+                }
+                trace += exponentials[k] * (squared - precisionTraces[k])
+              }
+              for lane in 0..<rows { divergence[block + lane] = trace[lane] }
+            }
+            guard perRow > 0, let tangents, let products else { return }
+            for i in 0..<perRow {
+              for j in 0..<d {
+                var lanes = Lanes()
+                for lane in 0..<rows { lanes[lane] = tangents[((block + lane) * perRow + i) * d + j] }
+                tangent[j] = lanes
+                product[j] = Lanes()
+              }
+              for k in 0..<K {
+                var projection = Lanes()
+                for j in 0..<d { projection += spread(k, j) * tangent[j] }
+                let weighted = exponentials[k] * projection
+                for j in 0..<d {
+                  product[j] += weighted * spread(k, j)
+                    - exponentials[k] * terms.inverseVariances[k &* d &+ j] * tangent[j]
+                }
+              }
+              for lane in 0..<rows {
+                for j in 0..<d { products[((block + lane) * perRow + i) * d + j] = product[j][lane] }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+extension ExactMixtureScore: DivergenceModel {
+  public func scoreAndJacobianProducts(_ x: BatchView, t: Double, tangents: BatchView, score: MutableBatchView,
+                                       products: MutableBatchView) {
+    mixture.evaluateDerivatives(x.values, a: process.meanCoefficient(t), s: process.standardDeviation(t),
+                                score: score.values, divergence: nil, tangents: tangents.values,
+                                products: products.values)
+  }
+
+  public func scoreAndDivergence(_ x: BatchView, t: Double, score: MutableBatchView,
+                                 divergence: UnsafeMutableBufferPointer<Double>) {
+    mixture.evaluateDerivatives(x.values, a: process.meanCoefficient(t), s: process.standardDeviation(t),
+                                score: score.values, divergence: divergence)
+  }
+}
+
+extension ExactMixtureScore: MarginalLogDensity {}
