@@ -16,8 +16,10 @@ public struct DDPMBoundSettings: Sendable, Hashable {
   public enum Terms: Sendable, Hashable {
     /// Every term: N score evaluations per sample.
     case all
-    /// An unbiased estimate from K terms drawn uniformly (with replacement) per sample:
-    /// L_T + (N/K) Σ_k L_{n_k − 1}.
+    /// An unbiased estimate from K of the N − 1 KL terms, drawn uniformly (with replacement) per
+    /// sample: L_T + L_0 + ((N − 1)/K) Σ_k L_{n_k − 1}, n_k ∈ 2 … N; K + 1 score evaluations.
+    /// The decoder term L_0 is always evaluated: it is far from the KL terms (about
+    /// −(d/2) log(2πe β₁)), and sampling it among them would make it most of the variance.
     case sampled(Int)
   }
 
@@ -226,7 +228,7 @@ public struct DDPMBound<S: ScoreModel>: Sendable {
       bound: perSample.values, standardError: (sampledCount ?? 0) >= 2 ? perSample.errors : nil,
       mean: mean, meanStandardError: meanError,
       termMeans: (0...N).map { termCounts[$0] == 0 ? .nan : termSums[$0] / Double(termCounts[$0]) },
-      termCounts: termCounts, nfe: sampledCount ?? N,
+      termCounts: termCounts, nfe: sampledCount.map { $0 + 1 } ?? N,
       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
   }
 
@@ -258,10 +260,16 @@ public struct DDPMBound<S: ScoreModel>: Sendable {
         let row = UInt64(samples.lowerBound + r)
         for k in 0..<K {
           let word = generator.block(UInt32(k), 0, UInt32(truncatingIfNeeded: row), UInt32(truncatingIfNeeded: row >> 32)).0
-          let n = 1 + min(N - 1, Int((Double(word) + 0.5) * 0x1p-32 * Double(N)))
+          let n = 2 + min(N - 2, Int((Double(word) + 0.5) * 0x1p-32 * Double(N - 1)))
           byStep[n, default: []].append(r)
         }
       }
+      let decoder = term(x0, step: 1, samples: samples, seed: seed)
+      for r in 0..<rows {
+        total[r] += decoder[r]
+        sums[0] += decoder[r]
+      }
+      counts[0] += rows
       for n in byStep.keys.sorted() {
         // A row drawing step n twice gets the same x_n and term twice, as the estimator's
         // sampling with replacement says.
@@ -274,7 +282,7 @@ public struct DDPMBound<S: ScoreModel>: Sendable {
         }
       }
       for r in 0..<rows {
-        let scaled = drawn[r].map { Double(N) * $0 }
+        let scaled = drawn[r].map { Double(N - 1) * $0 }
         let (mean, error) = meanWithStandardError(scaled)
         total[r] += mean
         errors[r] = error

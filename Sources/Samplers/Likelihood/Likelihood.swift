@@ -133,9 +133,13 @@ public func logLikelihood<P: DiffusionProcess, S: DivergenceModel>(
 
   let final: StateBatch, statistics: SolveStatistics, perSampleCounts: Bool
   switch settings.solver {
-  case .adaptive(let solver, let mode):
-    let solution = try solveAdaptive(problem, solver: solver, mode: mode, indexColumn: probes != nil, threads: threads)
-    (final, statistics, perSampleCounts) = (solution.final, solution.statistics, mode == .perSample)
+  case .adaptive(let solver, .batch):
+    let solution = try solve(problem, solver: controlled(solver, width: width, indexColumn: probes != nil), mode: .batch)
+    (final, statistics, perSampleCounts) = (solution.final, solution.statistics, false)
+  case .adaptive(let solver, .perSample):
+    (final, statistics) = try solveEachRow(problem, solver: controlled(solver, width: width, indexColumn: probes != nil),
+                                           threads: threads)
+    perSampleCounts = true
   case .fixed(let solver, let steps):
     let solution = try solve(problem, solver: solver, grid: .uniform(steps: steps), threads: threads)
     (final, statistics, perSampleCounts) = (solution.final, solution.statistics, false)
@@ -170,28 +174,92 @@ func meanWithStandardError(_ values: [Double]) -> (mean: Double, standardError: 
   return meanAndStandardError(values)
 }
 
-/// An adaptive solve of the augmented ODE. Under the RMS norm a column that never has an error
-/// (the probes' row index) would count as one more perfectly met element and loosen the test
-/// of the others by √((w − 1)/w); both tolerances are scaled by that factor so the control is
-/// that of the x and ℓ columns alone.
-private func solveAdaptive<F: VectorField, A: AdaptiveODESolver>(
-  _ problem: ODEProblem<F>, solver: A, mode: SystemMode, indexColumn: Bool, threads: Int?
-) throws -> Solution {
-  guard indexColumn, solver.settings.norm == .rms else {
-    return try solve(problem, solver: solver, mode: mode, threads: threads)
-  }
-  let width = Double(problem.initial.dimension), factor = ((width - 1) / width).squareRoot()
+/// The solver with the tolerances it needs on the augmented state. Under the RMS norm a column
+/// that never has an error (the probes' row index) would count as one more perfectly met element
+/// and loosen the test of the others by √((w − 1)/w); both tolerances are scaled by that factor
+/// so the control is that of the x and ℓ columns alone.
+private func controlled(_ solver: any AdaptiveODESolver, width: Int, indexColumn: Bool) -> any AdaptiveODESolver {
+  guard indexColumn, solver.settings.norm == .rms else { return solver }
+  let factor = (Double(width - 1) / Double(width)).squareRoot()
   if var dopri = solver as? DormandPrince5 {
     dopri.settings.relativeTolerance *= factor
     dopri.settings.absoluteTolerance *= factor
-    return try solve(problem, solver: dopri, mode: mode, threads: threads)
+    return dopri
   }
   if var gsl = solver as? GSLODESolver {
     gsl.settings.relativeTolerance *= factor
     gsl.settings.absoluteTolerance *= factor
-    return try solve(problem, solver: gsl, mode: mode, threads: threads)
+    return gsl
   }
-  return try solve(problem, solver: solver, mode: mode, threads: threads)
+  return solver
+}
+
+/// Each row solved as its own system, rows in parallel chunks. A row's field carries only that
+/// row's probes, under index 0: the index column is then the same for every row, so nothing
+/// about a row's solve — the automatic first step looks at every element of the state — depends
+/// on where the row sits in the data.
+private func solveEachRow<P: DiffusionProcess, S: DivergenceModel, A: AdaptiveODESolver>(
+  _ problem: ODEProblem<LikelihoodField<P, S>>, solver: A, threads: Int?
+) throws -> (StateBatch, SolveStatistics) {
+  let rows = problem.initial.count, width = problem.initial.dimension
+  let threadCount = try resolvedThreadCount(threads)
+  let outcome = RowOutcomes(rows: rows, width: width)
+  forEachRowChunk(rows, threads: threadCount) { _, chunk in
+    for r in chunk {
+      var field = problem.field
+      var initial = problem.initial.rows(r..<(r + 1))
+      if let probes = field.probes {
+        field = LikelihoodField(process: field.process, score: field.score, dimension: field.dimension,
+                                probes: probes.slice(row: r), progress: field.progress)
+        initial[0, width - 1] = 0
+      }
+      do {
+        let (states, statistics) = try solver.integrate(ODEProblem(field: field, initial: initial, t0: problem.t0, t1: problem.t1),
+                                                        through: [problem.t1])
+        outcome.record(row: r, state: states[0].values, statistics: statistics)
+      } catch {
+        outcome.fail(row: r, error: error)
+        return
+      }
+    }
+  }
+  // The lowest failing row, whatever the split, so the error does not depend on threads.
+  if let failure = outcome.failures.min(by: { $0.row < $1.row }) {
+    if case SolveError.nonFiniteVectorField(_, let time) = failure.error {
+      throw SolveError.nonFiniteVectorField(row: failure.row, time: time)
+    }
+    throw failure.error
+  }
+  return (StateBatch(count: rows, dimension: width, values: outcome.states),
+          outcome.statistics.reduce(SolveStatistics(), +))
+}
+
+/// Rows' final states and statistics, written by concurrent chunks.
+private final class RowOutcomes: @unchecked Sendable {
+  private let lock = NSLock()
+  private let width: Int
+  private(set) var states: [Double]
+  private(set) var statistics: [SolveStatistics]
+  private(set) var failures: [(row: Int, error: any Error)] = []
+
+  init(rows: Int, width: Int) {
+    self.width = width
+    states = Array(repeating: 0, count: rows * width)
+    statistics = Array(repeating: SolveStatistics(), count: rows)
+  }
+
+  func record(row: Int, state: [Double], statistics rowStatistics: SolveStatistics) {
+    lock.lock()
+    defer { lock.unlock() }
+    for j in 0..<width { states[row * width + j] = state[j] }
+    statistics[row] = rowStatistics
+  }
+
+  func fail(row: Int, error: any Error) {
+    lock.lock()
+    defer { lock.unlock() }
+    failures.append((row, error))
+  }
 }
 
 /// log p_T of the rows where the paths end.
@@ -228,6 +296,9 @@ func checkLikelihood<P: DiffusionProcess, S: ScoreModel>(
   try process.validate(epsilon: epsilon)
   guard epsilon > 0 else {
     throw DiffusionError.invalidSetting("the probability-flow likelihood needs ε > 0 (the score is singular at t = 0), got \(epsilon)")
+  }
+  if settings.terminal == .marginal, !(score is any MarginalLogDensity) {
+    throw DiffusionError.unsupported("the terminal density 'marginal' needs a model with a closed-form log p_T (the exact mixture scores); \(S.self) has none — use 'prior'")
   }
   if case .hutchinson(let probes, _) = settings.divergence, probes < 1 {
     throw DiffusionError.invalidSetting("Hutchinson's estimator needs at least 1 probe, got \(probes)")

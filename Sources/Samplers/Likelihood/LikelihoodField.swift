@@ -102,6 +102,18 @@ struct ProbeTable: Sendable {
     self.values = values
   }
 
+  private init(perRow: Int, rows: Int, values: [Double]) {
+    self.perRow = perRow
+    self.rows = rows
+    self.values = values
+  }
+
+  /// Row `row`'s probes alone, as a one-row table.
+  func slice(row: Int) -> ProbeTable {
+    let size = values.count / rows
+    return ProbeTable(perRow: perRow, rows: 1, values: Array(values[(row * size)..<((row + 1) * size)]))
+  }
+
   /// The table row a state's index column names. Solvers that difference the field to build a
   /// Jacobian (GSL's implicit steppers) nudge that column too; rounding keeps the row.
   func row(indexValue: Double) -> Int {

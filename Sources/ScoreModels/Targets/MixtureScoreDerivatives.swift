@@ -46,6 +46,12 @@ extension GaussianMixture {
           evaluateBlocks(x, terms, needsLargest: false) { block, rows, columns, _, exponentials, total in
             let inverseTotal = 1 / total
             for k in 0..<K { exponentials[k] *= inverseTotal }
+            if terms.hasSharedVariance {
+              sharedVarianceBlock(block: block, rows: rows, columns: columns, responsibilities: exponentials,
+                                  terms: terms, gradient: gradient, tangent: tangent, product: product, score: score,
+                                  divergence: divergence, tangents: tangents, products: products, perRow: perRow)
+              return
+            }
             // u_kj − s_j for component k and coordinate j.
             @inline(__always) func spread(_ k: Int, _ j: Int) -> Lanes {
               let index = k &* d &+ j
@@ -94,6 +100,79 @@ extension GaussianMixture {
               }
             }
           }
+        }
+      }
+    }
+  }
+}
+
+extension GaussianMixture {
+  /// `evaluateDerivatives` for one block of eight rows when every component is isotropic with
+  /// one shared variance v (every built-in target), precision p = 1/v: with the responsibility-
+  /// weighted centre m = Σ_k r_k aμ_k, u_k − s = p(aμ_k − m), so
+  ///
+  /// ```
+  /// s = p (m − x),   ∇·s = p² Σ_k r_k ‖aμ_k − m‖² − d p,   J v = p² Σ_k r_k (aμ_k − m)((aμ_k − m)·v) − p v
+  /// ```
+  ///
+  /// about half the operations of the general form, which recomputes u_k − s per coordinate.
+  @inline(__always)
+  func sharedVarianceBlock(block: Int, rows: Int, columns: UnsafeMutableBufferPointer<VectorMath.Lanes>,
+                           responsibilities: UnsafeMutableBufferPointer<VectorMath.Lanes>, terms: Terms,
+                           gradient: UnsafeMutablePointer<VectorMath.Lanes>, tangent: UnsafeMutablePointer<VectorMath.Lanes>,
+                           product: UnsafeMutablePointer<VectorMath.Lanes>, score: UnsafeMutableBufferPointer<Double>,
+                           divergence: UnsafeMutableBufferPointer<Double>?, tangents: UnsafeBufferPointer<Double>?,
+                           products: UnsafeMutableBufferPointer<Double>?, perRow: Int) {
+    typealias Lanes = VectorMath.Lanes
+    let d = dimension, K = components, p = terms.inverseVariance[0], centres = terms.centres
+    // m into `gradient` first, then the score from it; m stays in `product` while needed.
+    for j in 0..<d {
+      var sum = Lanes()
+      for k in 0..<K { sum += responsibilities[k] * centres[k &* d &+ j] }
+      product[j] = sum
+      gradient[j] = p * (sum - columns[j])
+    }
+    VectorMath.storeRows(rows, ofColumns: gradient, dimension: d, to: score.baseAddress! + block * d)
+    if let divergence {
+      var spread = Lanes()
+      for k in 0..<K {
+        var squared = Lanes()
+        for j in 0..<d {
+          let w = centres[k &* d &+ j] - product[j]
+          squared += w * w
+        }
+        spread += responsibilities[k] * squared
+      }
+      let trace = (p * p) * spread - Double(d) * p
+      for lane in 0..<rows { divergence[block + lane] = trace[lane] }
+    }
+    guard perRow > 0, let tangents, let products else { return }
+    // The centre m moves to `gradient` (the score is stored), freeing `product` for J v.
+    for j in 0..<d { gradient[j] = product[j] }
+    for i in 0..<perRow {
+      // One tangent per row of a whole block: eight consecutive rows, moved as the state is.
+      let contiguous = perRow == 1 && rows == 8
+      if contiguous {
+        VectorMath.loadColumns(ofEightRows: tangents.baseAddress! + block * d, dimension: d, into: tangent)
+      } else {
+        for j in 0..<d {
+          var lanes = Lanes()
+          for lane in 0..<rows { lanes[lane] = tangents[((block + lane) * perRow + i) * d + j] }
+          tangent[j] = lanes
+        }
+      }
+      for j in 0..<d { product[j] = -p * tangent[j] }
+      for k in 0..<K {
+        var projection = Lanes()
+        for j in 0..<d { projection += (centres[k &* d &+ j] - gradient[j]) * tangent[j] }
+        let weighted = (p * p) * responsibilities[k] * projection
+        for j in 0..<d { product[j] += weighted * (centres[k &* d &+ j] - gradient[j]) }
+      }
+      if contiguous {
+        VectorMath.storeRows(8, ofColumns: product, dimension: d, to: products.baseAddress! + block * d)
+      } else {
+        for lane in 0..<rows {
+          for j in 0..<d { products[((block + lane) * perRow + i) * d + j] = product[j][lane] }
         }
       }
     }
