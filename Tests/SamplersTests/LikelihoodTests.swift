@@ -123,6 +123,37 @@ struct LikelihoodTests {
     }
   }
 
+  @Test("The two-dimensional shared-variance kernel gives the Swift path's bits: score, divergence and J v")
+  func derivativeKernel() {
+    for (mixture, t) in [(TargetName.gmm2d8.mixture, 0.2), (TargetName.grid25.mixture, 0.7)] {
+      // 27 rows: three whole blocks through the kernel and three rows on the Swift path.
+      let x = mixture.sample(count: 27, seed: 4)
+      var tangents = [Double](repeating: 0, count: 54)
+      NormalSource(seed: 1).fill(rows: 0..<27, stream: .probes, count: 2, scale: 1, into: &tangents)
+      let (a, s) = (VPSDE().meanCoefficient(t), VPSDE().standardDeviation(t))
+      func run(kernel: Bool, withTangents: Bool) -> [Double] {
+        var score = [Double](repeating: 0, count: 54), products = score, divergence = [Double](repeating: 0, count: 27)
+        x.values.withUnsafeBufferPointer { xp in
+          tangents.withUnsafeBufferPointer { tp in
+            score.withUnsafeMutableBufferPointer { sp in
+              products.withUnsafeMutableBufferPointer { pp in
+                divergence.withUnsafeMutableBufferPointer { dp in
+                  mixture.evaluateDerivatives(xp, a: a, s: s, score: sp, divergence: dp, tangents: withTangents ? tp : nil,
+                                              products: withTangents ? pp : nil, kernel: kernel)
+                }
+              }
+            }
+          }
+        }
+        return score + divergence + products
+      }
+      for withTangents in [false, true] {
+        let fast = run(kernel: true, withTangents: withTangents), reference = run(kernel: false, withTangents: withTangents)
+        #expect(fast.map(\.bitPattern) == reference.map(\.bitPattern), "t = \(t), tangents: \(withTangents)")
+      }
+    }
+  }
+
   @Test("The MLP's Jacobian–vector products, and the score's through every parameterisation, match central differences")
   func networkDerivatives() throws {
     let architecture = MLPArchitecture(dimension: 3, timeFeatures: 6, hidden: [16, 8], parameterisation: .noise)

@@ -1,3 +1,4 @@
+import CSIMDMath
 import Foundation
 import SDEKit
 
@@ -29,10 +30,48 @@ extension GaussianMixture {
                                   divergence: UnsafeMutableBufferPointer<Double>?,
                                   tangents: UnsafeBufferPointer<Double>? = nil,
                                   products: UnsafeMutableBufferPointer<Double>? = nil) {
+    evaluateDerivatives(x, a: a, s: s, score: score, divergence: divergence, tangents: tangents, products: products,
+                        kernel: true)
+  }
+
+  /// `evaluateDerivatives`, with `kernel` false keeping every row on the Swift path (which the
+  /// C kernel is tested against bit for bit).
+  func evaluateDerivatives(_ x: UnsafeBufferPointer<Double>, a: Double, s: Double,
+                           score: UnsafeMutableBufferPointer<Double>,
+                           divergence: UnsafeMutableBufferPointer<Double>?,
+                           tangents: UnsafeBufferPointer<Double>?,
+                           products: UnsafeMutableBufferPointer<Double>?, kernel: Bool) {
     typealias Lanes = VectorMath.Lanes
     let d = dimension, K = components
     let perRow = (tangents != nil && products != nil && !x.isEmpty) ? tangents!.count / x.count : 0
     withTerms(a: a, s: s) { terms in
+      // Two-dimensional rows under components that share one variance (gmm2d8, grid25), with at
+      // most one tangent per row: whole blocks of eight rows through one C kernel, which keeps a
+      // block in registers (as the score's own kernel does). The same operations in the same
+      // order as `sharedVarianceBlock`: the same bits.
+      var kernelRows = 0
+      if kernel, d == 2, terms.hasSharedVariance, perRow <= 1 {
+        kernelRows = x.count / 16 * 8
+        let p = terms.inverseVariance[0]
+        VectorMath.withAlignedTemporaryAllocation(of: VectorMath.Lanes.self, capacity: K + 1) { scratch in
+          let termVectors = OpaquePointer(scratch.baseAddress!)
+          let unused = UnsafeMutableRawPointer(scratch.baseAddress! + K).assumingMemoryBound(to: Double.self)
+          for start in stride(from: 0, to: 2 * kernelRows, by: 16) {
+            sdekit_shared_mixture_derivatives2(
+              x.baseAddress! + start, K, terms.bias, terms.scaledCentres, terms.centres, p,
+              perRow == 1 ? tangents!.baseAddress! + start : nil, termVectors, score.baseAddress! + start,
+              divergence.map { $0.baseAddress! + start / 2 } ?? unused,
+              perRow == 1 ? products!.baseAddress! + start : nil)
+          }
+        }
+      }
+      guard kernelRows * d < x.count else { return }
+      // The rest (every row when the kernel does not apply): the Swift path.
+      let x = UnsafeBufferPointer(rebasing: x[(kernelRows * d)...])
+      let score = UnsafeMutableBufferPointer(rebasing: score[(kernelRows * d)...])
+      let divergence = divergence.map { UnsafeMutableBufferPointer(rebasing: $0[kernelRows...]) }
+      let tangents = perRow == 0 ? nil : tangents.map { UnsafeBufferPointer(rebasing: $0[(kernelRows * perRow * d)...]) }
+      let products = perRow == 0 ? nil : products.map { UnsafeMutableBufferPointer(rebasing: $0[(kernelRows * perRow * d)...]) }
       // Σ_j 1/v_kj per component, the trace of P_k.
       withUnsafeTemporaryAllocation(of: Double.self, capacity: K) { precisionTraces in
         for k in 0..<K {
