@@ -516,8 +516,24 @@ struct LikelihoodTests {
     #expect(part.bound == Array(sampled.bound[1000..<1300]))
   }
 
-  @Test("The discretised decoder: cell probabilities from the accurate tail")
+  @Test("The discretised decoder: cell probabilities from the accurate tail; the density times the cell's width where σ ≫ the cell; end cells reach to infinity")
   func discretisedDecoder() {
+    let chain = Self.chain(steps: 10), levels = DiscreteLevels(levels: 256, range: .centered)
+    let score = ExactMixtureScore(mixture: TargetName.gmm2d8.mixture, process: chain)
+    let continuous = DDPMBound(chain: chain, score: score), discrete = DDPMBound(chain: chain, score: score,
+                                                                                settings: DDPMBoundSettings(levels: levels))
+    // Interior centres, means off them by up to 1.8σ, σ = 0.1 ≫ the cell (half-width h = 1/255):
+    // P(cell) = φ(z)(2h/σ)(1 + (h/σ)²(z² − 1)/6 + …), the density times the width to within
+    // (h/σ)² · 3.24/6 ≈ 8e-4 in log per coordinate, 2e-3 for two.
+    let x0 = levels.centres(StateBatch(count: 3, dimension: 2, values: [10, 200, 128, 37, 90, 250]))
+    let mean = x0.values.enumerated().map { $0.element + 0.1 * (Double($0.offset % 5) - 2) * 0.9 }
+    let (c, q) = x0.withView { (continuous.decoderTerm($0, mean: mean, variance: 0.01), discrete.decoderTerm($0, mean: mean, variance: 0.01)) }
+    for r in 0..<3 { #expect(abs(q[r] - (c[r] - 2 * log(2.0 / 255))) < 2e-3, "row \(r): \(q[r]) against \(c[r] - 2 * log(2.0 / 255))") }
+    // The top level's cell reaches to +∞: with the mean on it, more than half the mass.
+    let top = levels.centres(StateBatch(count: 1, dimension: 1, values: [255]))
+    let edge = top.withView { discrete.decoderTerm($0, mean: [1.0], variance: 0.01) }
+    #expect(edge[0] < -log(0.5) && edge[0] > 0)
+
     #expect(logNormalProbability(from: -.infinity, to: .infinity) == 0)
     #expect(abs(logNormalProbability(from: 0, to: .infinity) - log(0.5)) < 1e-15)
     #expect(abs(logNormalProbability(from: -1.959963984540054, to: 1.959963984540054) - log(0.95)) < 1e-12)

@@ -117,7 +117,8 @@ struct ProbeTable: Sendable {
   /// The table row a state's index column names. Solvers that difference the field to build a
   /// Jacobian (GSL's implicit steppers) nudge that column too; rounding keeps the row.
   func row(indexValue: Double) -> Int {
-    let row = Int(indexValue.rounded())
+    // Nearest by truncation of value + ½ (never negative): rounded() was a libm call per row.
+    let row = Int(indexValue + 0.5)
     precondition(row >= 0 && row < rows, "likelihood state row index \(indexValue) outside 0..<\(rows)")
     return row
   }
