@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GSLIntegrators
 import Samplers
+import SampleFiles
 import ScoreModels
 import SDEKit
 
@@ -51,7 +52,7 @@ struct LikelihoodCommand: ParsableCommand {
       all terms, NaN where one probe or term gives none).
       """)
 
-  @Option(help: ArgumentHelp("The data: a float64 .npy file of shape (count, d).", valueName: "file"))
+  @Option(help: ArgumentHelp("The data: a .npy file of shape (count, d) (or a .csv file, one sample a line).", valueName: "file"))
   var data: String?
 
   @Option(help: ArgumentHelp("A built-in target: its exact score (unless --model), and without --data its exact samples.", valueName: "target"))
@@ -258,11 +259,17 @@ struct LikelihoodCommand: ParsableCommand {
     guard let data else {
       return target!.mixture.sample(count: count ?? 10_000, seed: seed)
     }
-    guard let bytes = FileManager.default.contents(atPath: data) else {
+    let bytes: Data
+    do {
+      bytes = try Data(contentsOf: URL(fileURLWithPath: data), options: .alwaysMapped)
+    } catch {
       throw CLIError("--data \(data): cannot read the file")
     }
-    guard let batch = NPYFile.decode(bytes) else {
-      throw CLIError("--data \(data): not a float64 .npy file of shape (count, d) in C order")
+    let batch: StateBatch
+    do {
+      batch = try readSamples(bytes, path: data)
+    } catch let error as SampleFileError {
+      throw CLIError("--data \(data): \(error.description)")
     }
     guard batch.count >= 1 else { throw CLIError("--data \(data): has no rows") }
     guard batch.dimension == dimension else {
