@@ -53,7 +53,7 @@ let package = Package(
     .testTarget(name: "GSLIntegratorsTests", dependencies: ["GSLIntegrators"]),
     // Fixtures are read through #filePath, not bundled.
     .testTarget(name: "ScoreModelsTests", dependencies: ["ScoreModels"], exclude: ["Fixtures"]),
-    .testTarget(name: "SamplersTests", dependencies: ["Samplers"]),
+    .testTarget(name: "SamplersTests", dependencies: ["Samplers"], exclude: ["Fixtures"]),
     .testTarget(name: "sdekitTests", dependencies: ["sdekit", "Samplers"]),
   ],
   swiftLanguageModes: [.v6]
