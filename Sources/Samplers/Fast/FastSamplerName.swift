@@ -47,7 +47,7 @@ public enum FastSamplerName: String, Sendable, Hashable, CaseIterable {
     case .dpmSolverPlusPlus2M:
       ("DPM-Solver++(2M) (Lu et al. 2022b): multistep, data prediction, --lower-order-final", false, 2, 1)
     case .dpmSolverPlusPlus3M:
-      ("DPM-Solver++(3M) (Lu et al. 2022b; k-diffusion sample_dpmpp_3m_sde at η = 0), --lower-order-final", false, 3, 1)
+      ("DPM-Solver++(3M) (Lu et al. 2022b), --lower-order-final, --k-diffusion-3m (k-diffusion's second-order variant)", false, 3, 1)
     case .dpmSolverPlusPlus2SAncestral:
       ("DPM-Solver++(2S) ancestral (k-diffusion sample_dpmpp_2s_ancestral), --eta (order at η = 0)", true, 2, 2)
     case .dpmSolverPlusPlus2MSDE:
@@ -74,7 +74,9 @@ public enum FastSamplerName: String, Sendable, Hashable, CaseIterable {
     case .dpmSolver2: try body.run(DPMSolver2())
     case .dpmSolver3: try body.run(DPMSolver3())
     case .dpmSolverPlusPlus2M: try body.run(DPMSolverPlusPlus2M(lowerOrderFinal: settings.lowerOrderFinal ?? true))
-    case .dpmSolverPlusPlus3M: try body.run(DPMSolverPlusPlus3M(lowerOrderFinal: settings.lowerOrderFinal ?? false))
+    case .dpmSolverPlusPlus3M:
+      try body.run(DPMSolverPlusPlus3M(lowerOrderFinal: settings.lowerOrderFinal ?? false,
+                                       kDiffusion3M: settings.kDiffusion3M ?? false))
     case .dpmSolverPlusPlus2SAncestral: try body.run(DPMSolverPlusPlus2SAncestral(settings: settings))
     case .dpmSolverPlusPlus2MSDE: try body.run(DPMSolverPlusPlus2MSDE(settings: settings))
     case .uniPC:

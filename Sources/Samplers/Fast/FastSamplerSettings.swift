@@ -23,6 +23,10 @@ public struct FastSamplerSettings: Sendable, Hashable, Codable {
   /// first order, the one before at most second), UniPC for any number (order min(p, steps left)).
   /// nil: true. A step to σ = 0 is first order either way (it returns the data prediction).
   public var lowerOrderFinal: Bool?
+  /// `dpm-solver++-3m`: the third-order term as k-diffusion, diffusers and the DPM-Solver
+  /// authors' code compute it, half the Taylor coefficient, which makes the method second order
+  /// (`DPMSolverPlusPlus3M`); for parity with them. nil: false.
+  public var kDiffusion3M: Bool?
   /// `dpm-solver++-2m-sde`'s second-order term. nil: midpoint.
   public var solverType: SDESolverType?
   /// UniPC's order p ∈ 1…3. nil: 2.
@@ -63,6 +67,7 @@ public struct FastSamplerSettings: Sendable, Hashable, Codable {
     try applies("--s-noise", noiseScale, to: karras + [.eulerAncestral, .dpmSolverPlusPlus2SAncestral, .dpmSolverPlusPlus2MSDE])
     try applies("--lower-order-final", lowerOrderFinal, to: [.dpmSolverPlusPlus2M, .dpmSolverPlusPlus3M, .uniPC])
     try applies("--solver-type", solverType, to: [.dpmSolverPlusPlus2MSDE])
+    try applies("--k-diffusion-3m", kDiffusion3M, to: [.dpmSolverPlusPlus3M])
     try applies("--order", order, to: [.uniPC])
     try applies("--variant", variant, to: [.uniPC])
     try applies("--no-corrector", corrector, to: [.uniPC])
