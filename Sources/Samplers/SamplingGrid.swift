@@ -64,24 +64,30 @@ public struct SamplingGrid: Sendable, Hashable, Codable {
         "--final-step zero needs σ(0) = 0; \(process.name) has σ(0) = \(process.noiseLevel(0)) (use --final-step none, or --denoise for a last Tweedie step)")
     }
     if let spacing = timestepSpacing { return try diffusersTimes(spacing, process: process, steps: steps, final: final) }
-    // With a final zero, N − 1 steps cover [ε, T] and the N-th goes to 0.
-    let covering = final == .zero ? steps - 1 : steps
+    // With a final zero, N − 1 steps cover [ε, T] and the N-th goes to 0 (unless ε is already
+    // at σ = 0, as the DDPM chain's default ε = 0: then the grid is the same either way).
+    let zero = final == .zero && process.standardDeviation(epsilon) != 0
+    let covering = zero ? steps - 1 : steps
     var times = covering == 0 ? [process.T] : try coveringTimes(process: process, steps: covering, epsilon: epsilon)
-    if final == .zero { times.append(0) }
+    if zero { times.append(0) }
     return times
   }
 
   /// `steps` steps from T to ε of `kind`.
   private func coveringTimes<P: DiffusionProcess>(process: P, steps: Int, epsilon: Double) throws -> [Double] {
+    if kind == .karras || kind == .logsnr, !process.noiseLevel(process.T).isFinite {
+      throw DiffusionError.invalidSetting(
+        "--grid \(kind.rawValue) needs a finite σ(T); \(process.name) has σ(T) = ∞ (a(T) = 0): use --grid uniform or quadratic, or --timestep-spacing")
+    }
+    if kind == .logsnr, process.noiseLevel(epsilon) == 0 {
+      throw DiffusionError.invalidSetting(
+        "--grid logsnr needs σ(ε) > 0; \(process.name) has σ = 0 at ε = \(epsilon) (λ = ∞): give --epsilon above 0, or use --grid karras")
+    }
     guard kind == .karras else { return kind.times(process: process, steps: steps, epsilon: epsilon) }
     // Karras et al. (2022), eq. 5, as k-diffusion's get_sigmas_karras: σ_i = (σ_max^{1/ρ} +
     // i/(n − 1)(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ over n = steps + 1 points, each mapped to its time;
     // the ends are T and ε themselves.
     let high = pow(process.noiseLevel(process.T), 1 / rho), low = pow(process.noiseLevel(epsilon), 1 / rho)
-    guard high.isFinite else {
-      throw DiffusionError.invalidSetting(
-        "--grid karras needs a finite σ(T); \(process.name) has σ(T) = ∞ (a(T) = 0): use --grid uniform or logsnr")
-    }
     return (0...steps).map { i in
       if i == 0 { return process.T }
       if i == steps { return epsilon }

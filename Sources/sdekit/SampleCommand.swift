@@ -29,6 +29,9 @@ struct SampleCommand: ParsableCommand {
 
   @OptionGroup var source: RunOptions
 
+  /// Issue 21: the EDM and flow processes' settings, σ-grids, --initial, the fast samplers' settings.
+  @OptionGroup(title: "Fast samplers, grids in sigma and starting points") var fast: FastSamplerOptions
+
   @Option(help: "The sampler (sdekit list samplers describes each).")
   var sampler: SamplerName = .reverseSDE(.eulerMaruyama)
 
@@ -76,8 +79,8 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "The predictor of pc-langevin.")
   var predictor: PCPredictor = .reverseDiffusion
 
-  @Option(help: "DDIM's η in [0, 1], dimensionless: 0 deterministic, 1 DDPM-like noise.")
-  var eta: Double = 0
+  @Option(help: ArgumentHelp("η, dimensionless: DDIM's in [0, 1] (0 deterministic, 1 DDPM-like noise; default 0); the ancestral and SDE samplers' noise scale ≥ 0 (euler-ancestral, dpm-solver++-2s-ancestral, dpm-solver++-2m-sde; default 1).", valueName: "η"))
+  var eta: Double?
 
   @Option(name: [.short, .customLong("output")], help: "Write the samples to this file (.npy or .csv, by extension or --format).")
   var output: String?
@@ -115,10 +118,11 @@ struct SampleCommand: ParsableCommand {
     c.errorNorm = errorNorm
     c.mode = mode
     c.denoise = denoise
-    c.diffusionSettings = DiffusionSamplerSettings(eta: eta, snr: snr, correctorSteps: correctorSteps,
+    c.diffusionSettings = DiffusionSamplerSettings(eta: eta ?? 0, snr: snr, correctorSteps: correctorSteps,
                                                      predictor: predictor)
     c.threads = source.threads
     c.model = source.model
+    fast.apply(to: &c, eta: eta)
     return c
   }
 
@@ -135,6 +139,7 @@ struct SampleCommand: ParsableCommand {
     if let report { try checkOutputPath(report, extension: "json", option: "--report") }
     if let plot { try checkOutputPath(plot, extension: "svg", option: "--plot") }
     do {
+      _ = try FastSamplerOptions.initialPoints(of: try resolvedConfiguration())
       try resolvedConfiguration().validate()
     } catch let error as DiffusionError {
       throw ValidationError(error.description)
@@ -159,11 +164,12 @@ struct SampleCommand: ParsableCommand {
     var metrics = StreamingMetrics(target: target, seed: configuration.seed)
     var plotted: [Double] = []
     var evaluations = 0, seconds = 0.0
+    let initial = try FastSamplerOptions.initialPoints(of: configuration)
     let chunks = SampleCommand.chunks(configuration, dimension: d)
     for (index, rows) in chunks.enumerated() {
       let progress = line.map { SamplingProgressMeter(line: $0, configuration: configuration, chunk: index,
                                                       chunks: chunks.count).report }
-      let result = try runSampler(configuration, rows: rows, progress: progress)
+      let result = try runSampler(configuration, rows: rows, progress: progress, initial: initial)
       try metrics.add(result.samples)
       try file?.append(result.samples)
       plotted += result.samples.values.prefix(max(0, SampleCommand.plottedSamples * d - plotted.count))

@@ -276,3 +276,116 @@ extension FastSamplersTests {
     #expect(abs(slope - c.declared) <= 0.3, "slope \(slope), errors \(errors)")
   }
 }
+
+extension FastSamplersTests {
+  @Test("Grids: Karras σ as k-diffusion's get_sigmas_karras, diffusers' timesteps as its schedulers list them")
+  func gridsMatchReferences() throws {
+    // EDM: t = σ, so the times are k-diffusion's σ list; it computes the ramp with torch.linspace
+    // (first half counted up, second half down) and libm's pow: a few ulp apart.
+    for fixtureCase in ParityFixture.edm.cases {
+      let sigmas = fixtureCase["sigmas"] as! [Double]
+      let times = try SamplingGrid(kind: .karras, finalStep: .zero)
+        .times(process: EDMProcess(), steps: fixtureCase["steps"] as! Int, epsilon: 0.002)
+      #expect(times.count == sigmas.count && times.last == 0)
+      for (t, sigma) in zip(times, sigmas) { #expect(abs(t - sigma) <= 1e-14 * sigma, "\(t) vs \(sigma)") }
+    }
+    // The chain: the integer timesteps exactly (t = (τ + 1)/N).
+    for fixtureCase in ParityFixture.ddpm.cases {
+      let options = fixtureCase["options"] as! [String: Any], steps = fixtureCase["steps"] as! Int
+      let spacing = TimestepSpacing(rawValue: options["timestep_spacing"] as! String)!
+      let ddim = (fixtureCase["reference"] as! String).hasSuffix("DDIMScheduler")
+      let timesteps = ddim ? SamplingGrid.ddimTimesteps(spacing, steps: steps, trainSteps: 1000)
+                           : SamplingGrid.multistepTimesteps(spacing, steps: steps, trainSteps: 1000)
+      #expect(timesteps == fixtureCase["timesteps"] as! [Int], "\(fixtureCase["name"]!)")
+    }
+    // Flow: the shifted times are diffusers' σ list (in float64), appended 0 included.
+    for fixtureCase in ParityFixture.flow.cases {
+      let shift = (fixtureCase["options"] as! [String: Any])["shift"] as! Double
+      let process = FlowMatchingProcess(shift: shift)
+      let times = try SamplingGrid(timestepSpacing: .linspace)
+        .times(process: process, steps: fixtureCase["steps"] as! Int, epsilon: process.defaultEpsilon)
+      let sigmas = fixtureCase["sigmas_float64"] as! [Double]
+      #expect(times.count == sigmas.count)
+      for (t, sigma) in zip(times, sigmas) {
+        #expect(abs(process.interpolationTime(t) - sigma) <= 1e-15, "\(fixtureCase["name"]!)")
+      }
+    }
+  }
+
+  @Test("Grids run from T down to ε, or to 0 with a final zero step, for every process and kind",
+        arguments: ProcessName.allCases)
+  func gridShapes(_ name: ProcessName) throws {
+    let process = name.process
+    // Grids in σ or λ need σ(T) finite (not flow's), in λ also σ(ε) > 0 (not the ddpm chain's
+    // ε = 0), and a final σ = 0 needs σ(0) = 0 (not ve's).
+    for kind in TimeGridKind.allCases {
+      let finiteEnds = process.noiseLevel(process.T).isFinite
+        && (kind != .logsnr || process.noiseLevel(process.defaultEpsilon) > 0)
+      if !finiteEnds, [.karras, .logsnr].contains(kind) {
+        #expect(throws: DiffusionError.self) {
+          try SamplingGrid(kind: kind).times(process: process, steps: 12, epsilon: process.defaultEpsilon)
+        }
+        continue
+      }
+      for final in [FinalStep.none, .zero] where final == .none || process.standardDeviation(0) == 0 {
+        let times = try SamplingGrid(kind: kind, rho: 3, finalStep: final).times(process: process, steps: 12,
+                                                                                epsilon: process.defaultEpsilon)
+        #expect(times.count == 13 && times[0] == process.T, "\(kind) \(final)")
+        #expect(times.last == (final == .zero ? 0 : process.defaultEpsilon), "\(kind) \(final)")
+        let decreasing = zip(times, times.dropFirst()).allSatisfy { $0 > $1 }
+        #expect(decreasing, "\(kind) \(final): \(times)")
+        // The ddpm chain's ε is 0 already: a final zero step changes nothing there.
+        if final == .zero, process.defaultEpsilon > 0 { #expect(times[11] == process.defaultEpsilon) }
+      }
+    }
+  }
+
+  @Test("A network's data prediction in every parameterisation equals the exact one, at τ = 1 (a = 0) too")
+  func parameterisedDataPrediction() {
+    let process = FlowMatchingProcess(shift: 3)
+    let exact = ExactMixtureScore(mixture: TargetName.gmm2d8.mixture, process: process)
+    /// The exact posterior mean re-expressed as a network's prediction.
+    struct Network: DenoisingNetwork {
+      let exact: ExactMixtureScore<FlowMatchingProcess>
+      let parameterisation: Parameterisation
+      var dimension: Int { 2 }
+      func predict(_ x: BatchView, t: Double, into output: MutableBatchView) {
+        // networkTime is τ; back to the process's u for a and s.
+        let u = exact.process.time(atNoiseLevel: t / (1 - t))
+        let a = exact.process.meanCoefficient(u), s = exact.process.standardDeviation(u)
+        exact.dataPrediction(x, t: u, a: a, s: s, into: output)
+        for e in 0..<output.count {
+          let x0 = output[e], noise = (x[e] - a * x0) / s
+          switch parameterisation {
+          case .data: output[e] = x0
+          case .noise: output[e] = noise
+          case .score: output[e] = -noise / s
+          case .velocity: output[e] = a * noise - s * x0
+          case .flowVelocity: output[e] = noise - x0
+          }
+        }
+      }
+    }
+    let x = TargetName.gmm2d8.mixture.sample(count: 16, seed: 4).values
+    for parameterisation in Parameterisation.allCases {
+      let model = ParameterisedScore(network: Network(exact: exact, parameterisation: parameterisation), process: process,
+                                     parameterisation: parameterisation)
+      // a = 0 at u = 1 only where the prediction gives x₀ without dividing by a.
+      let times = [.data, .velocity, .flowVelocity].contains(parameterisation) ? [0.2, 0.7, 1.0] : [0.2, 0.7]
+      for u in times {
+        let a = process.meanCoefficient(u), s = process.standardDeviation(u)
+        var expected = [Double](repeating: 0, count: x.count), actual = expected
+        x.withUnsafeBufferPointer { xp in
+          let view = BatchView(xp, dimension: 2)
+          expected.withUnsafeMutableBufferPointer { exact.dataPrediction(view, t: u, a: a, s: s, into: MutableBatchView($0, dimension: 2)) }
+          actual.withUnsafeMutableBufferPointer { model.dataPrediction(view, t: u, a: a, s: s, into: MutableBatchView($0, dimension: 2)) }
+        }
+        // Two conversions in double precision, each dividing by s or a + s ≥ 1 − τ + τ: a few ulp
+        // of |x|/min(a, s) (a ≥ 0.2 here where it divides).
+        for (e, v) in zip(expected, actual) {
+          #expect(abs(e - v) <= 1e-12 * (1 + abs(e)), "\(parameterisation) u = \(u): \(e) vs \(v)")
+        }
+      }
+    }
+  }
+}

@@ -83,7 +83,7 @@ public struct FastSamplerSettings: Sendable, Hashable, Codable {
       throw DiffusionError.invalidSetting("--s-tmax must be at least --s-tmin (\(churnMinimum ?? 0)), got \(churnMaximum)")
     }
     if let eta, !(eta >= 0 && eta.isFinite), fast != nil {
-      throw DiffusionError.invalidSetting("η must be finite and at least 0, got \(eta)")
+      throw DiffusionError.invalidSetting("--eta must be finite and at least 0 for \(sampler.name), got \(eta)")
     }
     if let order, !(1...3).contains(order) {
       throw DiffusionError.invalidSetting("--order must lie in 1...3 (UniPC's orders), got \(order)")
