@@ -389,3 +389,44 @@ extension FastSamplersTests {
     }
   }
 }
+
+extension FastSamplersTests {
+  @Test("Every issue-21 setting survives the reports' snake-case JSON round trip; older configurations load without them")
+  func configurationRoundTrip() throws {
+    var c = SamplingConfiguration()
+    c.process = .edm
+    c.sigmaMin = 0.01
+    c.sigmaMax = 50
+    c.rho = 5
+    c.finalStep = .zero
+    c.initial = "points.npy"
+    var fast = FastSamplerSettings()
+    fast.churn = 3
+    fast.churnMinimum = 0.1
+    fast.churnMaximum = 10
+    fast.noiseScale = 1.003
+    fast.eta = 0.5
+    fast.lowerOrderFinal = false
+    fast.kDiffusion3M = true
+    fast.solverType = .heun
+    fast.order = 3
+    fast.variant = .bh1
+    fast.corrector = false
+    fast.diffusersDDIMStride = true
+    c.fastSamplers = fast
+    c.timestepSpacing = .trailing
+    c.shift = 3
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    #expect(try decoder.decode(SamplingConfiguration.self, from: encoder.encode(c)) == c)
+    // A configuration written before issue 21 has none of the new keys.
+    var older = try #require(try JSONSerialization.jsonObject(with: encoder.encode(SamplingConfiguration())) as? [String: Any])
+    for key in ["sigma_min", "sigma_max", "shift", "rho", "final_step", "timestep_spacing", "fast_samplers", "initial"] {
+      #expect(older[key] == nil, "\(key) is written when unset")
+      older[key] = nil
+    }
+    #expect(try decoder.decode(SamplingConfiguration.self, from: JSONSerialization.data(withJSONObject: older)) == SamplingConfiguration())
+  }
+}

@@ -44,6 +44,14 @@ public struct FastSamplerSettings: Sendable, Hashable, Codable {
 
   public init() {}
 
+  /// The keys as written, so that a snake-case JSON round trip (sdekit's reports) comes back to
+  /// them: "diffusers_ddim_stride" returns as diffusersDdimStride, not diffusersDDIMStride.
+  enum CodingKeys: String, CodingKey {
+    case churn, churnMinimum, churnMaximum, noiseScale, eta, lowerOrderFinal, kDiffusion3M, solverType, order,
+         variant, corrector
+    case diffusersDDIMStride = "diffusersDdimStride"
+  }
+
   public var resolvedChurn: Double { churn ?? 0 }
   public var resolvedNoiseScale: Double { noiseScale ?? 1 }
   public var resolvedEta: Double { eta ?? 1 }
