@@ -69,8 +69,8 @@ demo: build
 bench: deps
 	cd Benchmarks && $(SWIFT) package -Xswiftc -target-cpu -Xswiftc native benchmark
 
-# The same workloads in numpy, SciPy, JAX and diffrax (and PyTorch, torchsde with TORCH=1), in a
-# virtual environment from PyPI.
+# The same workloads in numpy, SciPy, JAX and diffrax (and PyTorch, torchsde with TORCH=1; k-diffusion
+# and diffusers for the parity fixtures and W6 with TORCH=1 PARITY=1), in a virtual environment from PyPI.
 PEERS := Benchmarks/peers
 VENV := $(PEERS)/.venv
 peers:
@@ -78,6 +78,8 @@ peers:
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV) || { echo "python3 -m venv failed: apt-get install python3-venv" >&2; exit 1; }
 	$(VENV)/bin/pip install -q -r $(PEERS)/requirements.txt
 	@if [ -n "$(TORCH)" ]; then $(VENV)/bin/pip install -q -r $(PEERS)/requirements-torch.txt; fi
+	@if [ -n "$(PARITY)" ]; then $(VENV)/bin/pip install -q -r $(PEERS)/requirements-parity.txt && \
+	  $(VENV)/bin/pip install -q --no-deps -r $(PEERS)/requirements-parity-nodeps.txt; fi
 
 # SDEKit's CLI and every installed peer on W1–W4, one after the other at one thread each: prints
 # the table and writes it to Benchmarks/peers/results.json. QUICK=1 runs smaller sizes.

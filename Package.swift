@@ -55,6 +55,8 @@ let package = Package(
     .testTarget(name: "ScoreModelsTests", dependencies: ["ScoreModels"], exclude: ["Fixtures"]),
     .testTarget(name: "SamplersTests", dependencies: ["Samplers"], exclude: ["Fixtures"]),
     .testTarget(name: "sdekitTests", dependencies: ["sdekit", "Samplers"]),
+    // The libraries as a dependent package sees them: plain imports, no @testable.
+    .testTarget(name: "PublicAPITests", dependencies: ["SDEKit", "GSLIntegrators", "ScoreModels", "Samplers"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -7,6 +7,11 @@ public struct ReverseDrift<P: DiffusionProcess, S: ScoreModel>: Drift {
   public let process: P
   public let score: S
 
+  public init(process: P, score: S) {
+    self.process = process
+    self.score = score
+  }
+
   public func drift(_ x: BatchView, t: Double, into output: MutableBatchView) {
     let g = process.diffusion(t)
     score.combination(x, t: t, xCoefficient: process.driftRate(t), scoreCoefficient: -(g * g), into: output)
@@ -16,6 +21,8 @@ public struct ReverseDrift<P: DiffusionProcess, S: ScoreModel>: Drift {
 /// The additive diffusion g(t) of a process.
 public struct ProcessDiffusion<P: DiffusionProcess>: Diffusion {
   public let process: P
+
+  public init(process: P) { self.process = process }
   public var noise: NoiseStructure { .additive }
 
   public func diffusion(_ x: BatchView, t: Double, into output: MutableBatchView) {
@@ -31,6 +38,11 @@ public struct ProcessDiffusion<P: DiffusionProcess>: Diffusion {
 public struct ProbabilityFlowField<P: DiffusionProcess, S: ScoreModel>: VectorField {
   public let process: P
   public let score: S
+
+  public init(process: P, score: S) {
+    self.process = process
+    self.score = score
+  }
 
   public func evaluate(_ y: BatchView, t: Double, into output: MutableBatchView) {
     let g = process.diffusion(t)

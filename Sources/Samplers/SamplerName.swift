@@ -167,6 +167,18 @@ public struct SamplerDescriptor: Sendable, Codable, Hashable {
   /// The processes it can sample.
   public var requirement: Requirement
 
+  public init(name: String, summary: String, stochastic: Bool, order: Double?, evaluationsPerStep: Int?,
+              adaptive: Bool, family: Family, requirement: Requirement) {
+    self.name = name
+    self.summary = summary
+    self.stochastic = stochastic
+    self.order = order
+    self.evaluationsPerStep = evaluationsPerStep
+    self.adaptive = adaptive
+    self.family = family
+    self.requirement = requirement
+  }
+
   /// The built-in processes it can sample.
   public var processes: [ProcessName] { ProcessName.allCases.filter { requirement.isMet(by: $0.process) } }
 }

@@ -91,8 +91,9 @@ struct SolveTests {
     case .adaptiveODE:
       return  // adaptive statistics are tested with the adaptive solvers
     }
+    // Evaluations are counted by wrappers as the solver calls them, per tile of rows (the
+    // driver only averages the tiles' counts), so these check the solver against its descriptor.
     let d = solver.descriptor
-    #expect(statistics.steps == 10)
     #expect(statistics.driftEvaluations == 10 * d.driftEvaluationsPerStep)
     #expect(statistics.diffusionEvaluations == 10 * d.diffusionEvaluationsPerStep)
   }

@@ -46,6 +46,16 @@ struct SamplerCase: CustomTestStringConvertible, Sendable {
     }
     return c
   }
+
+  /// Score evaluations per sample a fixed-step sampler makes at this setting (nil: adaptive).
+  var expectedEvaluations: Int? {
+    let c = configuration, d = sampler.descriptor
+    switch sampler {
+    case .pcLangevin: return c.steps * (c.diffusionSettings.correctorSteps + 1)
+    case .annealedLangevin: return c.steps * c.diffusionSettings.correctorSteps
+    default: return d.evaluationsPerStep.map { c.steps * $0 }
+    }
+  }
 }
 
 @Suite("Samplers")
@@ -130,14 +140,25 @@ struct SamplersTests {
     for (k, count) in counts.enumerated() {
       #expect(abs(count / n - 0.125) <= 4 * binomial, "mode \(k): \(count / n)")
     }
-    #expect(result.nfe > 0)
-    // 3. Mean log-density within 4 Monte-Carlo standard errors of E_p[log p] (for the VE flow, of its limit).
-    //    Not for GSL's first-order rk1imp on the VE flow, which is still converging at settings a
-    //    test can afford: per sample at 1e-3 its mean log p is 0.036 (5 SE) from the limit, and
-    //    its exact-target covariance error is 0.107 at 1e-3 and 0.173 at 1e-4 against the limit's
-    //    0.204; 1e-4 takes 170 s (`sdekit sample --sde ve --sampler ode-gsl-rk1imp --mode
-    //    per-sample --rtol 1e-4 --atol 1e-4 --count 20000 --seed 1 --json`).
-    if heldToFlowLimit && c.sampler == .probabilityFlowGSL(.rk1imp) { return }
+    // 3. Score evaluations per sample, counted as they happen, against the descriptor's.
+    if let expected = c.expectedEvaluations {
+      #expect(result.nfe == expected, "NFE \(result.nfe), expected \(expected)")
+    }
+    // 4. Mean log-density within 4 Monte-Carlo standard errors of E_p[log p] (for the VE flow, of its limit).
+    //    GSL's first-order rk1imp on the VE flow is still converging at settings a test can
+    //    afford (per sample at 1e-3 its mean log p is 0.036, 5 SE, from the limit; 1e-4 takes
+    //    170 s). It is held instead to converging on the limit sample by sample: from rtol = atol
+    //    = 1e-2 to 1e-3 its RMS distance to the limit must fall at least threefold (first order:
+    //    about tenfold).
+    if heldToFlowLimit && c.sampler == .probabilityFlowGSL(.rk1imp) {
+      var coarse = c.configuration
+      coarse.relativeTolerance = 1e-2
+      coarse.absoluteTolerance = 1e-2
+      let coarseError = pathError(try runSampler(coarse).samples, Self.veFlowLimit).rms
+      let fineError = pathError(result.samples, Self.veFlowLimit).rms
+      #expect(fineError * 3 <= coarseError, "RMS distance to the limit \(coarseError) at 1e-2, \(fineError) at 1e-3")
+      return
+    }
     let (mean, standardError) = Self.meanLogDensityAndError(result.samples)
     let expected = heldToFlowLimit ? meanLogDensity(Self.veFlowLimit, target: target) : Self.exactMeanLogDensity
     #expect(abs(mean - expected) <= 4 * standardError, "mean log p \(mean), expected \(expected), SE \(standardError)")

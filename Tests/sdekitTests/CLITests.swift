@@ -64,14 +64,25 @@ struct CLITests {
     #expect(levels.first?["dt"] as? Double == 0.125)
   }
 
-  @Test("convergence prints a table with the fitted and declared order")
+  @Test("convergence prints a table whose fitted order is the measured slope, near the declared one")
   func convergenceTable() throws {
     let run = try sdekit("convergence", "--problem", "linear-ode", "--solver", "rk4", "--levels", "3,4,5")
     #expect(run.status == 0)
     let lines = run.stdout.split(separator: "\n")
     #expect(lines.count == 6)
-    #expect(lines.last?.hasPrefix("fitted order") == true)
     #expect(lines.last?.hasSuffix("declared 4.0") == true)
+    // The printed slope is the least-squares fit of the printed errors, and RK4's (±0.2).
+    let fitted = try #require(Self.fittedOrder(String(lines.last!)))
+    let errors = lines[2..<5].map { Double($0.split(separator: " ", omittingEmptySubsequences: true)[2])! }
+    let slope = leastSquaresSlope(x: [3, 4, 5].map { -Double($0) * log(2) }, y: errors.map { log($0) })
+    #expect(abs(fitted - slope) < 0.01, "printed \(fitted), fit of the printed errors \(slope)")
+    #expect(abs(fitted - 4) <= 0.2, "fitted \(fitted)")
+  }
+
+  /// The number after "fitted order" in a convergence summary line.
+  static func fittedOrder(_ line: String) -> Double? {
+    guard let range = line.range(of: "fitted order ") else { return nil }
+    return Double(line[range.upperBound...].split(separator: " ").first ?? "")
   }
 
   @Test("A work–precision study per tolerance, and the fixed-step order of an adaptive solver")
@@ -87,7 +98,11 @@ struct CLITests {
     #expect(points.allSatisfy { ($0["evaluations"] as? Int ?? 0) > 0 && ($0["steps"] as? Int ?? 0) > 0 })
     let fixed = try sdekit("convergence", "--problem", "linear-ode", "--solver", "dopri5", "--fixed", "--levels", "3...7")
     #expect(fixed.status == 0)
-    #expect(fixed.stdout.split(separator: "\n").last?.hasSuffix("declared 5.0") == true)
+    let summary = String(fixed.stdout.split(separator: "\n").last ?? "")
+    #expect(summary.hasSuffix("declared 5.0"))
+    // Dormand–Prince's fixed-step slope on y' = Ay: 5 (±0.3, five levels).
+    let fitted = try #require(Self.fittedOrder(summary))
+    #expect(abs(fitted - 5) <= 0.3, "fitted \(fitted)")
   }
 
   @Test("sample writes a float64 .npy of shape (count, d) and reports the metrics as JSON")
@@ -450,12 +465,23 @@ struct ComparePlotTests {
     #expect(run.status == 0, "\(run.stderr)")
     let lines = run.stdout.split(separator: "\n")
     #expect(lines.count == 5)
-    #expect(lines.first == "sampler,setting,nfe,seconds,sw2,sw2_floor,mean_log_density,mean_err,cov_err")
+    #expect(lines.first == "sampler,setting,nfe,seconds,path_error,path_error_stderr,log_p_error,log_p_error_stderr,cov_err,cov_err_floor,sw2,sw2_floor")
     #expect(lines[1].hasPrefix("euler-maruyama,10 steps,10,"))
     #expect(lines[3].hasPrefix("ode-gsl-rkf45,tol 1e-02,"))
+    // Two panels (pathwise error, sliced W2), one series per sampler in each.
     let svg = try #require(try SeriesCounter.parse(plot), "compare.svg is not well-formed XML")
-    #expect(svg.series == ["euler-maruyama", "ode-gsl-rkf45"])
+    #expect(svg.series == ["euler-maruyama", "ode-gsl-rkf45", "euler-maruyama", "ode-gsl-rkf45"])
     #expect(svg.hasBand)
+    // JSON rows carry the documented keys; the pathwise error falls from 10 to 40 steps.
+    let json = try sdekit(["compare", "--samplers", "euler-maruyama", "--steps", "10,40", "--count", "300",
+                           "--format", "json"])
+    let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+    for key in ["sampler", "setting", "nfe", "seconds", "path_error", "path_error_stderr", "mean_log_density",
+                "mean_log_density_stderr", "sw2", "sw2_floor"] {
+      #expect(rows.allSatisfy { $0[key] != nil }, "\(key)")
+    }
+    let errors = rows.compactMap { $0["path_error"] as? Double }
+    #expect(errors.count == 2 && errors[1] < errors[0], "\(errors)")
   }
 
   @Test("sample --plot draws the samples and the component centres")

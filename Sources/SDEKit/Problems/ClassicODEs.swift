@@ -75,6 +75,8 @@ public struct VanDerPol: ODETestProblem {
   public struct Field: JacobianField {
     public let mu: Double
 
+    public init(mu: Double) { self.mu = mu }
+
     public func evaluate(_ y: BatchView, t: Double, into out: MutableBatchView) {
       for r in 0..<(y.count / 2) {
         let a = y[2 * r], b = y[2 * r + 1]

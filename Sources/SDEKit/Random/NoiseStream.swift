@@ -47,6 +47,11 @@ public enum NoiseStream: Hashable, Sendable {
     public let keyTweak: UInt64
     /// The counter's step word.
     public let step: UInt32
+
+    public init(keyTweak: UInt64, step: UInt32) {
+      self.keyTweak = keyTweak
+      self.step = step
+    }
   }
 
   /// The one table from names to addresses. Tags in the key's high word are four ASCII letters

@@ -26,6 +26,18 @@ public struct SamplerModel<P: DiffusionProcess, S: ScoreModel> {
   public let score: S
   let tally: Tally
 
+  /// A model whose evaluations start from zero.
+  public init(process: P, score: S) { self.init(process: process, score: score, tally: Tally()) }
+
+  init(process: P, score: S, tally: Tally) {
+    self.process = process
+    self.score = score
+    self.tally = tally
+  }
+
+  /// Score evaluations made through this model so far.
+  public var evaluations: Int { tally.evaluations }
+
   /// Calls made on a tile's rows, by the tile's stepper.
   final class Tally {
     var evaluations = 0

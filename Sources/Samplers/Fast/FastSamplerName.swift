@@ -94,7 +94,7 @@ protocol FastSamplerRun {
   func run<D: DiffusionSampler>(_ sampler: D) throws -> Result
 }
 
-/// Runs a diffusion sampler through the driver: what `sample` does with every `DiffusionSampler`.
+/// Runs a diffusion sampler through the driver (`sample(with:…)`), as `sample` does every `DiffusionSampler`.
 struct DriveSampler<P: DiffusionProcess, S: ScoreModel, B: BrownianSource>: FastSamplerRun {
   let process: P
   let score: S
@@ -106,9 +106,9 @@ struct DriveSampler<P: DiffusionProcess, S: ScoreModel, B: BrownianSource>: Fast
   let threads: Int?
 
   func run<D: DiffusionSampler>(_ sampler: D) throws -> (StateBatch, Int) {
-    let solution = try drive(SamplerMethod(sampler: sampler, process: process, score: score, brownian: brownian, seed: seed),
-                             initial: initial, times: times, firstSample: firstSample, threads: threads)
-    return (solution.final, solution.statistics.driftEvaluations)
+    let result = try sample(with: sampler, process: process, score: score, initial: initial, times: times, seed: seed,
+                            brownian: brownian, firstSample: firstSample, threads: threads)
+    return (result.samples, result.nfe)
   }
 }
 
