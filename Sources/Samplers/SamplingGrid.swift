@@ -79,9 +79,11 @@ public struct SamplingGrid: Sendable, Hashable, Codable {
       throw DiffusionError.invalidSetting(
         "--grid \(kind.rawValue) needs a finite σ(T); \(process.name) has σ(T) = ∞ (a(T) = 0): use --grid uniform or quadratic, or --timestep-spacing")
     }
-    if kind == .logsnr, process.noiseLevel(epsilon) == 0 {
+    if kind == .karras || kind == .logsnr, process.noiseLevel(epsilon) == 0 {
+      // Karras's σ_min^{1/ρ} = 0 puts the last interior σ within 1e-7 of 0, which the DDPM chain
+      // reads as its data (t = 0); λ(ε) = ∞ has no uniform grid.
       throw DiffusionError.invalidSetting(
-        "--grid logsnr needs σ(ε) > 0; \(process.name) has σ = 0 at ε = \(epsilon) (λ = ∞): give --epsilon above 0, or use --grid karras")
+        "--grid \(kind.rawValue) needs σ(ε) > 0; \(process.name) has σ = 0 at ε = \(epsilon): give --epsilon above 0 (on the ddpm chain 0.001 is its first step), or --timestep-spacing")
     }
     guard kind == .karras else { return kind.times(process: process, steps: steps, epsilon: epsilon) }
     // Karras et al. (2022), eq. 5, as k-diffusion's get_sigmas_karras: σ_i = (σ_max^{1/ρ} +

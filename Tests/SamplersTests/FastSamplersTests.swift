@@ -316,11 +316,10 @@ extension FastSamplersTests {
         arguments: ProcessName.allCases)
   func gridShapes(_ name: ProcessName) throws {
     let process = name.process
-    // Grids in σ or λ need σ(T) finite (not flow's), in λ also σ(ε) > 0 (not the ddpm chain's
-    // ε = 0), and a final σ = 0 needs σ(0) = 0 (not ve's).
+    // Grids in σ or λ need σ(T) finite (not flow's) and σ(ε) > 0 (not the ddpm chain's ε = 0),
+    // and a final σ = 0 needs σ(0) = 0 (not ve's).
     for kind in TimeGridKind.allCases {
-      let finiteEnds = process.noiseLevel(process.T).isFinite
-        && (kind != .logsnr || process.noiseLevel(process.defaultEpsilon) > 0)
+      let finiteEnds = process.noiseLevel(process.T).isFinite && process.noiseLevel(process.defaultEpsilon) > 0
       if !finiteEnds, [.karras, .logsnr].contains(kind) {
         #expect(throws: DiffusionError.self) {
           try SamplingGrid(kind: kind).times(process: process, steps: 12, epsilon: process.defaultEpsilon)

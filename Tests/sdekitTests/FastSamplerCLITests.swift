@@ -135,6 +135,7 @@ struct FastSamplerCLITests {
           (["--sampler", "edm-heun", "--churn", "5", "--sde", "ddpm"], ["--churn", "ddpm"]),
           (["--sampler", "dpm-solver-2", "--churn", "5"], ["--churn", "edm-heun", "dpm-solver-2"]),
           (["--rho", "5"], ["--rho", "karras", "uniform"]),
+          (["--sde", "ddpm", "--grid", "karras"], ["--grid karras", "σ(ε)", "ddpm", "--epsilon"]),
           (["--sampler", "ddim", "--diffusers-ddim-stride"], ["--diffusers-ddim-stride", "ddpm", "vp"]),
           (["--initial", "/no/such/points.npy"], ["--initial", "/no/such/points.npy"]),
           (["--sampler", "dpm-solver-3", "--sde", "edm", "--initial", "FIXTURE", "--count", "100"],
