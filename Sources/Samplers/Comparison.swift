@@ -29,7 +29,8 @@ public struct ComparisonRow: Sendable, Codable, Hashable {
   public var covarianceError: Double
   public var covarianceErrorFloor: Double
   public var meanError: Double
-  /// Sliced W2 to exact samples; its floor (median of exact pairs) and the pairs' range.
+  /// Sliced W2 to the exact comparison set; its floor (the median over independent exact sets
+  /// against the same comparison set) and their range.
   public var sw2: Double
   public var sw2Floor: Double
   public var sw2FloorLow: Double
@@ -212,7 +213,7 @@ struct DistributionFloors {
   /// The exact set each run's sliced W2 is measured against, and the directions.
   let comparisonSet: StateBatch
   let projections: [[Double]]
-  /// Sliced W2 between independent exact pairs, sorted (the floor is their median).
+  /// Sliced W2 of independent exact sets against the comparison set, sorted (the floor is their median).
   let sw2: [Double]
   /// The median covariance error of exact sets of the run's size.
   let covarianceError: Double
@@ -229,7 +230,7 @@ struct DistributionFloors {
     comparisonSet = target.sample(count: m, seed: seed, set: ExactSampleSet.comparison)
     sw2 = slicedW2FloorValues(target: target, count: m, seed: seed, pairs: Self.pairs)
     let covariances = (0..<Self.pairs).map { pair in
-      momentErrors(target.sample(count: count, seed: seed, set: ExactSampleSet.floorPair(pair).0), target: target).1
+      momentErrors(target.sample(count: count, seed: seed, set: ExactSampleSet.floorSet(pair)), target: target).1
     }.sorted()
     covarianceError = covariances[covariances.count / 2]
     let exact = logDensityStatistics(target.sample(count: Self.exactLogDensityCount, seed: seed,

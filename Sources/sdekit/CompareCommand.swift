@@ -119,7 +119,7 @@ struct CompareCommand: ParsableCommand {
   }
 
   /// Two panels: the pathwise error against NFE (log–log, error bars of one standard error), one
-  /// line per sampler, and sliced W2 against NFE with the band of exact pairs.
+  /// line per sampler, and sliced W2 against NFE with the band of exact sets.
   static func plot(_ rows: [ComparisonRow], title: String) -> String {
     var path = SVGPlot(title: "pathwise error against NFE · " + title, xLabel: "score evaluations per sample (NFE)",
                        yLabel: "RMS ‖x − x_ref‖", xScale: .log, yScale: .log)
@@ -132,7 +132,7 @@ struct CompareCommand: ParsableCommand {
       path.add(name, mine.map { (Double($0.nfe), $0.pathError) }, lines: true, errors: mine.map(\.pathErrorStderr))
       quality.add(name, mine.map { (Double($0.nfe), $0.sw2) }, lines: true)
     }
-    if let row = rows.first { quality.band = ("floor (exact pairs)", row.sw2FloorLow, row.sw2FloorHigh) }
+    if let row = rows.first { quality.band = ("floor (exact sets)", row.sw2FloorLow, row.sw2FloorHigh) }
     return SVGPlot.sideBySide([path, quality])
   }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import sdekit
+import SampleFiles
 import Samplers
 import SDEKit
 
@@ -78,7 +79,7 @@ struct FastSamplerCLITests {
 
   /// Bad input files, written per run.
   enum BadFile: String, CaseIterable, Sendable {
-    case threeColumns, notFinite, float32, oneDimensional
+    case threeColumns, notFinite, integers, oneDimensional
   }
 
   static func write(_ file: BadFile, in folder: Folder) throws -> String {
@@ -89,9 +90,9 @@ struct FastSamplerCLITests {
       var batch = StateBatch(count: 4, dimension: 2)
       batch[2, 1] = .nan
       return try folder.write(batch, "nan.npy")
-    case .float32, .oneDimensional:
-      // The .npy header of a float32 (4, 2) or float64 (8,) array, padded to a multiple of 64 bytes, then data.
-      let header = file == .float32 ? "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 2), }"
+    case .integers, .oneDimensional:
+      // The .npy header of an int64 (4, 2) or float64 (8,) array, padded to a multiple of 64 bytes, then data.
+      let header = file == .integers ? "{'descr': '<i8', 'fortran_order': False, 'shape': (4, 2), }"
                                     : "{'descr': '<f8', 'fortran_order': False, 'shape': (8,), }"
       let padded = header + String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
       var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(padded.utf8.count), 0])
@@ -105,7 +106,7 @@ struct FastSamplerCLITests {
 
   @Test("Bad --initial files: one line naming the file and the problem, exit 64, no output file",
         arguments: [(BadFile.threeColumns, ["(4, 3)", "(N, 2)"]), (.notFinite, ["row 2", "nan", "finite"]),
-                    (.float32, ["'<f4'", "'<f8'"]), (.oneDimensional, ["(8,)", "(N, d)"])])
+                    (.integers, ["'<i8'", "float64"]), (.oneDimensional, ["(8, 1)", "(N, 2)"])])
   func badInitial(_ file: BadFile, mentions: [String]) throws {
     let folder = try Folder()
     let path = try Self.write(file, in: folder)
