@@ -442,6 +442,9 @@ static inline __attribute__((always_inline)) void sdekit_shared_mixture_score_wi
   }
 }
 
+// MARK: Likelihood (issue 22)
+#include "MixtureDerivatives.h"
+
 #pragma clang diagnostic pop
 
 #endif
