@@ -30,7 +30,8 @@ extension SampleCommand {
   /// each rank's sampling time).
   func runAcrossRanks(_ cluster: Cluster) throws {
     // Setup: every rank checks the run; one message if any rank refuses it.
-    var setup: (configuration: SamplingConfiguration, target: GaussianMixture, reference: GaussianMixture?)?
+    var setup: (configuration: SamplingConfiguration, target: GaussianMixture, reference: GaussianMixture?,
+                initial: StateBatch?)?
     var setupError: Error?
     do {
       let configuration = try resolvedConfiguration()
@@ -47,7 +48,7 @@ extension SampleCommand {
       }
       let size = try Preflight.outputSize(count: configuration.count, dimension: target.dimension, format: .npy)
       if cluster.rank == 0, let output { try Preflight.checkFreeSpace(for: output, bytes: size.bytes, exact: true) }
-      setup = (configuration, target, reference)
+      setup = (configuration, target, reference, try FastSamplerOptions.initialPoints(of: configuration))
     } catch {
       setupError = error
     }
@@ -57,7 +58,7 @@ extension SampleCommand {
       }
       cluster.finish(status: setupError.map { SDEKitCommand.outcome(of: $0).status } ?? 1)
     }
-    let (configuration, target, reference) = setup!
+    let (configuration, target, reference, initial) = setup!
     let d = target.dimension, count = configuration.count
     let mine = Self.rows(rank: cluster.rank, of: cluster.size, count: count)
     let chunks = Self.chunks(of: mine, dimension: d)
@@ -95,7 +96,7 @@ extension SampleCommand {
           continue
         }
         let rows = chunks[round]
-        let result = try runSampler(configuration, rows: rows)
+        let result = try runSampler(configuration, rows: rows, initial: initial)
         try metrics.add(result.samples)
         if rows.lowerBound < Self.plottedSamples {
           plotted += result.samples.values.prefix((Self.plottedSamples - rows.lowerBound) * d)

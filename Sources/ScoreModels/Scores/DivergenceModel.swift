@@ -81,6 +81,7 @@ public protocol DifferentiableNetwork: DenoisingNetwork {
 /// noise:     s = −p/σ_t                   J_s v = −J_p v / s(t)
 /// data:      s = (a p − x)/s²             J_s v = (a J_p v − v)/s²
 /// velocity:  s = −(s x + a p)/((a² + s²) s)   J_s v = −(s v + a J_p v)/((a² + s²) s)
+/// flow-velocity:  s = −(x + a p)/((a + s) s)   J_s v = −(v + a J_p v)/((a + s) s)
 /// ```
 extension ParameterisedScore: DivergenceModel where N: DifferentiableNetwork {
   public func scoreAndJacobianProducts(_ x: BatchView, t: Double, tangents: BatchView, score: MutableBatchView,
@@ -101,6 +102,10 @@ extension ParameterisedScore: DivergenceModel where N: DifferentiableNetwork {
       let norm = a * a + s * s
       for e in 0..<score.count { score[e] = -((s * x[e] + a * score[e]) / norm) / s }
       for e in 0..<products.count { products[e] = -((s * tangents[e] + a * products[e]) / norm) / s }
+    case .flowVelocity:
+      let norm = a + s
+      for e in 0..<score.count { score[e] = -((x[e] + a * score[e]) / norm) / s }
+      for e in 0..<products.count { products[e] = -((tangents[e] + a * products[e]) / norm) / s }
     }
   }
 }
