@@ -23,7 +23,9 @@ let package = Package(
     /// OpenBLAS's CBLAS (libopenblas-dev), for the learned score networks.
     .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     /// Vector kernels in C where Swift's SIMD types compile poorly (see the header): exp, Philox
-    /// and the ziggurat's candidates, transposes, the mixture scores.
+    /// and the ziggurat's candidates, transposes, the mixture scores, the solvers' per-step updates.
+    /// Each is compiled for several instruction-set levels through target attributes (no flags,
+    /// which a dependency could not set) and one level is picked at run time.
     .target(name: "CSIMDMath"),
 
     .target(name: "SDEKit", dependencies: ["CSIMDMath"], exclude: ["README.md"]),
