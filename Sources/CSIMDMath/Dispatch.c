@@ -180,3 +180,12 @@ void sdekit_srk_diffusion_update(long n, double *x, const double *g, double b1, 
 }
 
 long sdekit_first_nonfinite(const double *values, long n) { return kernels()->first_nonfinite(values, n); }
+
+void sdekit_dense_f32(long rows, long inputs, long width, const float *x, long ldx, const float *w, long ldw,
+                      const float *bias, int silu, float *out, long ldo) {
+  kernels()->dense_f32(rows, inputs, width, x, ldx, w, ldw, bias, silu, out, ldo);
+}
+
+void sdekit_bias_silu_f32(float *z, long count, const float *bias, long width, int silu) {
+  kernels()->bias_silu_f32(z, count, bias, width, silu);
+}

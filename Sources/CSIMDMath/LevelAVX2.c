@@ -3,6 +3,8 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define SDEKIT_LEVEL avx2
+#define SDEKIT_DENSE_ROWS 4
+#define SDEKIT_DENSE_VECTORS 1
 #define SDEKIT_USE_AVX512 0
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #include "Kernels/Kernels.h"

@@ -4,6 +4,8 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define SDEKIT_LEVEL avx512
+#define SDEKIT_DENSE_ROWS 4
+#define SDEKIT_DENSE_VECTORS 4
 #define SDEKIT_USE_AVX512 1
 #pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))), apply_to = function)
 #include "Kernels/Kernels.h"

@@ -1,6 +1,7 @@
 // Every kernel of one instruction-set level, and that level's table of entry points. A level's
-// source file (Level*.c) defines SDEKIT_LEVEL (the table's name suffix) and SDEKIT_USE_AVX512
-// (0 or 1: whether the AVX-512 intrinsics may be used), includes the intrinsics' headers, then
+// source file (Level*.c) defines SDEKIT_LEVEL (the table's name suffix), SDEKIT_USE_AVX512 (0 or
+// 1: whether the AVX-512 intrinsics may be used) and the dense layers' register blocking
+// (SDEKIT_DENSE_ROWS × SDEKIT_DENSE_VECTORS accumulators), includes the intrinsics' headers, then
 // includes this file inside a `#pragma clang attribute push(target(...))`, so every function
 // below is compiled for that level. Written once, compiled three times: the bits are the same
 // on every level because every operation is.
@@ -17,6 +18,7 @@
 #include "Ziggurat.h"
 #include "Mixture.h"
 #include "Updates.h"
+#include "Network.h"
 
 /// One vector at an address aligned only as its elements are.
 typedef unsigned long long kernel_ulong8_unaligned __attribute__((ext_vector_type(8), aligned(8)));
@@ -110,6 +112,15 @@ static void SDEKIT_ENTRY(srk_diffusion_update)(long n, double *x, const double *
   kernel_srk_diffusion_update(n, x, g, b1, dW, b2, i11, b3, dZ, b4, i111);
 }
 
+static void SDEKIT_ENTRY(dense_f32)(long rows, long inputs, long width, const float *x, long ldx, const float *w,
+                                    long ldw, const float *bias, int silu, float *out, long ldo) {
+  kernel_dense_f32(rows, inputs, width, x, ldx, w, ldw, bias, silu, out, ldo);
+}
+
+static void SDEKIT_ENTRY(bias_silu_f32)(float *z, long count, const float *bias, long width, int silu) {
+  kernel_bias_silu_f32(z, count, bias, width, silu);
+}
+
 static long SDEKIT_ENTRY(first_nonfinite)(const double *values, long n) { return kernel_first_nonfinite(values, n); }
 
 const struct sdekit_kernel_table SDEKIT_ENTRY(sdekit_kernels) = {
@@ -127,6 +138,8 @@ const struct sdekit_kernel_table SDEKIT_ENTRY(sdekit_kernels) = {
     .srk_integrals = SDEKIT_ENTRY(srk_integrals),
     .srk_diffusion_update = SDEKIT_ENTRY(srk_diffusion_update),
     .first_nonfinite = SDEKIT_ENTRY(first_nonfinite),
+    .dense_f32 = SDEKIT_ENTRY(dense_f32),
+    .bias_silu_f32 = SDEKIT_ENTRY(bias_silu_f32),
 };
 
 #pragma clang diagnostic pop

@@ -32,6 +32,9 @@ struct sdekit_kernel_table {
   void (*srk_diffusion_update)(long n, double *x, const double *g, double b1, const double *dW, double b2,
                                const double *i11, double b3, const double *dZ, double b4, const double *i111);
   long (*first_nonfinite)(const double *values, long n);
+  void (*dense_f32)(long rows, long inputs, long width, const float *x, long ldx, const float *w, long ldw,
+                    const float *bias, int silu, float *out, long ldo);
+  void (*bias_silu_f32)(float *z, long count, const float *bias, long width, int silu);
 };
 
 extern const struct sdekit_kernel_table sdekit_kernels_baseline;

@@ -136,6 +136,19 @@ void sdekit_srk_diffusion_update(long n, double *x, const double *g, double b1, 
 /// The index of the first NaN or infinity among values[0 ..< n], or −1.
 long sdekit_first_nonfinite(const double *values, long n);
 
+/// One dense layer of a network in single precision over `rows` rows:
+/// out[r·ldo + o] = act(Σ_k x[r·ldx + k]·w[k·ldw + o] + bias[o]) for o < width and k < inputs, the
+/// sum in k order by fused multiply–adds (the same bits on every level and machine), act SiLU when
+/// `silu`, else the identity. w holds the weights by input (w[k·ldw + o] = W_ok); `width` is the
+/// number of outputs rounded up to a multiple of 16, with zero weights and biases past the real
+/// outputs (Kernels/Network.h).
+void sdekit_dense_f32(long rows, long inputs, long width, const float *x, long ldx, const float *w, long ldw,
+                      const float *bias, int silu, float *out, long ldo);
+
+/// z ← z + bias along each row of `width` values (bias NULL: no addition), then z·σ(z) when
+/// `silu`, for `count` values (VectorMath.exp's single-precision SiLU).
+void sdekit_bias_silu_f32(float *z, long count, const float *bias, long width, int silu);
+
 // MARK: - By-value forms (inlined into the caller; they only pass addresses on)
 
 static inline __attribute__((always_inline)) void sdekit_philox8(unsigned c0, unsigned c1, sdekit_ulong8 c2,
