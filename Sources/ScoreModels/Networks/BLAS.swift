@@ -1,4 +1,9 @@
+#if canImport(Accelerate)
+// Apple platforms: Accelerate's CBLAS (the same functions and constants as OpenBLAS's cblas.h).
+import Accelerate
+#else
 import COpenBLAS
+#endif
 import CSIMDMath
 import Foundation
 import SDEKit
@@ -102,13 +107,17 @@ private func siluBackwardKernel<S: NetworkScalar>(_ delta: UnsafeMutableBufferPo
 /// calls BLAS (W4's 90 ms runs: 9.4–12.3 ns per path-step with the worker, 8.8–9.2 without). So
 /// the workers are stopped, not just left idle. Evaluated once, by the first network and by the
 /// command-line tool as it starts.
+/// With Accelerate (Apple platforms) there is nothing to stop.
 public let openBLASSingleThreaded: Void = {
+  #if !canImport(Accelerate)
   openblas_set_num_threads(1)
   _ = blas_thread_shutdown_()
+  #endif
 }()
 
 /// The shared object `cblas_sgemm` was bound to at run time (OpenBLAS, not GSL's slow
-/// gslcblas, when the link order is right): the mapping in /proc/self/maps holding its address.
+/// gslcblas, when the link order is right): the mapping in /proc/self/maps holding its address
+/// (nil where there is no /proc, as on Apple platforms).
 public func cblasLibraryPath() -> String? {
   // /proc files report size 0, so read them to the end rather than by their size.
   guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "cblas_sgemm"),
