@@ -47,8 +47,9 @@ struct ScoreDispatchTests {
     }
   }
 
-  /// eˣ in single precision as `kernel_expf16` computes it, one value at a time: the reference the
-  /// network kernels are checked against bit for bit.
+  /// eˣ in single precision as the network kernels' SiLU computes e^(−z) (CSIMDMath
+  /// Kernels/Network.h, kernel_silu16, in its direct form), one value at a time: with it, z / (1 +
+  /// e^(−z)) is the reference the kernels are checked against bit for bit.
   static func referenceExp(_ x: Float) -> Float {
     let clamped = x < -87 ? -87 : (x > 88 ? 88 : x)
     let shift: Float = 12_582_912

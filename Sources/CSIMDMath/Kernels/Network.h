@@ -12,37 +12,33 @@ typedef float sdekit_float16 __attribute__((ext_vector_type(16)));
 typedef float kernel_float16_unaligned __attribute__((ext_vector_type(16), aligned(4)));
 typedef int kernel_int16 __attribute__((ext_vector_type(16)));
 
-/// eˣ on sixteen lanes of floats, within 1 ulp or so on [−87, 88] (x = n ln 2 + r with n the
-/// nearest integer to x/ln 2 and |r| ≤ ½ ln 2, ln 2 split in two for Cody and Waite's
-/// reduction; eʳ − 1 = r + r²·q(r) with 1 + r + r²·q(r) the minimax polynomial of degree 6 for
-/// the relative error (3e-9; tools/minimax.py, coefficients rounded to floats), q by Horner's rule
-/// in fused multiply–adds; 2ⁿ in the exponent bits).
-/// Below −87 the result is 0, above 88 it is e⁸⁸ (a sigmoid needs neither more closely), and a
-/// NaN stays NaN. Every step is one IEEE operation, a fused multiply–add where written as one: the
-/// same bits on every level.
-static inline __attribute__((always_inline)) sdekit_float16 kernel_expf16(sdekit_float16 x) {
-  const sdekit_float16 low = -87.0f, high = 88.0f, shift = 12582912.0f;  // 1.5·2²³
-  sdekit_float16 clamped = x < low ? low : x;
-  clamped = clamped > high ? high : clamped;
-  sdekit_float16 shifted = __builtin_elementwise_fma(clamped, (sdekit_float16)1.44269504f, shift);
-  sdekit_float16 n = shifted - shift;
-  sdekit_float16 r = __builtin_elementwise_fma(n, (sdekit_float16)-0.693359375f, clamped);
-  r = __builtin_elementwise_fma(n, (sdekit_float16)2.12194440e-4f, r);
-  sdekit_float16 q = __builtin_elementwise_fma((sdekit_float16)0.001381461275741458f, r,
-                                               (sdekit_float16)0.008368710055947304f);
-  q = __builtin_elementwise_fma(q, r, (sdekit_float16)0.04166838899254799f);
-  q = __builtin_elementwise_fma(q, r, (sdekit_float16)0.1666652113199234f);
-  q = __builtin_elementwise_fma(q, r, (sdekit_float16)0.4999999403953552f);
-  sdekit_float16 expm1 = __builtin_elementwise_fma(r * r, q, r);
-  // 2ⁿ: the low bits of `shifted` hold n; n + 127 in the exponent field.
-  sdekit_float16 scale = (sdekit_float16)(((kernel_int16)shifted - (0x4B400000 - 127)) << 23);
-  sdekit_float16 y = __builtin_elementwise_fma(scale, expm1, scale);
-  return x < low ? (sdekit_float16)0.0f : y;
-}
-
-/// z·σ(z) = z / (1 + e^(−z)), SiLU.
+/// z·σ(z) = z / (1 + e^(−z)), SiLU. The exponential, of x = −z clamped to [−87, 88]: x = n ln 2 + r
+/// with n the nearest integer to x/ln 2 (the 1.5·2²³ shift) and |r| ≤ ½ ln 2 (ln 2 in two parts,
+/// Cody and Waite); eʳ − 1 = r + r²·q(r), where 1 + r + r²·q(r) is the minimax polynomial of
+/// degree 6 for the relative error (3e-9; tools/minimax.py, coefficients rounded to floats), q by
+/// Horner's rule; 2ⁿ in the exponent bits; within 2 ulp of libm. Written on r′ = −r, with the
+/// negation folded into the constants and Horner's steps taking alternate signs, so that no step
+/// needs one: every intermediate is the one of the direct form up to sign, so the same bits. Above
+/// 88 the exponential stays e⁸⁸ (the quotient, z/e⁸⁸, is then 10⁻³⁸|z| where the true value is
+/// smaller still), below −87 it stays e⁻⁸⁷ (1 + e⁻⁸⁷ rounds to 1). Every step one IEEE operation,
+/// fused multiply–adds where written: the same bits on every level.
 static inline __attribute__((always_inline)) sdekit_float16 kernel_silu16(sdekit_float16 z) {
-  return z / (1.0f + kernel_expf16(-z));
+  const sdekit_float16 shift = 12582912.0f;
+  // −z clamped to [−87, 88]; a NaN z gives a NaN quotient whatever the exponential is.
+  sdekit_float16 clamped = z > -88.0f ? z : (sdekit_float16)-88.0f;
+  clamped = clamped < 87.0f ? clamped : (sdekit_float16)87.0f;
+  sdekit_float16 shifted = __builtin_elementwise_fma(clamped, (sdekit_float16)-1.44269504f, shift);
+  sdekit_float16 n = shifted - shift;
+  sdekit_float16 r = __builtin_elementwise_fma(n, (sdekit_float16)0.693359375f, clamped);  // −r
+  r = __builtin_elementwise_fma(n, (sdekit_float16)-2.12194440e-4f, r);
+  sdekit_float16 q = __builtin_elementwise_fma((sdekit_float16)0.001381461275741458f, r,
+                                               (sdekit_float16)-0.008368710055947304f);  // −q₁
+  q = __builtin_elementwise_fma(q, r, (sdekit_float16)0.04166838899254799f);             // q₂
+  q = __builtin_elementwise_fma(q, r, (sdekit_float16)-0.1666652113199234f);             // −q₃
+  q = __builtin_elementwise_fma(q, r, (sdekit_float16)0.4999999403953552f);              // q
+  sdekit_float16 expm1 = __builtin_elementwise_fma(r * r, q, -r);
+  sdekit_float16 scale = (sdekit_float16)(((kernel_int16)shifted - (0x4B400000 - 127)) << 23);
+  return z / (1.0f + __builtin_elementwise_fma(scale, expm1, scale));
 }
 
 /// z + bias, then SiLU when `silu`.
