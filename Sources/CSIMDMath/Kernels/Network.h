@@ -54,10 +54,10 @@ static inline __attribute__((always_inline)) sdekit_float16 kernel_bias_silu16(s
 static inline __attribute__((always_inline)) void kernel_dense_block(
     const int ROWS, const int VECTORS, long inputs, const float *x, long ldx, const float *w, long ldw,
     const float *bias, int silu, float *out, long ldo) {
-  sdekit_float16 acc[4][4];
+  sdekit_float16 acc[SDEKIT_DENSE_ROWS][SDEKIT_DENSE_VECTORS];
   for (int r = 0; r < ROWS; r++) for (int v = 0; v < VECTORS; v++) acc[r][v] = 0.0f;
   for (long k = 0; k < inputs; k++) {
-    sdekit_float16 weight[4];
+    sdekit_float16 weight[SDEKIT_DENSE_VECTORS];
     for (int v = 0; v < VECTORS; v++) weight[v] = *(const kernel_float16_unaligned *)(w + k * ldw + 16 * v);
     for (int r = 0; r < ROWS; r++) {
       sdekit_float16 input = x[r * ldx + k];
