@@ -79,11 +79,14 @@ peers:
 	$(VENV)/bin/pip install -q -r $(PEERS)/requirements.txt
 	@if [ -n "$(TORCH)" ]; then $(VENV)/bin/pip install -q -r $(PEERS)/requirements-torch.txt; fi
 
-# SDEKit's CLI and every installed peer on W1–W4, one after the other at one thread each: prints
-# the table and writes it to Benchmarks/peers/results.json. QUICK=1 runs smaller sizes.
-compare-peers: build
+# SDEKit's CLI and every installed peer on W1–W5, one after the other at one thread each: prints
+# the table and writes it to Benchmarks/peers/results.json. QUICK=1 runs smaller sizes. SDEKit's
+# side is the plain `swift build -c release` binary, the build a package depending on SDEKit
+# gets (its kernels pick the CPU's SIMD level at run time; `make build`'s is as fast).
+compare-peers: deps
+	$(SWIFT) build -c release
 	@[ -x $(VENV)/bin/python ] || { echo "no peers installed: run make peers first" >&2; exit 1; }
-	$(VENV)/bin/python $(PEERS)/compare_peers.py $(SDEKIT) $(PEERS)/results.json $(if $(QUICK),--quick)
+	$(VENV)/bin/python $(PEERS)/compare_peers.py .build/release/sdekit $(PEERS)/results.json $(if $(QUICK),--quick)
 
 # libFuzzer on the safetensors reader, from the shipped models and the PyTorch fixture, for a
 # fixed number of runs (FUZZ_RUNS); AddressSanitizer reports any out-of-bounds read.
