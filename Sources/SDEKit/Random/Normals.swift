@@ -71,8 +71,7 @@ public struct NormalSource: Sendable, Hashable {
             let quads = SIMD8<UInt64>(first, first + min(1, last), first + min(2, last), first + min(3, last),
                                       first + min(4, last), first + min(5, last), first + min(6, last), first + last)
             let quadLow = quads & 0xFFFF_FFFF, quadHigh = quads &>> 32
-            // Philox, the ziggurat's candidates and their rejections, in C (CSIMDMath, at the
-            // process's SIMD level).
+            // Philox, the ziggurat's candidates and their rejections, in C (CSIMDMath).
             let anyRejected = sdekit_normal_candidates(
               count, stepWord, quadLow, quadHigh, generator.key.x, generator.key.y, ziggurat.layerTable,
               values, OpaquePointer(candidates.baseAddress!), rejections.baseAddress!)
