@@ -1,12 +1,16 @@
 # SDEKit — the README's commands. `make test` and `make demo` work on a fresh Debian machine:
-# scripts/install-deps.sh installs libgsl-dev, libopenblas-dev and pkg-config with apt-get when
-# they are missing.
+# scripts/install-deps.sh installs libgsl-dev, libopenblas-dev, pkg-config and Open MPI
+# (libopenmpi-dev, openmpi-bin) with apt-get when they are missing.
 
 SWIFT ?= swift
 # Binaries built here run here, so they may use every instruction this CPU has.
 NATIVE := -Xswiftc -target-cpu -Xswiftc native
 # Statistical tests solve many paths; release mode keeps `make test` within minutes.
 TEST_FLAGS := -c release -Xswiftc -enable-testing
+# sdekit-mpi is built (and its tests run) where Open MPI is installed: mpirun and pkg-config's
+# ompi-c, checked when the recipe runs (after deps installed them). Package.swift declares it
+# only under SDEKIT_MPI=1.
+WITH_MPI = SDEKIT_MPI=$$(command -v mpirun >/dev/null 2>&1 && pkg-config --exists ompi-c 2>/dev/null && echo 1)
 
 .PHONY: deps build test demo bench peers compare-peers fuzz clean
 
@@ -16,10 +20,10 @@ deps:
 # Its own build folder: the test build's flags differ, and sharing one folder would rebuild
 # everything each time `make test` and `make demo` alternate.
 build: deps
-	$(SWIFT) build -c release $(NATIVE) --build-path .build-native
+	$(WITH_MPI) $(SWIFT) build -c release $(NATIVE) --build-path .build-native
 
 test: deps
-	$(SWIFT) test $(TEST_FLAGS)
+	$(WITH_MPI) $(SWIFT) test $(TEST_FLAGS)
 
 SDEKIT := .build-native/release/sdekit
 
@@ -69,8 +73,8 @@ demo: build
 bench: deps
 	cd Benchmarks && $(SWIFT) package -Xswiftc -target-cpu -Xswiftc native benchmark
 
-# The same workloads in numpy, SciPy, JAX and diffrax (and PyTorch, torchsde with TORCH=1), in a
-# virtual environment from PyPI.
+# The same workloads in numpy, SciPy, JAX and diffrax (and PyTorch, torchsde with TORCH=1; k-diffusion
+# and diffusers for the parity fixtures and W6 with TORCH=1 PARITY=1), in a virtual environment from PyPI.
 PEERS := Benchmarks/peers
 VENV := $(PEERS)/.venv
 peers:
@@ -78,6 +82,8 @@ peers:
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV) || { echo "python3 -m venv failed: apt-get install python3-venv" >&2; exit 1; }
 	$(VENV)/bin/pip install -q -r $(PEERS)/requirements.txt
 	@if [ -n "$(TORCH)" ]; then $(VENV)/bin/pip install -q -r $(PEERS)/requirements-torch.txt; fi
+	@if [ -n "$(PARITY)" ]; then $(VENV)/bin/pip install -q -r $(PEERS)/requirements-parity.txt && \
+	  $(VENV)/bin/pip install -q --no-deps -r $(PEERS)/requirements-parity-nodeps.txt; fi
 
 # SDEKit's CLI and every installed peer on W1–W5, one after the other at one thread each: prints
 # the table and writes it to Benchmarks/peers/results.json. QUICK=1 runs smaller sizes. SDEKit's
@@ -88,13 +94,24 @@ compare-peers: deps
 	@[ -x $(VENV)/bin/python ] || { echo "no peers installed: run make peers first" >&2; exit 1; }
 	$(VENV)/bin/python $(PEERS)/compare_peers.py .build/release/sdekit $(PEERS)/results.json $(if $(QUICK),--quick)
 
-# libFuzzer on the safetensors reader, from the shipped models and the PyTorch fixture, for a
-# fixed number of runs (FUZZ_RUNS); AddressSanitizer reports any out-of-bounds read.
+# libFuzzer on every reader of outside input — safetensors models, .npy and .csv samples, JSON
+# configurations and reports — each for a fixed number of runs (FUZZ_RUNS; the issue's closing
+# note used 1000000) from the seeds in Fuzz/Seeds and the PyTorch fixture. (The shipped 150 kB
+# models made the safetensors target run at 300 inputs a second; a 4×4 network covers the same
+# code at 5,000.)
+# AddressSanitizer reports any out-of-bounds access and leak; -timeout turns a hang into a
+# finding. A finding stops make with the crashing input saved in the working folder.
 FUZZ_RUNS ?= 50000
+FUZZ := Fuzz/.build/release
 fuzz: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
-	@mkdir -p Fuzz/.corpus && cp Models/*.safetensors Tests/ScoreModelsTests/Fixtures/*.safetensors Fuzz/.corpus/
-	Fuzz/.build/release/SafeTensorsFuzz -runs=$(FUZZ_RUNS) -max_len=200000 Fuzz/.corpus
+	@mkdir -p Fuzz/.corpus/safetensors Fuzz/.corpus/npy Fuzz/.corpus/csv Fuzz/.corpus/config
+	@cp Fuzz/Seeds/safetensors/* Tests/ScoreModelsTests/Fixtures/*.safetensors Fuzz/.corpus/safetensors/
+	@cp Fuzz/Seeds/npy/* Fuzz/.corpus/npy/ && cp Fuzz/Seeds/csv/* Fuzz/.corpus/csv/ && cp Fuzz/Seeds/config/* Fuzz/.corpus/config/
+	$(FUZZ)/SafeTensorsFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=16384 Fuzz/.corpus/safetensors
+	$(FUZZ)/NPYFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=4096 Fuzz/.corpus/npy
+	$(FUZZ)/CSVFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=4096 Fuzz/.corpus/csv
+	$(FUZZ)/ConfigurationFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=8192 Fuzz/.corpus/config
 
 clean:
 	rm -rf .build .build-native

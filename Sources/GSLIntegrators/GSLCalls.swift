@@ -73,7 +73,7 @@ final class GSLSystemContext {
   func evaluate(_ t: Double, _ y: UnsafePointer<Double>, _ dydt: UnsafeMutablePointer<Double>) -> Int32 {
     evaluations += 1
     let output = UnsafeMutableBufferPointer(start: dydt, count: size)
-    field.evaluate(UnsafeBufferPointer(start: y, count: size), t: t, dimension: dimension, into: output)
+    field.evaluate(BatchView(UnsafeBufferPointer(start: y, count: size), dimension: dimension), t: t, into: MutableBatchView(output, dimension: dimension))
     for i in 0..<size where !output[i].isFinite {
       nonFinite = (i / dimension, t)
       return Int32(GSL_EBADFUNC)
@@ -91,13 +91,14 @@ final class GSLSystemContext {
     let timeDerivative = UnsafeMutableBufferPointer(start: dfdt, count: n)
     if let jacobianField {
       blocks.withUnsafeMutableBufferPointer { b in
-        jacobianField.jacobian(state, t: t, dimension: d, blocks: b, timeDerivative: timeDerivative)
+        jacobianField.jacobian(BatchView(state, dimension: d), t: t, blocks: b,
+                               timeDerivative: MutableBatchView(timeDerivative, dimension: d))
       }
     } else {
       let root = Double.ulpOfOne.squareRoot()
-      base.withUnsafeMutableBufferPointer { f in field.evaluate(state, t: t, dimension: d, into: f) }
+      base.withUnsafeMutableBufferPointer { f in field.evaluate(BatchView(state, dimension: d), t: t, into: MutableBatchView(f, dimension: d)) }
       let dt = root * max(abs(t), 1)
-      shifted.withUnsafeMutableBufferPointer { g in field.evaluate(state, t: t + dt, dimension: d, into: g) }
+      shifted.withUnsafeMutableBufferPointer { g in field.evaluate(BatchView(state, dimension: d), t: t + dt, into: MutableBatchView(g, dimension: d)) }
       for i in 0..<n { timeDerivative[i] = (shifted[i] - base[i]) / dt }
       evaluations += 2
       for j in 0..<d {
@@ -109,7 +110,7 @@ final class GSLSystemContext {
           perturbed[e] = y[e] + step
         }
         perturbed.withUnsafeBufferPointer { p in
-          shifted.withUnsafeMutableBufferPointer { g in field.evaluate(p, t: t, dimension: d, into: g) }
+          shifted.withUnsafeMutableBufferPointer { g in field.evaluate(BatchView(p, dimension: d), t: t, into: MutableBatchView(g, dimension: d)) }
         }
         evaluations += 1
         for r in 0..<rows {

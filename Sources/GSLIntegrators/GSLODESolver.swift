@@ -99,7 +99,7 @@ public struct GSLODESolver: AdaptiveODESolver {
     let n = y.count, d = problem.initial.dimension
     var f0 = [Double](repeating: 0, count: n), s1 = f0, s2 = f0
     y.withUnsafeBufferPointer { y0 in
-      f0.withUnsafeMutableBufferPointer { problem.field.evaluate(y0, t: problem.t0, dimension: d, into: $0) }
+      f0.withUnsafeMutableBufferPointer { problem.field.evaluate(BatchView(y0, dimension: d), t: problem.t0, into: MutableBatchView($0, dimension: d)) }
     }
     context.evaluations += 2
     let h = y.withUnsafeBufferPointer { y0 in

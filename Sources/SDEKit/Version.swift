@@ -1,2 +1,2 @@
 /// SDEKit's version, recorded in every report so a run can be matched to the code that made it.
-public let sdekitVersion = "0.5.2"
+public let sdekitVersion = "0.6.0"

@@ -7,8 +7,12 @@ public struct ReverseDrift<P: DiffusionProcess, S: ScoreModel>: Drift {
   public let process: P
   public let score: S
 
-  public func drift(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                    into output: UnsafeMutableBufferPointer<Double>) {
+  public init(process: P, score: S) {
+    self.process = process
+    self.score = score
+  }
+
+  public func drift(_ x: BatchView, t: Double, into output: MutableBatchView) {
     let g = process.diffusion(t)
     score.combination(x, t: t, xCoefficient: process.driftRate(t), scoreCoefficient: -(g * g), into: output)
   }
@@ -17,10 +21,11 @@ public struct ReverseDrift<P: DiffusionProcess, S: ScoreModel>: Drift {
 /// The additive diffusion g(t) of a process.
 public struct ProcessDiffusion<P: DiffusionProcess>: Diffusion {
   public let process: P
+
+  public init(process: P) { self.process = process }
   public var noise: NoiseStructure { .additive }
 
-  public func diffusion(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                        into output: UnsafeMutableBufferPointer<Double>) {
+  public func diffusion(_ x: BatchView, t: Double, into output: MutableBatchView) {
     let g = process.diffusion(t)
     for e in 0..<output.count { output[e] = g }
   }
@@ -34,8 +39,12 @@ public struct ProbabilityFlowField<P: DiffusionProcess, S: ScoreModel>: VectorFi
   public let process: P
   public let score: S
 
-  public func evaluate(_ y: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                       into output: UnsafeMutableBufferPointer<Double>) {
+  public init(process: P, score: S) {
+    self.process = process
+    self.score = score
+  }
+
+  public func evaluate(_ y: BatchView, t: Double, into output: MutableBatchView) {
     let g = process.diffusion(t)
     score.combination(y, t: t, xCoefficient: process.driftRate(t), scoreCoefficient: -(0.5 * g * g), into: output)
   }
@@ -56,29 +65,24 @@ public func probabilityFlowODE<P: DiffusionProcess, S: ScoreModel>(
   ODEProblem(field: ProbabilityFlowField(process: process, score: score), initial: initial, t0: process.T, t1: epsilon)
 }
 
-/// `count` samples of the prior N(0, σ_prior² I); sample i is a pure function of
-/// (seed, firstRow + i). Its normals use step index 2³² − 1 of the seed's `NormalSource`, which
-/// no sampling step reaches.
+/// `count` samples of the prior N(0, σ_prior² I) from the stream `.prior`; sample i is a pure
+/// function of (seed, firstRow + i).
 public func priorSamples<P: DiffusionProcess>(_ process: P, count: Int, dimension: Int, seed: UInt64,
                                               firstRow: Int = 0) -> StateBatch {
   var out = StateBatch(count: count, dimension: dimension)
   let sigma = process.priorStandardDeviation
   out.values.withUnsafeMutableBufferPointer { values in
-    NormalSource(seed: seed).fill(rows: firstRow..<(firstRow + count), step: priorStep, count: dimension,
+    NormalSource(seed: seed).fill(rows: firstRow..<(firstRow + count), stream: .prior, count: dimension,
                                   scale: sigma, into: values.baseAddress!)
   }
   return out
 }
 
-/// The step index reserved for the prior's normals.
-let priorStep = Int(UInt32.max)
 
 /// Tweedie's formula: E[x₀ | x_t] = (x + s(t)² ∇log p_t(x)) / a(t), one score evaluation.
 public func denoise<P: DiffusionProcess, S: ScoreModel>(_ x: inout StateBatch, process: P, score: S, t: Double) {
   let a = process.meanCoefficient(t), s = process.standardDeviation(t)
-  var gradient = [Double](repeating: 0, count: x.values.count)
-  x.values.withUnsafeBufferPointer { xp in
-    gradient.withUnsafeMutableBufferPointer { score.score(xp, t: t, into: $0) }
-  }
-  for e in x.values.indices { x.values[e] = (x.values[e] + s * s * gradient[e]) / a }
+  var gradient = StateBatch(count: x.count, dimension: x.dimension)
+  x.withView { xv in gradient.withMutableView { score.score(xv, t: t, into: $0) } }
+  for e in x.values.indices { x.values[e] = (x.values[e] + s * s * gradient.values[e]) / a }
 }

@@ -3,212 +3,225 @@ import GSLIntegrators
 import ScoreModels
 import SDEKit
 
-/// One sampling run, fully described: what `sdekit sample` saves beside its output to replay it.
-public struct SamplingConfiguration: Sendable, Codable, Hashable {
-  public var process: ProcessName = .vp
-  public var target: TargetName = .gmm2d8
-  /// A `SamplerName.name`.
-  public var sampler: String = "euler-maruyama"
-  public var steps: Int = 1000
-  public var grid: TimeGridKind = .uniform
-  public var count: Int = 10_000
-  public var seed: UInt64 = 0
-  /// Where the reverse process stops; nil for the process's default.
-  public var epsilon: Double?
-  public var relativeTolerance: Double = 1e-5
-  public var absoluteTolerance: Double = 1e-5
-  /// The error norm of adaptive samplers; nil for the maximum (GSL's standard control).
-  /// Optional so that configurations saved before it existed still load.
-  public var errorNorm: ErrorNorm?
+/// The settings of the samplers, beyond which sampler and which grid.
+public struct SamplerSettings: Sendable, Hashable, Codable {
+  /// DDPM's per-step variance: β (true) or the posterior β̃ (false).
+  public var ancestralUsesBeta: Bool = true
+  /// DDIM's η ∈ [0, 1]: 0 deterministic, 1 DDPM-like.
+  public var eta: Double = 0
+  /// The Langevin corrector of `pc-langevin` and `annealed-langevin`.
+  public var corrector = LangevinCorrector()
+  /// The predictor of `pc-langevin`.
+  public var predictor: PCPredictor = .reverseDiffusion
+  /// Tolerances and norm of the adaptive probability-flow samplers.
+  public var adaptive = AdaptiveSettings(tolerance: 1e-5)
+  /// Adaptive samplers: the batch as one system or each sample on its own.
   public var mode: SystemMode = .batch
-  /// A final Tweedie denoising step at ε.
-  public var denoise: Bool = false
-  public var diffusionSettings = DiffusionSamplerSettings()
-  public var threads: Int?
-  /// A learned score: the path of an MLP in safetensors format (see `SafeTensors`); nil for the
-  /// target's exact score. The target then only serves the metrics.
-  public var model: String?
 
   public init() {}
 
-  /// The sampler, or an error listing the valid names.
-  public func samplerName() throws -> SamplerName {
-    guard let name = SamplerName(name: sampler) else {
-      throw DiffusionError.invalidSetting(
-        "unknown sampler '\(sampler)'; valid samplers: \(SamplerName.allCases.map(\.name).joined(separator: ", "))")
-    }
-    return name
-  }
-
   /// Throws naming the first setting out of range.
   public func validate() throws {
-    let name = try samplerName()
-    let process = self.process.process
-    guard steps >= 1 else { throw DiffusionError.invalidSetting("steps must be at least 1, got \(steps)") }
-    guard count >= 1 else { throw DiffusionError.invalidSetting("count must be at least 1, got \(count)") }
-    try process.validate(epsilon: epsilon ?? process.defaultEpsilon)
-    guard name.descriptor.processes.contains(self.process) else {
-      throw DiffusionError.unsupported(
-        "\(name.name) supports the processes \(name.descriptor.processes.map(\.rawValue).joined(separator: ", ")); got \(self.process.rawValue)")
+    guard (0...1).contains(eta) else { throw DiffusionError.invalidSetting("η must lie in [0, 1], got \(eta)") }
+    guard corrector.snr > 0, corrector.snr.isFinite else {
+      throw DiffusionError.invalidSetting("snr must be positive, got \(corrector.snr)")
     }
-    guard relativeTolerance > 0, absoluteTolerance > 0 else {
-      throw DiffusionError.invalidSetting("rtol and atol must be positive, got \(relativeTolerance) and \(absoluteTolerance)")
+    guard corrector.steps >= 1 else {
+      throw DiffusionError.invalidSetting("corrector steps must be at least 1, got \(corrector.steps)")
     }
-    if errorNorm != nil, !name.descriptor.adaptive {
-      throw DiffusionError.invalidSetting("an error norm applies to adaptive samplers; \(name.name) takes fixed steps")
-    }
-    let s = diffusionSettings
-    guard (0...1).contains(s.eta) else { throw DiffusionError.invalidSetting("η must lie in [0, 1], got \(s.eta)") }
-    guard s.snr > 0 else { throw DiffusionError.invalidSetting("snr must be positive, got \(s.snr)") }
-    if s.predictor == .ancestral && self.process == .subvp {
-      throw DiffusionError.unsupported("the ancestral predictor needs a variance-preserving or variance-exploding process; got subvp")
-    }
-    guard s.correctorSteps >= 1 else {
-      throw DiffusionError.invalidSetting("corrector steps must be at least 1, got \(s.correctorSteps)")
-    }
-    if let threads, threads < 1 { throw DiffusionError.invalidSetting("threads must be at least 1, got \(threads)") }
+    do { try adaptive.validate() } catch let error as SolveError { throw DiffusionError.invalidSetting(error.description) }
   }
+}
+
+/// How SDE samplers and the noise of DDPM-like samplers address their Brownian increments.
+public enum BrownianAddressing: Sendable, Hashable, Codable {
+  /// Independent increments per step of the sampler's own grid (`BrownianIncrements`): cheapest.
+  case perStep
+  /// One Brownian path per sample over the sampler's interval, fixed on 2^`levels` fine
+  /// intervals (`BrownianGrid`): every grid on the interval samples the same path, so samplers
+  /// with different grids, and a reference run, can be compared sample by sample.
+  case path(levels: Int)
 }
 
 /// Samples and what they cost.
 public struct SamplingResult: Sendable {
   public var samples: StateBatch
-  /// Score evaluations per sample.
+  /// Score evaluations per sample, counted.
   public var nfe: Int
   public var seconds: Double
+
+  public init(samples: StateBatch, nfe: Int, seconds: Double) {
+    self.samples = samples
+    self.nfe = nfe
+    self.seconds = seconds
+  }
 }
 
 /// Called with the time t each score evaluation reaches, from any thread; sampling runs from T
 /// down to ε, so T − t measures progress.
 public typealias SamplingProgress = @Sendable (_ t: Double) -> Void
 
-/// Runs a sampler on an exact Gaussian-mixture target: prior samples, the sampler's loop, an
-/// optional denoising step.
+/// Runs `sampler` with any process and score model from your own starting points over your own
+/// time grid: the library's door to every sampler in the registry.
 ///
 /// - Parameters:
-///   - rows: which samples to produce (default all `configuration.count`). Sample i is a pure
-///     function of (configuration, i), so consecutive ranges concatenate to the whole run bit for
-///     bit — except for adaptive samplers in `.batch` mode, whose one system is the batch given.
+///   - initial: the rows at `times[0]` (usually prior draws at T; `priorSamples` makes them).
+///   - times: the grid, strictly decreasing within [0, T] (adaptive samplers use its ends only).
+///   - seed: keys every random stream; sample i is a pure function of (seed, firstSample + i).
+///   - brownian: per-step increments, or one shared path (see `BrownianAddressing`).
+///   - firstSample: the sample index of `initial`'s first row, so a run sampled in parts
+///     concatenates to the whole run bit for bit (not for adaptive samplers in batch mode, whose
+///     one system is the batch given).
 ///   - progress: told the time of every score evaluation.
-public func runSampler(_ configuration: SamplingConfiguration, rows: Range<Int>? = nil,
-                       progress: SamplingProgress? = nil) throws -> SamplingResult {
-  try configuration.validate()
-  let network = try configuration.model.map { path in
-    let mlp = try SafeTensors.read(path)
-    guard mlp.dimension == configuration.target.mixture.dimension else {
-      throw DiffusionError.dimensionMismatch(
-        "the model \(path) has dimension \(mlp.dimension) but the target \(configuration.target.rawValue) has dimension \(configuration.target.mixture.dimension)")
-    }
-    return mlp
-  }
-  func run<P: DiffusionProcess>(_ process: P) throws -> SamplingResult {
-    if let network {
-      return try sample(configuration, process: process, score: MLPScore(mlp: network, process: process),
-                        rows: rows, progress: progress)
-    }
-    let score = ExactMixtureScore(mixture: configuration.target.mixture, process: process)
-    return try sample(configuration, process: process, score: score, rows: rows, progress: progress)
-  }
-  return try run(configuration.process.process)
-}
-
-/// Runs the configured sampler with any score model; `rows` and `progress` as for `runSampler`.
+/// - Throws: `DiffusionError` when the sampler cannot sample this process, a setting or the
+///   grid is out of range, or the dimensions differ; `SolveError` when the state or a solve fails.
 public func sample<P: DiffusionProcess, S: ScoreModel>(
-  _ configuration: SamplingConfiguration, process: P, score: S, rows: Range<Int>? = nil,
-  progress: SamplingProgress? = nil
+  _ sampler: SamplerName, settings: SamplerSettings = SamplerSettings(), process: P, score: S,
+  initial: StateBatch, times: [Double], seed: UInt64 = 0, brownian: BrownianAddressing = .perStep,
+  firstSample: Int = 0, threads: Int? = nil, progress: SamplingProgress? = nil
 ) throws -> SamplingResult {
   if let progress {
-    return try sample(configuration, process: process, score: ReportingScore(base: score, report: progress),
-                      rows: rows, progress: nil)
+    return try sample(sampler, settings: settings, process: process, score: ReportingScore(base: score, report: progress),
+                      initial: initial, times: times, seed: seed, brownian: brownian, firstSample: firstSample,
+                      threads: threads)
   }
-  try configuration.validate()
-  let name = try configuration.samplerName()
-  let rows = rows ?? 0..<configuration.count
-  guard rows.lowerBound >= 0, !rows.isEmpty else {
-    throw DiffusionError.invalidSetting("sample rows must be a non-empty range from 0 up, got \(rows)")
-  }
-  let clock = ContinuousClock()
-  let start = clock.now
-  let epsilon = configuration.epsilon ?? process.defaultEpsilon
-  let d = score.dimension
-  let threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
-  let times = configuration.grid.times(process: process, steps: configuration.steps, epsilon: epsilon)
-  var x = priorSamples(process, count: rows.count, dimension: d, seed: configuration.seed, firstRow: rows.lowerBound)
-  var nfe: Int
-  let seed = configuration.seed, settings = configuration.diffusionSettings
+  try checkSampling(sampler, settings: settings, process: process, score: score, initial: initial, times: times,
+                    brownian: brownian)
+  let clock = ContinuousClock(), start = clock.now
+  let (t0, t1) = (times[0], times[times.count - 1])
 
-  switch name {
-  case .reverseSDE(let solverName):
-    guard case .sde(let solver) = solverName.solver else { preconditionFailure("registry mismatch") }
-    let solution = try solve(reverseSDE(process: process, score: score, initial: x, epsilon: epsilon),
-                             solver: solver, grid: .times(times), noise: BrownianIncrements(seed: seed),
-                             firstSample: rows.lowerBound, threads: threads)
-    x = solution.final
-    nfe = solution.statistics.driftEvaluations
-  case .probabilityFlow(let solverName):
-    let ode = probabilityFlowODE(process: process, score: score, initial: x, epsilon: epsilon)
-    switch solverName.solver {
-    case .ode(let solver):
-      let solution = try solve(ode, solver: solver, grid: .times(times), threads: threads)
-      x = solution.final
-      nfe = solution.statistics.driftEvaluations
-    case .adaptiveODE:
-      let solver = DormandPrince5(settings: adaptiveSettings(configuration))
-      (x, nfe) = try solveAdaptive(ode, solver: solver, configuration: configuration, threads: threads)
-    case .sde:
-      preconditionFailure("registry mismatch")
-    }
-  case .probabilityFlowGSL(let stepper):
-    let ode = probabilityFlowODE(process: process, score: score, initial: x, epsilon: epsilon)
-    let solver = GSLODESolver(stepper, settings: adaptiveSettings(configuration))
-    (x, nfe) = try solveAdaptive(ode, solver: solver, configuration: configuration, threads: threads)
-  case .ddpm, .ddim, .pcLangevin, .annealedLangevin:
-    forEachChunk(of: &x, firstRow: rows.lowerBound, threads: threads) { rows, chunk in
-      switch name {
-      case .ddpm:
-        DiffusionLoops.ancestral(chunk, rows: rows, process: process, score: score, times: times,
-                                 settings: settings, seed: seed)
-      case .ddim:
-        DiffusionLoops.ddim(chunk, rows: rows, process: process, score: score, times: times,
-                            settings: settings, seed: seed)
-      default:
-        DiffusionLoops.predictorCorrector(chunk, rows: rows, process: process, score: score, times: times,
-                                          settings: settings, seed: seed, predictor: name == .pcLangevin)
+  func run<B: BrownianSource>(_ noise: B) throws -> (StateBatch, Int) {
+    switch sampler {
+    case .reverseSDE(let name):
+      guard case .sde(let solver) = name.solver else { throw notA("an SDE solver", name.rawValue) }
+      let problem = SDEProblem(drift: ReverseDrift(process: process, score: score),
+                               diffusion: ProcessDiffusion(process: process), initial: initial, t0: t0, t1: t1)
+      let solution = try solve(problem, solver: solver, grid: .times(times), noise: noise,
+                               firstSample: firstSample, threads: threads)
+      return (solution.final, solution.statistics.driftEvaluations)
+    case .probabilityFlow(let name):
+      let ode = ODEProblem(field: ProbabilityFlowField(process: process, score: score), initial: initial, t0: t0, t1: t1)
+      switch name.solver {
+      case .ode(let solver):
+        let solution = try solve(ode, solver: solver, grid: .times(times), threads: threads)
+        return (solution.final, solution.statistics.driftEvaluations)
+      case .adaptiveODE:
+        return try solveAdaptive(ode, solver: DormandPrince5(settings: settings.adaptive), mode: settings.mode,
+                                 threads: threads)
+      case .sde:
+        throw notA("an ODE solver", name.rawValue)
       }
-    }
-    let steps = configuration.steps
-    switch name {
-    case .ddpm, .ddim: nfe = steps
-    case .pcLangevin: nfe = steps * (settings.correctorSteps + 1)
-    default: nfe = steps * settings.correctorSteps
-    }
-    if let bad = x.values.firstIndex(where: { !$0.isFinite }) {
-      throw SolveError.nonFinite(row: rows.lowerBound + bad / d, step: steps - 1, time: epsilon)
+    case .probabilityFlowGSL(let stepper):
+      let ode = ODEProblem(field: ProbabilityFlowField(process: process, score: score), initial: initial, t0: t0, t1: t1)
+      return try solveAdaptive(ode, solver: GSLODESolver(stepper, settings: settings.adaptive), mode: settings.mode,
+                               threads: threads)
+    case .ddpm:
+      return try runDiffusion(DDPMAncestral(usesBeta: settings.ancestralUsesBeta), noise)
+    case .ddim:
+      return try runDiffusion(DDIM(eta: settings.eta), noise)
+    case .pcLangevin:
+      return try runDiffusion(PredictorCorrector(predictor: settings.predictor, corrector: settings.corrector), noise)
+    case .annealedLangevin:
+      return try runDiffusion(AnnealedLangevin(corrector: settings.corrector), noise)
     }
   }
-  if configuration.denoise {
-    denoise(&x, process: process, score: score, t: epsilon)
-    nfe += 1
+
+  func runDiffusion<D: DiffusionSampler, B: BrownianSource>(_ method: D, _ noise: B) throws -> (StateBatch, Int) {
+    let result = try sample(with: method, process: process, score: score, initial: initial, times: times,
+                            seed: seed, brownian: noise, firstSample: firstSample, threads: threads)
+    return (result.samples, result.nfe)
+  }
+
+  let (samples, nfe): (StateBatch, Int)
+  switch brownian {
+  case .perStep:
+    (samples, nfe) = try run(BrownianIncrements(seed: seed))
+  case .path(let levels):
+    (samples, nfe) = try run(BrownianGrid(seed: seed, t0: t0, t1: t1, finestSteps: 1 << levels))
   }
   let elapsed = clock.now - start
-  let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-  return SamplingResult(samples: x, nfe: nfe, seconds: seconds)
+  return SamplingResult(samples: samples, nfe: nfe,
+                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
 }
 
-private func adaptiveSettings(_ configuration: SamplingConfiguration) -> AdaptiveSettings {
-  AdaptiveSettings(relativeTolerance: configuration.relativeTolerance,
-                   absoluteTolerance: configuration.absoluteTolerance, norm: configuration.errorNorm ?? .maximum)
+/// Runs a diffusion sampler of your own — any `DiffusionSampler` — through the driver every
+/// built-in sampler uses: tiled, threaded, its NFE counted, bit-identical for any split.
+///
+/// - Parameters:
+///   - initial: the rows at `times[0]`; `times` strictly monotone.
+///   - brownian: the source of the steps' own noise (`SamplerNoise.standardNormals(over:)`),
+///     e.g. `BrownianIncrements(seed:)` or a shared `BrownianGrid`.
+///   - seed: keys the named streams (`SamplerNoise.normals(_:)`).
+/// - Throws: `DiffusionError` for mismatched dimensions, `SolveError` for a bad grid or a state
+///   that stops being finite (with its row, step and time).
+public func sample<D: DiffusionSampler, P: DiffusionProcess, S: ScoreModel, B: BrownianSource>(
+  with sampler: D, process: P, score: S, initial: StateBatch, times: [Double], seed: UInt64 = 0,
+  brownian: B, firstSample: Int = 0, threads: Int? = nil
+) throws -> SamplingResult {
+  guard score.dimension == initial.dimension else {
+    throw DiffusionError.dimensionMismatch(
+      "the score model has dimension \(score.dimension) but the initial batch has dimension \(initial.dimension)")
+  }
+  try brownian.validate(times: times)
+  let clock = ContinuousClock(), start = clock.now
+  let solution = try drive(SamplerMethod(sampler: sampler, process: process, score: score, brownian: brownian, seed: seed),
+                           initial: initial, times: times, firstSample: firstSample, threads: threads)
+  let elapsed = clock.now - start
+  return SamplingResult(samples: solution.final, nfe: solution.statistics.driftEvaluations,
+                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+}
+
+private func notA(_ kind: String, _ name: String) -> DiffusionError {
+  .unsupported("\(name) is not \(kind); build the sampler from SamplerName.allCases or SamplerName(name:)")
+}
+
+/// Everything `sample` checks before it starts, each failure naming the value and what is allowed.
+func checkSampling<P: DiffusionProcess, S: ScoreModel>(
+  _ sampler: SamplerName, settings: SamplerSettings, process: P, score: S, initial: StateBatch, times: [Double],
+  brownian: BrownianAddressing
+) throws {
+  let descriptor = sampler.descriptor
+  guard descriptor.requirement.isMet(by: process) else {
+    throw DiffusionError.unsupported(
+      "\(sampler.name) needs a \(descriptor.requirement.rawValue) process; \(process.name) is not one (supported built-ins: \(descriptor.processes.map(\.rawValue).joined(separator: ", ")))")
+  }
+  if sampler == .pcLangevin, settings.predictor == .ancestral,
+     !(SamplerDescriptor.Requirement.variancePreserving.isMet(by: process)
+       || SamplerDescriptor.Requirement.varianceExploding.isMet(by: process)) {
+    throw DiffusionError.unsupported(
+      "the ancestral predictor needs a variance-preserving or variance-exploding process; got \(process.name)")
+  }
+  try settings.validate()
+  guard score.dimension == initial.dimension else {
+    throw DiffusionError.dimensionMismatch(
+      "the score model has dimension \(score.dimension) but the initial batch has dimension \(initial.dimension)")
+  }
+  guard initial.count >= 1 else { throw DiffusionError.invalidSetting("the initial batch has no rows") }
+  guard times.count >= 2 else {
+    throw DiffusionError.invalidSetting("a sampling grid needs at least two times, got \(times.count)")
+  }
+  for i in times.indices {
+    guard times[i].isFinite, times[i] >= 0, times[i] <= process.T * (1 + 1e-12) else {
+      throw DiffusionError.invalidSetting("sampling time \(times[i]) (index \(i)) lies outside [0, T = \(process.T)] of \(process.name)")
+    }
+    if i > 0, !(times[i] < times[i - 1]) {
+      throw DiffusionError.invalidSetting(
+        "sampling times must decrease from T towards ε; times[\(i - 1)] = \(times[i - 1]), times[\(i)] = \(times[i])")
+    }
+  }
+  if case .path(let levels) = brownian, !(0...24).contains(levels) {
+    throw DiffusionError.invalidSetting("a shared Brownian path takes 0...24 levels (2^levels fine intervals), got \(levels)")
+  }
 }
 
 /// An adaptive solve of the probability-flow ODE; NFE per sample (summed over samples in
 /// per-sample mode, then divided by the count).
 private func solveAdaptive<F: VectorField, S: AdaptiveODESolver>(
-  _ ode: ODEProblem<F>, solver: S, configuration: SamplingConfiguration, threads: Int
+  _ ode: ODEProblem<F>, solver: S, mode: SystemMode, threads: Int?
 ) throws -> (StateBatch, Int) {
-  let solution = try solve(ode, solver: solver, mode: configuration.mode, threads: threads)
+  let solution = try solve(ode, solver: solver, mode: mode, threads: threads)
   let evaluations = solution.statistics.driftEvaluations
-  let perSample = configuration.mode == .perSample ? evaluations / max(1, ode.initial.count) : evaluations
-  return (solution.final, perSample)
+  return (solution.final, mode == .perSample ? evaluations / max(1, ode.initial.count) : evaluations)
 }
 
 /// A score model that reports each evaluation's time before evaluating.
@@ -218,13 +231,13 @@ struct ReportingScore<Base: ScoreModel>: ScoreModel {
 
   var dimension: Int { base.dimension }
 
-  func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
+  func score(_ x: BatchView, t: Double, into output: MutableBatchView) {
     report(t)
     base.score(x, t: t, into: output)
   }
 
-  func combination(_ x: UnsafeBufferPointer<Double>, t: Double, xCoefficient c: Double, scoreCoefficient b: Double,
-                   into output: UnsafeMutableBufferPointer<Double>) {
+  func combination(_ x: BatchView, t: Double, xCoefficient c: Double, scoreCoefficient b: Double,
+                   into output: MutableBatchView) {
     report(t)
     base.combination(x, t: t, xCoefficient: c, scoreCoefficient: b, into: output)
   }

@@ -7,18 +7,23 @@ import SDEKit
 struct CompareCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "compare",
-    abstract: "Compare samplers on a target: quality against cost.",
+    abstract: "Compare samplers on a target: pathwise error and sample quality against cost.",
     discussion: """
-      Runs every sampler at every step count (fixed-step samplers) or tolerance (adaptive ones) \
-      and prints NFE, wall time, sliced W2 beside its noise floor, mean log-density and the \
-      mean and covariance errors. --plot draws sliced W2 against NFE, one line per sampler.
+      Every sampler at every step count (fixed-step samplers) or tolerance (adaptive ones), all \
+      from the same prior points, every SDE sampler on the same Brownian path per sample. \
+      Prints NFE, wall time, the pathwise error against a reference from the same points and \
+      path (probability-flow samplers: dopri5 at rtol = atol = 1e-10; SDE samplers: SRA1 at 2^12 \
+      steps; diffusion samplers: the same sampler at 16× the steps) with its standard error, the \
+      mean log-density's error against the exact value with its standard error, and the \
+      covariance error and sliced W2 beside their floors from exact samples. --plot draws the \
+      pathwise error and sliced W2 against NFE.
       """)
 
   enum Format: String, ExpressibleByArgument, CaseIterable { case table, markdown, csv, json }
 
   @OptionGroup var source: RunOptions
 
-  @Option(help: "Samplers, comma-separated (sdekit list samplers).")
+  @Option(help: ArgumentHelp("Samplers, comma-separated, from: \(SamplerName.validNames).", valueName: "names"))
   var samplers: String = "euler-maruyama,sra1,ddim,ode-heun"
 
   @Option(help: "Time steps over [ε, T] for fixed-step samplers, comma-separated counts.")
@@ -27,22 +32,31 @@ struct CompareCommand: ParsableCommand {
   @Option(help: "Tolerances rtol = atol for adaptive samplers (relative, and absolute in the state's units): decades 1e-2...1e-6 or a list.")
   var tolerances: String = "1e-2...1e-5"
 
+  @Option(help: "How steps are spread over [ε, T].")
+  var grid: TimeGridKind = .uniform
+
   @Option(help: "Output format.")
   var format: Format = .table
 
-  @Option(help: "Also draw sliced W2 against NFE to this .svg file.")
+  @Option(help: "Also draw the pathwise error and sliced W2 against NFE to this .svg file.")
   var plot: String?
 
   func validate() throws {
     _ = try stepList()
     _ = try ToleranceSyntax.parse(tolerances)
-    for name in samplerList() where SamplerName(name: name) == nil {
-      throw ValidationError("unknown sampler '\(name)'; valid samplers: \(SamplerName.allCases.map(\.name).joined(separator: ", "))")
-    }
+    _ = try samplerList()
     if let plot { try checkOutputPath(plot, extension: "svg", option: "--plot") }
   }
 
-  func samplerList() -> [String] { samplers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+  func samplerList() throws -> [SamplerName] {
+    try samplers.split(separator: ",").map { name in
+      let trimmed = name.trimmingCharacters(in: .whitespaces)
+      guard let sampler = SamplerName(name: trimmed) else {
+        throw ValidationError("--samplers: unknown sampler '\(trimmed)'; valid samplers: \(SamplerName.validNames)")
+      }
+      return sampler
+    }
+  }
 
   func stepList() throws -> [Int] {
     let values = steps.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -61,32 +75,39 @@ struct CompareCommand: ParsableCommand {
     base.seed = source.seed
     base.threads = source.threads
     base.model = source.model
+    base.grid = grid
     let line = ProgressLine.make(quiet: source.quiet)
     defer { line?.finish() }
-    let rows = try compareSamplers(base: base, samplers: samplerList(), steps: try stepList(),
+    let rows = try compareSamplers(base: base, samplers: try samplerList(), steps: try stepList(),
                                    tolerances: try ToleranceSyntax.parse(tolerances),
-                                   reference: try source.referenceMixture()) { run, runs, configuration in
-      line?.update(fraction: Double(run) / Double(runs),
-                   detail: "run \(run + 1)/\(runs): \(configuration.sampler)")
+                                   reference: try source.referenceMixture()) { run, runs, label in
+      line?.update(fraction: Double(run) / Double(runs), detail: "run \(run + 1)/\(runs): \(label)")
     }
     line?.finish()
     print(CompareCommand.format(rows, as: format))
-    if let plot { try writeAtomically(Data(CompareCommand.plot(rows, title: "\(source.process.rawValue) · \(source.target.rawValue) · \(source.count) samples").utf8), to: plot) }
+    if let plot {
+      let title = "\(source.process.rawValue) · \(source.target.rawValue) · \(source.count) samples"
+      try writeAtomically(Data(CompareCommand.plot(rows, title: title).utf8), to: plot)
+    }
   }
 
   static func format(_ rows: [ComparisonRow], as format: Format) -> String {
-    let header = ["sampler", "setting", "nfe", "seconds", "sw2", "sw2_floor", "mean_log_density", "mean_err", "cov_err"]
+    let header = ["sampler", "setting", "nfe", "seconds", "path_error", "±", "log_p_error", "±", "cov_err",
+                  "cov_floor", "sw2", "sw2_floor"]
     let cells = rows.map { r in
-      [r.sampler, r.steps.map { "\($0) steps" } ?? String(format: "tol %.0e", r.tolerance ?? 0), String(r.nfe),
-       String(format: "%.3f", r.seconds), String(format: "%.4f", r.sw2), String(format: "%.4f", r.sw2Floor),
-       String(format: "%.4f", r.meanLogDensity), String(format: "%.4f", r.meanError),
-       String(format: "%.4f", r.covarianceError)]
+      [r.sampler, r.setting, String(r.nfe), String(format: "%.3f", r.seconds),
+       String(format: "%.3e", r.pathError), String(format: "%.1e", r.pathErrorStderr),
+       String(format: "%+.4f", r.meanLogDensityError), String(format: "%.4f", r.meanLogDensityStderr),
+       String(format: "%.4f", r.covarianceError), String(format: "%.4f", r.covarianceErrorFloor),
+       String(format: "%.4f", r.sw2), String(format: "%.4f", r.sw2Floor)]
     }
     switch format {
     case .json:
       return (try? jsonString(rows)) ?? "[]"
     case .csv:
-      return ([header] + cells).map { $0.joined(separator: ",") }.joined(separator: "\n")
+      let csvHeader = ["sampler", "setting", "nfe", "seconds", "path_error", "path_error_stderr", "log_p_error",
+                       "log_p_error_stderr", "cov_err", "cov_err_floor", "sw2", "sw2_floor"]
+      return ([csvHeader] + cells).map { $0.joined(separator: ",") }.joined(separator: "\n")
     case .markdown:
       let lines = ["| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
         + cells.map { "| " + $0.joined(separator: " | ") + " |" }
@@ -97,17 +118,22 @@ struct CompareCommand: ParsableCommand {
     }
   }
 
+  /// Two panels: the pathwise error against NFE (log–log, error bars of one standard error), one
+  /// line per sampler, and sliced W2 against NFE with the band of exact sets.
   static func plot(_ rows: [ComparisonRow], title: String) -> String {
-    var svg = SVGPlot(title: "sliced W2 against NFE · " + title, xLabel: "score evaluations per sample (NFE)",
-                      yLabel: "sliced W2", xScale: .log, yScale: .log)
+    var path = SVGPlot(title: "pathwise error against NFE · " + title, xLabel: "score evaluations per sample (NFE)",
+                       yLabel: "RMS ‖x − x_ref‖", xScale: .log, yScale: .log)
+    var quality = SVGPlot(title: "sliced W2 against NFE", xLabel: "score evaluations per sample (NFE)",
+                          yLabel: "sliced W2", xScale: .log, yScale: .log)
     var order: [String] = []
     for row in rows where !order.contains(row.sampler) { order.append(row.sampler) }
     for name in order {
-      let points = rows.filter { $0.sampler == name }.map { (Double($0.nfe), $0.sw2) }.sorted { $0.0 < $1.0 }
-      svg.add(name, points, lines: true)
+      let mine = rows.filter { $0.sampler == name }.sorted { $0.nfe < $1.nfe }
+      path.add(name, mine.map { (Double($0.nfe), $0.pathError) }, lines: true, errors: mine.map(\.pathErrorStderr))
+      quality.add(name, mine.map { (Double($0.nfe), $0.sw2) }, lines: true)
     }
-    if let row = rows.first { svg.band = ("noise floor (exact pairs)", row.sw2FloorLow, row.sw2FloorHigh) }
-    return svg.render()
+    if let row = rows.first { quality.band = ("floor (exact sets)", row.sw2FloorLow, row.sw2FloorHigh) }
+    return SVGPlot.sideBySide([path, quality])
   }
 }
 

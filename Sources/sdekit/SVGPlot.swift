@@ -12,6 +12,8 @@ struct SVGPlot {
     let color: String
     /// Marker radius; scatter markers are translucent.
     let radius: Double
+    /// Half-lengths of vertical error bars, one per point, if any.
+    let errors: [Double]?
   }
 
   var title: String
@@ -27,10 +29,23 @@ struct SVGPlot {
 
   static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
-  mutating func add(_ name: String, _ points: [(Double, Double)], lines: Bool, radius: Double? = nil) {
+  mutating func add(_ name: String, _ points: [(Double, Double)], lines: Bool, radius: Double? = nil,
+                    errors: [Double]? = nil) {
     series.append(Series(name: name, points: points, lines: lines,
                          color: SVGPlot.palette[series.count % SVGPlot.palette.count],
-                         radius: radius ?? (lines ? 2.5 : 1)))
+                         radius: radius ?? (lines ? 2.5 : 1), errors: errors))
+  }
+
+  /// Several plots next to each other in one SVG document.
+  static func sideBySide(_ plots: [SVGPlot]) -> String {
+    let width = plots.reduce(0) { $0 + $1.width }, height = plots.map(\.height).max() ?? 0
+    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">\n"
+    var x = 0.0
+    for plot in plots {
+      svg += plot.render().replacingOccurrences(of: "<svg xmlns=\"http://www.w3.org/2000/svg\" ", with: "<svg x=\"\(Int(x))\" ")
+      x += plot.width
+    }
+    return svg + "</svg>\n"
   }
 
   func render() -> String {
@@ -38,7 +53,13 @@ struct SVGPlot {
     let plotWidth = width - left - right, plotHeight = height - top - bottom
     func transform(_ v: Double, _ scale: Scale) -> Double { scale == .log ? log10(max(v, 1e-300)) : v }
     var xs = series.flatMap { $0.points.map { transform($0.0, xScale) } }
-    var ys = series.flatMap { $0.points.map { transform($0.1, yScale) } }
+    var ys = series.flatMap { s in
+      s.points.indices.flatMap { i -> [Double] in
+        let y = s.points[i].1, e = s.errors?[i] ?? 0
+        return e > 0 ? [transform(y, yScale), transform(y + e, yScale), transform(max(y - e, y / 10), yScale)]
+                     : [transform(y, yScale)]
+      }
+    }
     if let band { ys += [transform(band.low, yScale), transform(band.high, yScale)] }
     if xs.isEmpty { xs = [0, 1] }
     if ys.isEmpty { ys = [0, 1] }
@@ -81,6 +102,13 @@ struct SVGPlot {
     // Series: one group each.
     for s in series {
       svg += "<g class=\"series\" data-name=\"\(escape(s.name))\" fill=\"\(s.color)\" stroke=\"\(s.color)\">"
+      if let errors = s.errors {
+        // Bars from y − e to y + e; on a log axis a bar reaching zero stops a decade below y.
+        for (p, e) in zip(s.points, errors) where e > 0 {
+          let low = yScale == .log ? max(p.1 - e, p.1 / 10) : p.1 - e
+          svg += "<line x1=\"\(number(px(p.0)))\" y1=\"\(number(py(low)))\" x2=\"\(number(px(p.0)))\" y2=\"\(number(py(p.1 + e)))\" stroke-width=\"1\"/>"
+        }
+      }
       if s.lines {
         let path = s.points.enumerated().map { i, p in "\(i == 0 ? "M" : "L")\(number(px(p.0))),\(number(py(p.1)))" }.joined(separator: " ")
         svg += "<path d=\"\(path)\" fill=\"none\" stroke-width=\"1.5\"/>"

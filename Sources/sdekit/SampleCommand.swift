@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GSLIntegrators
 import Samplers
+import SampleFiles
 import ScoreModels
 import SDEKit
 
@@ -9,6 +10,13 @@ extension TargetName: ExpressibleByArgument {}
 extension ProcessName: ExpressibleByArgument {}
 extension TimeGridKind: ExpressibleByArgument {}
 extension PCPredictor: ExpressibleByArgument {}
+extension DDPMSchedule.Kind: ExpressibleByArgument {}
+
+extension SamplerName: ExpressibleByArgument {
+  public init?(argument: String) { self.init(name: argument) }
+  public static var allValueStrings: [String] { allCases.map(\.name) }
+  public var defaultValueDescription: String { name }
+}
 
 struct SampleCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -22,8 +30,8 @@ struct SampleCommand: ParsableCommand {
 
   @OptionGroup var source: RunOptions
 
-  @Option(help: "The sampler (sdekit list samplers).")
-  var sampler: String = "euler-maruyama"
+  @Option(help: "The sampler (sdekit list samplers describes each).")
+  var sampler: SamplerName = .reverseSDE(.eulerMaruyama)
 
   @Option(help: ArgumentHelp("Time steps over [ε, T] (fixed-step samplers) or noise levels (Langevin). Adaptive samplers take --rtol/--atol instead. (default: 1000)", valueName: "count"))
   var steps: Int?
@@ -44,6 +52,15 @@ struct SampleCommand: ParsableCommand {
 
   @Option(help: "How steps are spread over [ε, T].")
   var grid: TimeGridKind = .uniform
+
+  @Option(help: ArgumentHelp("The DDPM chain's β schedule (--sde ddpm). (default: linear)", valueName: "schedule"))
+  var schedule: DDPMSchedule.Kind?
+
+  @Option(help: ArgumentHelp("The DDPM chain's number of steps N (--sde ddpm). (default: 1000)", valueName: "N"))
+  var trainSteps: Int?
+
+  @Option(help: ArgumentHelp("Drive SDE samplers (and DDPM-like noise) by one Brownian path per sample fixed on 2^levels fine intervals of [ε, T], which every grid samples, instead of independent increments per step (sdekit compare uses 12).", valueName: "levels"))
+  var brownianPath: Int?
 
   @Option(help: ArgumentHelp("Diffusion time at which the reverse process stops, in the process's time units (T = 1). (default: the process's ε, 1e-3 for the built-in processes)", valueName: "time"))
   var epsilon: Double?
@@ -69,6 +86,9 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "The samples file's format, when the extension does not say.")
   var format: SampleFileFormat?
 
+  @Flag(help: "Keep the samples so far when stopped (Ctrl-C, SIGTERM, SIGKILL, a full disk) and continue from them when run again with --resume and the same options; the finished file is the same bytes.")
+  var resume = false
+
   @Option(help: "Replay the configuration of a report written by --report (replaces every sampling option above); a report from another SDEKit version gets a warning, as its samples may differ.")
   var config: String?
 
@@ -88,6 +108,9 @@ struct SampleCommand: ParsableCommand {
     c.sampler = sampler
     c.steps = steps ?? 1000
     c.grid = grid
+    c.schedule = schedule
+    c.trainSteps = trainSteps
+    c.brownianPathLevels = brownianPath
     c.count = source.count
     c.seed = source.seed
     c.epsilon = epsilon
@@ -104,7 +127,7 @@ struct SampleCommand: ParsableCommand {
   }
 
   func validate() throws {
-    if steps != nil, config == nil, let name = SamplerName(name: sampler), name.descriptor.adaptive {
+    if steps != nil, config == nil, sampler.descriptor.adaptive {
       throw ValidationError("--steps does not apply to \(sampler), which chooses its own steps; set --rtol and --atol")
     }
     if let output {
@@ -113,6 +136,7 @@ struct SampleCommand: ParsableCommand {
       }
       try checkOutputFolder(output, option: "-o")
     }
+    if resume, output == nil { throw ValidationError("--resume needs -o: it continues an interrupted samples file") }
     if let report { try checkOutputPath(report, extension: "json", option: "--report") }
     if let plot { try checkOutputPath(plot, extension: "svg", option: "--plot") }
     do {
@@ -129,27 +153,38 @@ struct SampleCommand: ParsableCommand {
   }
 
   func run() throws {
-    Interrupt.install(outputs: [output, plot, report].compactMap { $0 })
+    Interrupt.install(outputs: [output, plot, report].compactMap { $0 }, resumable: resume ? output : nil)
     let configuration = try resolvedConfiguration()
     let reference = try source.referenceMixture()
     let target = reference ?? configuration.target.mixture, d = target.dimension
-    let file = try output.map { try SampleStream(path: $0, format: format ?? SampleFileFormat(path: $0) ?? .npy,
-                                                 count: configuration.count, dimension: d) }
+    let fileFormat = format ?? output.flatMap(SampleFileFormat.init(path:)) ?? .npy
+    try Preflight.check(output: output, format: fileFormat, count: configuration.count, dimension: d)
+    let file = try output.map {
+      try SampleStream(path: $0, format: fileFormat, count: configuration.count, dimension: d,
+                       resuming: resume ? ResumeSidecar(run: configuration, format: fileFormat, dimension: d,
+                                                        reference: source.reference) : nil)
+    }
     let line = ProgressLine.make(quiet: source.quiet)
     defer { line?.finish() }
     var metrics = StreamingMetrics(target: target, seed: configuration.seed)
     var plotted: [Double] = []
-    var evaluations = 0, seconds = 0.0
+    var evaluations = file?.resumedEvaluations ?? 0, seconds = file?.resumedSeconds ?? 0
     let chunks = SampleCommand.chunks(configuration, dimension: d)
     for (index, rows) in chunks.enumerated() {
+      // --resume: the rows an interrupted run wrote are read back, for the metrics and the plot.
+      if let done = try file?.resumed(rows) {
+        try metrics.add(done)
+        plotted += done.values.prefix(max(0, SampleCommand.plottedSamples * d - plotted.count))
+        continue
+      }
       let progress = line.map { SamplingProgressMeter(line: $0, configuration: configuration, chunk: index,
                                                       chunks: chunks.count).report }
       let result = try runSampler(configuration, rows: rows, progress: progress)
       try metrics.add(result.samples)
-      try file?.append(result.samples)
       plotted += result.samples.values.prefix(max(0, SampleCommand.plottedSamples * d - plotted.count))
       evaluations += result.nfe * rows.count
       seconds += result.seconds
+      try file?.append(result.samples, rowsDone: rows.upperBound, evaluations: evaluations, seconds: seconds)
     }
     line?.finish()
     let floor = slicedW2Floor(target: target, count: min(configuration.count, StreamingMetrics.slicedW2Count),
@@ -157,7 +192,7 @@ struct SampleCommand: ParsableCommand {
     let measured = try metrics.finish(floor: floor)
     try file?.commit()
     let summary = SampleReport(version: sdekitVersion, commandLine: CommandLine.arguments, configuration: configuration,
-                              sampler: configuration.sampler, process: configuration.process.rawValue,
+                              sampler: configuration.sampler.name, process: configuration.process.rawValue,
                               target: configuration.target.rawValue, steps: configuration.steps,
                               count: configuration.count, seed: configuration.seed,
                               nfe: evaluations / configuration.count, seconds: seconds,
@@ -183,10 +218,11 @@ struct SampleCommand: ParsableCommand {
   /// How many samples the plot shows.
   static let plottedSamples = 5_000
 
-  static func chunks(_ c: SamplingConfiguration, dimension: Int) -> [Range<Int>] {
-    let adaptiveBatch = ((try? c.samplerName().descriptor.adaptive) ?? false) && c.mode == .batch
+  /// Made as they are used: a run of 10¹⁵ samples has 10⁹ chunks.
+  static func chunks(_ c: SamplingConfiguration, dimension: Int) -> LazyMapSequence<Range<Int>, Range<Int>> {
+    let adaptiveBatch = c.sampler.descriptor.adaptive && c.mode == .batch
     let size = adaptiveBatch ? c.count : max(1, valuesPerChunk / dimension)
-    return stride(from: 0, to: c.count, by: size).map { $0..<min(c.count, $0 + size) }
+    return (0..<(c.count / size + (c.count % size == 0 ? 0 : 1))).lazy.map { $0 * size..<min(c.count, ($0 + 1) * size) }
   }
 }
 
@@ -199,9 +235,8 @@ struct SamplingProgressMeter {
 
   var report: SamplingProgress {
     let c = configuration, line = self.line, chunk = self.chunk, chunks = self.chunks
-    let process = c.process.process
-    let adaptive = (try? c.samplerName().descriptor.adaptive) ?? false
-    let times = c.grid.times(process: process, steps: c.steps, epsilon: c.epsilon ?? process.defaultEpsilon)
+    let adaptive = c.sampler.descriptor.adaptive
+    let times = c.times
     let T = times[0], span = T - times[times.count - 1]
     let chunkLabel = chunks > 1 ? " · chunk \(chunk + 1)/\(chunks)" : ""
     return { t in
@@ -225,26 +260,6 @@ struct SamplingProgressMeter {
       }
     }
   }
-}
-
-/// A samples file written as chunks arrive: the header first (the row count is known), then each
-/// chunk's rows, renamed into place by `commit`.
-final class SampleStream {
-  let format: SampleFileFormat
-  private let file: OutputFile
-
-  init(path: String, format: SampleFileFormat, count: Int, dimension: Int) throws {
-    self.format = format
-    file = try OutputFile(path: path)
-    try file.write(format == .npy ? NPYFile.header(count: count, dimension: dimension)
-                                  : CSVFile.header(dimension: dimension))
-  }
-
-  func append(_ chunk: StateBatch) throws {
-    try file.write(format == .npy ? NPYFile.body(chunk) : CSVFile.body(chunk))
-  }
-
-  func commit() throws { try file.commit() }
 }
 
 extension SampleCommand {
@@ -314,38 +329,23 @@ enum SampleFileFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// The sampling configuration in a report (its "configuration" object) or a bare configuration
-/// file, refusing unknown fields so a typo is not silently ignored.
+/// file (see `ConfigurationFile`); errors name the file and the field at fault.
 func loadConfiguration(_ path: String) throws -> SamplingConfiguration {
   guard let data = FileManager.default.contents(atPath: path) else {
     throw ValidationError("--config \(path): cannot read the file")
   }
-  guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-    throw ValidationError("--config \(path): not a JSON object")
+  let contents: ConfigurationFile.Contents
+  do {
+    contents = try ConfigurationFile.decode(data)
+  } catch let error as ConfigurationFileError {
+    throw ValidationError("--config \(path): \(error.description)")
   }
   // A report from another version replays its configuration, but the samples match bit for
   // bit only where the random stream and the numerics are the same.
-  if let version = root["version"] as? String, version != sdekitVersion {
+  if let version = contents.version, version != sdekitVersion {
     let warning = "sdekit: warning: \(path) was written by SDEKit \(version), this is \(sdekitVersion): "
       + "its configuration is replayed, but its samples may not be reproduced bit for bit\n"
     FileHandle.standardError.write(Data(warning.utf8))
   }
-  let object = (root["configuration"] as? [String: Any]) ?? root
-  let known = Set(Mirror(reflecting: SamplingConfiguration()).children.compactMap(\.label).map(snakeCase))
-  if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-    throw ValidationError("--config \(path): unknown field '\(unknown)'; known fields: \(known.sorted().joined(separator: ", "))")
-  }
-  let decoder = JSONDecoder()
-  decoder.keyDecodingStrategy = .convertFromSnakeCase
-  do {
-    return try decoder.decode(SamplingConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
-  } catch {
-    throw ValidationError("--config \(path): \(error.localizedDescription)")
-  }
-}
-
-/// camelCase → snake_case, as the JSON encoder writes keys.
-func snakeCase(_ name: String) -> String {
-  name.reduce(into: "") { out, c in
-    if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
-  }
+  return contents.configuration
 }

@@ -214,7 +214,7 @@ struct GSLIntegratorTests {
 
   @Test("A vector field returning NaN stops with an error naming row and time", arguments: Integrator.allCases)
   func nonFinite(_ integrator: Integrator) {
-    let field = VectorFieldFunction { y, t, _, out in
+    let field = VectorFieldFunction { y, t, out in
       for i in 0..<y.count { out[i] = t > 0.5 && i == 3 ? .nan : -y[i] }
     }
     let problem = ODEProblem(field: field, initial: StateBatch(count: 3, dimension: 2, repeating: 1), t0: 0, t1: 1)

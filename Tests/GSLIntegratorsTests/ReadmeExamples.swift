@@ -19,8 +19,7 @@ struct ReadmeExamples {
   }
 
   struct DoubleWellDrift: Drift {
-    func drift(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-               into out: UnsafeMutableBufferPointer<Double>) {
+    func drift(_ x: BatchView, t: Double, into out: MutableBatchView) {
       for i in 0..<x.count { out[i] = x[i] - x[i] * x[i] * x[i] }
     }
   }

@@ -62,7 +62,7 @@ struct DispatchTests {
     for count in [1, 2, 3, 5, 8, 13, 64] {
       sameOnEveryLevel("normals, \(count) per row") {
         var out = [Double](repeating: 0, count: 202 * count)
-        out.withUnsafeMutableBufferPointer { normals.fill(rows: 3..<205, step: 9, count: count, scale: 0.7, into: $0.baseAddress!) }
+        out.withUnsafeMutableBufferPointer { normals.fill(rows: 3..<205, stream: .brownian(interval: 9), count: count, scale: 0.7, into: $0.baseAddress!) }
         return out
       }
     }
@@ -105,10 +105,12 @@ struct DispatchTests {
       sameOnEveryLevel("increments, width \(width)") {
         let rows = 7..<170, n = rows.count * width
         var dW = [Double](repeating: 0, count: n), dZ = dW, coarse = dW, coarseZ = dW
-        BrownianIncrements(seed: 5).fill(rows: rows, width: width, step: 3, stepCount: 8, h: 0.125,
-                                         increments: &dW, spaceTime: &dZ)
+        // One step of a uniform grid of 8, and the same step from a grid 8 times finer (coarse
+        // increments as sums of fine ones, ΔZ through the bridge).
+        let step = GridStep(index: 3, count: 8, t: 0.375, next: 0.5)
+        BrownianIncrements(seed: 5).fill(rows: rows, width: width, step: step, increments: &dW, spaceTime: &dZ)
         BrownianGrid(seed: 5, t0: 0, t1: 1, finestSteps: 64).fill(
-          rows: rows, width: width, step: 1, stepCount: 8, h: 0.125, increments: &coarse, spaceTime: &coarseZ)
+          rows: rows, width: width, step: step, increments: &coarse, spaceTime: &coarseZ)
         return dW + dZ + coarse + coarseZ
       }
     }

@@ -77,7 +77,7 @@ struct RandomTests {
     var z = [Double](repeating: 0, count: n)
     // 1000 rows × 200 numbers: exercises the row and index parts of the address.
     z.withUnsafeMutableBufferPointer { buffer in
-      for row in 0..<1000 { source.fill(row: row, step: 7, count: 200, into: buffer.baseAddress! + row * 200) }
+      for row in 0..<1000 { source.fill(row: row, stream: .brownian(interval: 7), count: 200, into: buffer.baseAddress! + row * 200) }
     }
     let moments = sampleMoments(z)
     // Five standard errors of each moment estimator under N(0,1): mean 1/√n, variance √(2/n),
@@ -96,15 +96,15 @@ struct RandomTests {
   func normalsAddressed() {
     let source = NormalSource(seed: 99)
     var all = [Double](repeating: 0, count: 11)
-    all.withUnsafeMutableBufferPointer { source.fill(row: 5, step: 3, count: 11, into: $0.baseAddress!) }
+    all.withUnsafeMutableBufferPointer { source.fill(row: 5, stream: .brownian(interval: 3), count: 11, into: $0.baseAddress!) }
     for i in 0..<11 {
-      #expect(source.normal(row: 5, step: 3, index: i) == all[i])
+      #expect(source.normal(row: 5, stream: .brownian(interval: 3), index: i) == all[i])
     }
     var tail = [Double](repeating: 0, count: 6)
-    tail.withUnsafeMutableBufferPointer { source.fill(row: 5, step: 3, first: 5, count: 6, into: $0.baseAddress!) }
+    tail.withUnsafeMutableBufferPointer { source.fill(row: 5, stream: .brownian(interval: 3), first: 5, count: 6, into: $0.baseAddress!) }
     #expect(Array(all[5...]) == tail)
-    #expect(source.normal(row: 6, step: 3, index: 0) != all[0])
-    #expect(source.normal(row: 5, step: 4, index: 0) != all[0])
+    #expect(source.normal(row: 6, stream: .brownian(interval: 3), index: 0) != all[0])
+    #expect(source.normal(row: 5, stream: .brownian(interval: 4), index: 0) != all[0])
   }
 
   @Test("Ziggurat candidates are symmetric, and the vector and scalar forms agree")
@@ -135,7 +135,7 @@ struct RandomTests {
     let rows = 50_000, count = 80
     let source = NormalSource(seed: 77)
     var z = [Double](repeating: 0, count: rows * count)
-    z.withUnsafeMutableBufferPointer { source.fill(rows: 0..<rows, step: 5, count: count, scale: 1, into: $0.baseAddress!) }
+    z.withUnsafeMutableBufferPointer { source.fill(rows: 0..<rows, stream: .brownian(interval: 5), count: count, scale: 1, into: $0.baseAddress!) }
     let n = Double(z.count)
     for threshold in [Ziggurat.r, 4.5] {
       let expected = n * erfc(threshold / 2.0.squareRoot())
@@ -155,13 +155,13 @@ struct RandomTests {
     let source = NormalSource(seed: 5)
     let rows = 4_000, count = 8
     var together = [Double](repeating: 0, count: rows * count)
-    together.withUnsafeMutableBufferPointer { source.fill(rows: 0..<rows, step: 2, count: count, scale: 1, into: $0.baseAddress!) }
+    together.withUnsafeMutableBufferPointer { source.fill(rows: 0..<rows, stream: .brownian(interval: 2), count: count, scale: 1, into: $0.baseAddress!) }
     var shifted = [Double](repeating: 0, count: (rows - 13) * count)
-    shifted.withUnsafeMutableBufferPointer { source.fill(rows: 13..<rows, step: 2, count: count, scale: 1, into: $0.baseAddress!) }
+    shifted.withUnsafeMutableBufferPointer { source.fill(rows: 13..<rows, stream: .brownian(interval: 2), count: count, scale: 1, into: $0.baseAddress!) }
     #expect(Array(together[(13 * count)...]) == shifted)
     for row in stride(from: 0, to: rows, by: 7) {
       var one = [Double](repeating: 0, count: count)
-      one.withUnsafeMutableBufferPointer { source.fill(row: row, step: 2, count: count, into: $0.baseAddress!) }
+      one.withUnsafeMutableBufferPointer { source.fill(row: row, stream: .brownian(interval: 2), count: count, into: $0.baseAddress!) }
       #expect(Array(together[(row * count)..<((row + 1) * count)]) == one, "row \(row)")
     }
   }
@@ -173,7 +173,7 @@ struct RandomTests {
     var w = [Double](repeating: 0, count: rows), z = w
     w.withUnsafeMutableBufferPointer { wp in
       z.withUnsafeMutableBufferPointer { zp in
-        source.fill(rows: 0..<rows, width: 1, step: 0, stepCount: 1, h: h,
+        source.fill(rows: 0..<rows, width: 1, step: GridStep(index: 0, count: 1, t: 0, next: h),
                     increments: wp.baseAddress!, spaceTime: zp.baseAddress!)
       }
     }
@@ -232,7 +232,7 @@ struct RandomTests {
       var w = [Double](repeating: 0, count: part.count * width), z = w
       w.withUnsafeMutableBufferPointer { wp in
         z.withUnsafeMutableBufferPointer { zp in
-          source.fill(rows: part, width: width, step: 9, stepCount: 10, h: 0.1,
+          source.fill(rows: part, width: width, step: GridStep(index: 9, count: 10, t: 9 * 0.1, next: 10 * 0.1),
                       increments: wp.baseAddress!, spaceTime: zp.baseAddress!)
         }
       }
@@ -248,7 +248,8 @@ func fill<B: BrownianSource>(_ source: B, rows: Int, width: Int, step: Int, of s
   var w = [Double](repeating: 0, count: rows * width), z = w
   w.withUnsafeMutableBufferPointer { wp in
     z.withUnsafeMutableBufferPointer { zp in
-      source.fill(rows: 0..<rows, width: width, step: step, stepCount: steps, h: h,
+      source.fill(rows: 0..<rows, width: width,
+                  step: GridStep(index: step, count: steps, t: Double(step) * h, next: Double(step + 1) * h),
                   increments: wp.baseAddress!, spaceTime: zp.baseAddress!)
     }
   }

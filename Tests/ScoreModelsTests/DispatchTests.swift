@@ -101,7 +101,9 @@ struct ScoreDispatchTests {
     let t = 0.37
     expectSameOnEveryLevel("MLP<Float>.predict") {
       var out = [Double](repeating: .nan, count: expected.count)
-      x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { mlp.predict(xp, t: t, into: $0) } }
+      x.withUnsafeBufferPointer { xp in
+        out.withUnsafeMutableBufferPointer { mlp.predict(BatchView(xp, dimension: 3), t: t, into: MutableBatchView($0, dimension: 3)) }
+      }
       #expect(out.map(\.bitPattern) == expected.map(\.bitPattern), "the kernel differs from the scalar reference")
       return out
     }

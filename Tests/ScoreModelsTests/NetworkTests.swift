@@ -25,10 +25,10 @@ struct NetworkTests {
     let mlp = try MLP(architecture: architecture, parameters: Self.parameters(architecture, as: Double.self, seed: 4))
     let rows = 6
     var x = [Double](repeating: 0, count: rows * 2)
-    NormalSource(seed: 9).fill(rows: 0..<rows, step: 0, count: 2, scale: 1, into: &x)
+    NormalSource(seed: 9).fill(rows: 0..<rows, stream: .brownian(interval: 0), count: 2, scale: 1, into: &x)
     let input = x.withUnsafeBufferPointer { mlp.joinedInput($0, t: 0.37) }
     var weights = [Double](repeating: 0, count: rows * 2)
-    NormalSource(seed: 10).fill(rows: 0..<rows, step: 0, count: 2, scale: 1, into: &weights)
+    NormalSource(seed: 10).fill(rows: 0..<rows, stream: .brownian(interval: 0), count: 2, scale: 1, into: &weights)
     // f(θ) = Σ ⟨g, output⟩, whose gradient is backward(g).
     func f(_ parameters: MLPParameters<Double>) -> Double {
       var candidate = mlp
@@ -63,11 +63,12 @@ struct NetworkTests {
     let float = try MLP(architecture: architecture, parameters: Self.parameters(architecture, as: Float.self, seed: 1))
     let double = try MLP(architecture: architecture, parameters: Self.parameters(architecture, as: Double.self, seed: 1))
     var x = [Double](repeating: 0, count: 300 * 2)
-    NormalSource(seed: 2).fill(rows: 0..<300, step: 0, count: 2, scale: 2, into: &x)
+    NormalSource(seed: 2).fill(rows: 0..<300, stream: .brownian(interval: 0), count: 2, scale: 2, into: &x)
     var a = [Double](repeating: 0, count: 600), b = a
     x.withUnsafeBufferPointer { xp in
-      a.withUnsafeMutableBufferPointer { float.predict(xp, t: 0.5, into: $0) }
-      b.withUnsafeMutableBufferPointer { double.predict(xp, t: 0.5, into: $0) }
+      let view = BatchView(xp, dimension: 2)
+      a.withUnsafeMutableBufferPointer { float.predict(view, t: 0.5, into: MutableBatchView($0, dimension: 2)) }
+      b.withUnsafeMutableBufferPointer { double.predict(view, t: 0.5, into: MutableBatchView($0, dimension: 2)) }
     }
     let scale = b.map(abs).max()!
     // Float32 through four layers of width ≤ 128: a few 1e-7 per product, well under 1e-5.
@@ -253,7 +254,12 @@ struct NetworkTests {
       let x = try #require(c["x"] as? [[Double]]).flatMap { $0 }
       let expected = try #require(c["output"] as? [[Double]]).flatMap { $0 }
       var output = [Double](repeating: 0, count: expected.count)
-      x.withUnsafeBufferPointer { xp in output.withUnsafeMutableBufferPointer { mlp.predict(xp, t: t, into: $0) } }
+      let d = mlp.dimension
+      x.withUnsafeBufferPointer { xp in
+        output.withUnsafeMutableBufferPointer {
+          mlp.predict(BatchView(xp, dimension: d), t: t, into: MutableBatchView($0, dimension: d))
+        }
+      }
       let scale = expected.map(abs).max()!
       // Both run float32 (PyTorch's kernels and OpenBLAS sum in different orders): 1e-5 relative.
       for i in expected.indices {

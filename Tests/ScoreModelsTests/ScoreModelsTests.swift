@@ -10,9 +10,10 @@ struct ScoreModelsTests {
   @Test("Mean and variance of every process solve the linear SDE's moment equations", arguments: processes)
   func momentEquations(_ name: ProcessName) {
     // For dx = c x dt + g dW: da/dt = c a and d(s²)/dt = 2 c s² + g². Central differences with
-    // h = 1e-6 have error O(h²·|third derivative|) ≈ 1e-9 here; assert 1e-6 relative.
+    // h = 1e-6 have error O(h²·|third derivative|) ≈ 1e-9 here; assert 1e-6 relative. The times
+    // lie between the DDPM chain's steps (t_i = (i + 1)/1000), where its β is constant.
     let p = name.process
-    for t in [0.05, 0.3, 0.6, 0.9] {
+    for t in [0.0505, 0.3005, 0.6005, 0.9005] {
       let h = 1e-6
       let dA = (p.meanCoefficient(t + h) - p.meanCoefficient(t - h)) / (2 * h)
       let s2 = { (u: Double) in p.standardDeviation(u) * p.standardDeviation(u) }
@@ -34,7 +35,7 @@ struct ScoreModelsTests {
         let x0 = mixture.sample(count: rows, seed: 3)
         let a = process.meanCoefficient(t), s = process.standardDeviation(t)
         var x = x0.values
-        for e in x.indices { x[e] = a * x[e] + s * NormalSource(seed: 4).normal(row: e / d, step: 0, index: e % d) }
+        for e in x.indices { x[e] = a * x[e] + s * NormalSource(seed: 4).normal(row: e / d, stream: .brownian(interval: 0), index: e % d) }
         var score = [Double](repeating: 0, count: x.count)
         x.withUnsafeBufferPointer { xp in
           score.withUnsafeMutableBufferPointer { mixture.evaluate(xp, a: a, s: s, logDensity: nil, score: $0) }
@@ -83,7 +84,7 @@ struct ScoreModelsTests {
     let parameterisation: Parameterisation
     var dimension: Int { exact.dimension }
 
-    func predict(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
+    func predict(_ x: BatchView, t: Double, into output: MutableBatchView) {
       exact.score(x, t: t, into: output)
       let a = exact.process.meanCoefficient(t), s = exact.process.standardDeviation(t)
       for e in 0..<output.count {
@@ -108,8 +109,9 @@ struct ScoreModelsTests {
     for t in [0.01, 0.3, 0.9] {
       var expected = [Double](repeating: 0, count: x.count), actual = expected
       x.withUnsafeBufferPointer { xp in
-        expected.withUnsafeMutableBufferPointer { exact.score(xp, t: t, into: $0) }
-        actual.withUnsafeMutableBufferPointer { model.score(xp, t: t, into: $0) }
+        let view = BatchView(xp, dimension: 2)
+        expected.withUnsafeMutableBufferPointer { exact.score(view, t: t, into: MutableBatchView($0, dimension: 2)) }
+        actual.withUnsafeMutableBufferPointer { model.score(view, t: t, into: MutableBatchView($0, dimension: 2)) }
       }
       // Two conversions in double precision: a few ulp of the larger of |x|/s² and the score.
       for (e, a) in zip(expected, actual) { #expect(abs(e - a) <= 1e-9 * (1 + abs(e)), "t = \(t): \(e) vs \(a)") }
@@ -177,7 +179,7 @@ struct ScoreModelsTests {
     struct Plain: ScoreModel {
       let exact: ExactMixtureScore<VPSDE>
       var dimension: Int { exact.dimension }
-      func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
+      func score(_ x: BatchView, t: Double, into output: MutableBatchView) {
         exact.score(x, t: t, into: output)
       }
     }
@@ -186,12 +188,15 @@ struct ScoreModelsTests {
     let x = mixture.sample(count: 21, seed: 4).values
     for (t, c, b) in [(0.02, -0.3, -1.7), (0.6, 1.25, -0.5), (0.97, -9.0, -19.0)] {
       var fused = [Double](repeating: 0, count: x.count), twoPasses = fused
+      let d = mixture.dimension
       x.withUnsafeBufferPointer { xp in
+        let view = BatchView(xp, dimension: d)
         fused.withUnsafeMutableBufferPointer {
-          exact.combination(xp, t: t, xCoefficient: c, scoreCoefficient: b, into: $0)
+          exact.combination(view, t: t, xCoefficient: c, scoreCoefficient: b, into: MutableBatchView($0, dimension: d))
         }
         twoPasses.withUnsafeMutableBufferPointer {
-          Plain(exact: exact).combination(xp, t: t, xCoefficient: c, scoreCoefficient: b, into: $0)
+          Plain(exact: exact).combination(view, t: t, xCoefficient: c, scoreCoefficient: b,
+                                          into: MutableBatchView($0, dimension: d))
         }
       }
       // Exact: the same IEEE operations on the same values, so sampler outputs keep their bits.
@@ -247,13 +252,13 @@ struct ScoreModelsTests {
   func exactSampleDefinition() {
     let mixture = TargetName.gmm2d8.mixture
     let samples = mixture.sample(count: 13, seed: 21, firstRow: 5)
-    let philox = Philox4x32(seed: 21), normals = NormalSource(seed: 21)
+    let philox = NoiseStream.targetComponent(set: 0).generator(seed: 21), normals = NormalSource(seed: 21)
     for i in 0..<13 {
       let row = 5 + i
       let u = (Double(philox.block(0, 0, UInt32(row), 0).0) + 0.5) * 0x1p-32
       let k = min(Int(u * 8), 7)  // equal weights: the cumulative search is a floor
       for j in 0..<2 {
-        let expected = mixture.means[k][j] + 0.5 * normals.normal(row: row, step: 1, index: j)
+        let expected = mixture.means[k][j] + 0.5 * normals.normal(row: row, stream: .targetSample(set: 0), index: j)
         #expect(samples[i, j] == expected, "row \(row) coordinate \(j)")
       }
     }

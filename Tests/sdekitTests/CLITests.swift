@@ -5,6 +5,7 @@ import FoundationXML
 import Testing
 @testable import sdekit
 import Samplers
+import SampleFiles
 import ScoreModels
 import SDEKit
 
@@ -64,14 +65,25 @@ struct CLITests {
     #expect(levels.first?["dt"] as? Double == 0.125)
   }
 
-  @Test("convergence prints a table with the fitted and declared order")
+  @Test("convergence prints a table whose fitted order is the measured slope, near the declared one")
   func convergenceTable() throws {
     let run = try sdekit("convergence", "--problem", "linear-ode", "--solver", "rk4", "--levels", "3,4,5")
     #expect(run.status == 0)
     let lines = run.stdout.split(separator: "\n")
     #expect(lines.count == 6)
-    #expect(lines.last?.hasPrefix("fitted order") == true)
     #expect(lines.last?.hasSuffix("declared 4.0") == true)
+    // The printed slope is the least-squares fit of the printed errors, and RK4's (±0.2).
+    let fitted = try #require(Self.fittedOrder(String(lines.last!)))
+    let errors = lines[2..<5].map { Double($0.split(separator: " ", omittingEmptySubsequences: true)[2])! }
+    let slope = leastSquaresSlope(x: [3, 4, 5].map { -Double($0) * log(2) }, y: errors.map { log($0) })
+    #expect(abs(fitted - slope) < 0.01, "printed \(fitted), fit of the printed errors \(slope)")
+    #expect(abs(fitted - 4) <= 0.2, "fitted \(fitted)")
+  }
+
+  /// The number after "fitted order" in a convergence summary line.
+  static func fittedOrder(_ line: String) -> Double? {
+    guard let range = line.range(of: "fitted order ") else { return nil }
+    return Double(line[range.upperBound...].split(separator: " ").first ?? "")
   }
 
   @Test("A work–precision study per tolerance, and the fixed-step order of an adaptive solver")
@@ -87,7 +99,11 @@ struct CLITests {
     #expect(points.allSatisfy { ($0["evaluations"] as? Int ?? 0) > 0 && ($0["steps"] as? Int ?? 0) > 0 })
     let fixed = try sdekit("convergence", "--problem", "linear-ode", "--solver", "dopri5", "--fixed", "--levels", "3...7")
     #expect(fixed.status == 0)
-    #expect(fixed.stdout.split(separator: "\n").last?.hasSuffix("declared 5.0") == true)
+    let summary = String(fixed.stdout.split(separator: "\n").last ?? "")
+    #expect(summary.hasSuffix("declared 5.0"))
+    // Dormand–Prince's fixed-step slope on y' = Ay: 5 (±0.3, five levels).
+    let fitted = try #require(Self.fittedOrder(summary))
+    #expect(abs(fitted - 5) <= 0.3, "fitted \(fitted)")
   }
 
   @Test("sample writes a float64 .npy of shape (count, d) and reports the metrics as JSON")
@@ -141,11 +157,11 @@ struct CLITests {
     #expect(object["version"] as? String == sdekitVersion)
     #expect((object["command_line"] as? [String])?.contains("pc-langevin") == true)
     // The .npy reads back to the same doubles, and so does a .csv of the same run.
-    let batch = try #require(NPYFile.decode(a))
+    let batch = try NPYFile.decode(a)
     #expect(batch.count == 200 && batch.dimension == 2)
     let csv = folder.appendingPathComponent("a.csv").path
     #expect(try sdekit("sample", "--config", report, "-o", csv).status == 0)
-    #expect(CSVFile.decode(try Data(contentsOf: URL(fileURLWithPath: csv))) == batch)
+    #expect(try CSVFile.decode(try Data(contentsOf: URL(fileURLWithPath: csv))) == batch)
     // numpy reads the file too, when it is installed.
     let check = Process()
     check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -170,6 +186,18 @@ struct CLITests {
     try Data(#"{"sampler": "sra1", "stepz": 10}"#.utf8).write(to: URL(fileURLWithPath: bad))
     let unknown = try sdekit("sample", "--config", bad)
     #expect(unknown.status == 64 && unknown.stderr.contains("stepz"), "\(unknown.stderr)")
+    // A field missing or of the wrong type is named, with the type it needs (Foundation's own
+    // message was "The data is missing.").
+    var missing = try #require(object["configuration"] as? [String: Any])
+    missing["steps"] = nil
+    try JSONSerialization.data(withJSONObject: ["configuration": missing]).write(to: URL(fileURLWithPath: bad))
+    let noSteps = try sdekit("sample", "--config", bad)
+    #expect(noSteps.status == 64 && noSteps.stderr.contains("missing field 'steps'; expected an integer"), "\(noSteps.stderr)")
+    missing["steps"] = 30
+    missing["diffusion_settings"] = ["eta": "0.5", "snr": 0.2, "corrector_steps": 2, "predictor": "reverse-diffusion", "ancestral_uses_beta": true]
+    try JSONSerialization.data(withJSONObject: missing).write(to: URL(fileURLWithPath: bad))
+    let stringEta = try sdekit("sample", "--config", bad)
+    #expect(stringEta.status == 64 && stringEta.stderr.contains("field 'diffusion_settings.eta' is the string '0.5'; expected a number"), "\(stringEta.stderr)")
     try Data("{not json".utf8).write(to: URL(fileURLWithPath: bad))
     let broken = try sdekit("sample", "--config", bad)
     #expect(broken.status == 64 && broken.stderr.contains("JSON"), "\(broken.stderr)")
@@ -263,7 +291,7 @@ struct CLITests {
     // The samples are the library's for the same configuration and model.
     var c = SamplingConfiguration()
     c.model = model
-    c.sampler = "ddim"
+    c.sampler = SamplerName(name: "ddim")!
     c.steps = 10
     c.count = 300
     #expect(try Data(contentsOf: URL(fileURLWithPath: samples)) == NPYFile.encode(try runSampler(c).samples))
@@ -299,7 +327,7 @@ struct CLITests {
     #expect(run.status == 0)
     let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
     var configuration = SamplingConfiguration()
-    configuration.sampler = "ddim"
+    configuration.sampler = SamplerName(name: "ddim")!
     configuration.steps = 25
     configuration.count = 300
     configuration.seed = 4
@@ -450,12 +478,23 @@ struct ComparePlotTests {
     #expect(run.status == 0, "\(run.stderr)")
     let lines = run.stdout.split(separator: "\n")
     #expect(lines.count == 5)
-    #expect(lines.first == "sampler,setting,nfe,seconds,sw2,sw2_floor,mean_log_density,mean_err,cov_err")
+    #expect(lines.first == "sampler,setting,nfe,seconds,path_error,path_error_stderr,log_p_error,log_p_error_stderr,cov_err,cov_err_floor,sw2,sw2_floor")
     #expect(lines[1].hasPrefix("euler-maruyama,10 steps,10,"))
     #expect(lines[3].hasPrefix("ode-gsl-rkf45,tol 1e-02,"))
+    // Two panels (pathwise error, sliced W2), one series per sampler in each.
     let svg = try #require(try SeriesCounter.parse(plot), "compare.svg is not well-formed XML")
-    #expect(svg.series == ["euler-maruyama", "ode-gsl-rkf45"])
+    #expect(svg.series == ["euler-maruyama", "ode-gsl-rkf45", "euler-maruyama", "ode-gsl-rkf45"])
     #expect(svg.hasBand)
+    // JSON rows carry the documented keys; the pathwise error falls from 10 to 40 steps.
+    let json = try sdekit(["compare", "--samplers", "euler-maruyama", "--steps", "10,40", "--count", "300",
+                           "--format", "json"])
+    let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+    for key in ["sampler", "setting", "nfe", "seconds", "path_error", "path_error_stderr", "mean_log_density",
+                "mean_log_density_stderr", "sw2", "sw2_floor"] {
+      #expect(rows.allSatisfy { $0[key] != nil }, "\(key)")
+    }
+    let errors = rows.compactMap { $0["path_error"] as? Double }
+    #expect(errors.count == 2 && errors[1] < errors[0], "\(errors)")
   }
 
   @Test("sample --plot draws the samples and the component centres")

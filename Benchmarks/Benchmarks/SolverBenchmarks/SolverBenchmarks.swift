@@ -48,7 +48,11 @@ let benchmarks: @Sendable () -> Void = {
     let x = TargetName.gmm2d8.mixture.sample(count: 10_000, seed: 1).values
     var out = [Double](repeating: 0, count: x.count)
     benchmark.startMeasurement()
-    x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { mlp.predict(xp, t: 0.5, into: $0) } }
+    x.withUnsafeBufferPointer { xp in
+      out.withUnsafeMutableBufferPointer {
+        mlp.predict(BatchView(xp, dimension: 2), t: 0.5, into: MutableBatchView($0, dimension: 2))
+      }
+    }
     blackHole(out[0])
   }
 
@@ -59,7 +63,9 @@ let benchmarks: @Sendable () -> Void = {
     benchmark.startMeasurement()
     w.withUnsafeMutableBufferPointer { buffer in
       for step in 0..<steps {
-        source.fill(rows: 0..<paths, width: 1, step: step, stepCount: steps, h: 1.0 / Double(steps),
+        let h = 1.0 / Double(steps)
+        source.fill(rows: 0..<paths, width: 1,
+                    step: GridStep(index: step, count: steps, t: Double(step) * h, next: Double(step + 1) * h),
                     increments: buffer.baseAddress!, spaceTime: nil)
       }
     }
@@ -77,7 +83,7 @@ func registerSampler(target: TargetName, sampler: String, steps: Int?, count: In
             configuration: .init(metrics: metrics, maxDuration: .seconds(10), maxIterations: 5)) { benchmark in
     var c = SamplingConfiguration()
     c.target = target
-    c.sampler = sampler
+    c.sampler = SamplerName(name: sampler)!
     c.steps = steps ?? 1000
     c.count = count
     c.threads = threads

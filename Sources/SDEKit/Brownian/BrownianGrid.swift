@@ -1,12 +1,22 @@
-/// One Brownian path per sample on a uniform grid of `finestSteps` steps over [t0, t1], served
-/// at any coarser uniform resolution that divides it.
+import Foundation
+
+/// One Brownian path per sample over [t0, t1], fixed by its increments on a fine uniform grid of
+/// `finestSteps` intervals, and served over any step inside [t0, t1].
 ///
-/// A coarse step's ΔW is the sum of the fine ΔW it covers and its ΔZ the aggregate
-/// Z = Z₁ + Z₂ + ΔW₁·h₂ applied fine step by fine step, so solutions at different step sizes
-/// are driven by the same path — what a strong convergence study needs. At the finest
-/// resolution the increments equal `BrownianIncrements` with the same seed.
+/// A step's ΔW is the sum of the fine ΔW it covers and its ΔZ the aggregate
+/// Z = Z₁ + Z₂ + ΔW₁·h₂ applied piece by piece, so solutions on different grids — a coarse and a
+/// fine uniform grid, or a sampler's Karras grid and a reference — are driven by the same path:
+/// what a strong convergence study or a pathwise comparison of samplers needs. A step that
+/// starts or ends inside a fine interval places the path there by the exact conditional law of
+/// (W(s), ∫W) given the interval's (ΔW, ΔZ) (a Brownian bridge that also knows the interval's
+/// integral), from the stream `.brownianBridge(interval:)`. At the finest resolution the
+/// increments equal `BrownianIncrements` with the same seed.
 ///
-/// - Complexity: a coarse step costs `finestSteps / stepCount` fine samples per row.
+/// A fine interval holds at most one time of a grid inside it (not on its ends): steps must
+/// not be shorter than a fine interval. `validate(times:)` checks this.
+///
+/// - Complexity: a step costs one fine sample per fine interval it covers, and two more per
+///   end inside an interval; a whole pass costs `finestSteps` fine samples per row.
 public struct BrownianGrid: BrownianSource, Hashable {
   public let normals: NormalSource
   public let t0: Double
@@ -15,6 +25,7 @@ public struct BrownianGrid: BrownianSource, Hashable {
 
   public init(seed: UInt64, t0: Double, t1: Double, finestSteps: Int) {
     precondition(finestSteps >= 1, "BrownianGrid needs at least one step")
+    precondition(t0.isFinite && t1.isFinite && t0 != t1, "BrownianGrid needs finite, distinct ends")
     self.normals = NormalSource(seed: seed)
     self.t0 = t0
     self.t1 = t1
@@ -24,59 +35,144 @@ public struct BrownianGrid: BrownianSource, Hashable {
   /// The size of a finest step, |t1 − t0| / finestSteps.
   public var fineStep: Double { abs(t1 - t0) / Double(finestSteps) }
 
-  public func validate(times: [Double]) throws {
-    let steps = times.count - 1
-    guard steps >= 1, finestSteps % steps == 0 else {
-      throw SolveError.invalidConfiguration(
-        "a Brownian grid of \(finestSteps) steps cannot serve \(steps) steps; the step count must divide \(finestSteps)")
+  /// A time's place on the fine grid: the fine interval it lies in and how far into it (0 on
+  /// the interval's start; never 1: the next interval's start instead).
+  @usableFromInline
+  struct Place: Equatable {
+    @usableFromInline let interval: Int
+    @usableFromInline let fraction: Double
+    @usableFromInline init(interval: Int, fraction: Double) {
+      self.interval = interval
+      self.fraction = fraction
     }
-    let span = t1 - t0
-    let tolerance = 1e-9 * abs(span)
-    for (i, t) in times.enumerated() {
-      let expected = t0 + span * Double(i) / Double(steps)
-      guard abs(t - expected) <= tolerance else {
+  }
+
+  /// Fractions this close to a grid time are that grid time: a uniform grid that divides the
+  /// fine one computes its times with rounding of order 1e-16 relative.
+  static let snap = 1e-9
+
+  @usableFromInline
+  func place(_ t: Double) -> Place {
+    let position = (t - t0) / (t1 - t0) * Double(finestSteps)
+    let nearest = position.rounded()
+    if abs(position - nearest) <= Self.snap * max(1, abs(nearest)) {
+      return Place(interval: Int(nearest), fraction: 0)
+    }
+    let interval = Int(position.rounded(.down))
+    return Place(interval: interval, fraction: position - Double(interval))
+  }
+
+  public func validate(times: [Double]) throws {
+    let tolerance = 1e-12 * abs(t1 - t0)
+    let (low, high) = (min(t0, t1) - tolerance, max(t0, t1) + tolerance)
+    for t in times where !(t >= low && t <= high) {
+      throw SolveError.invalidConfiguration(
+        "a Brownian path over [\(min(t0, t1)), \(max(t0, t1))] cannot serve time \(t), which lies outside it")
+    }
+    for i in 1..<max(1, times.count) {
+      let a = place(times[i - 1]), b = place(times[i])
+      if a.fraction > 0, a.interval == b.interval {
         throw SolveError.invalidConfiguration(
-          "a Brownian grid over [\(t0), \(t1)] serves uniform steps only; time \(i) is \(t), expected \(expected)")
+          "the step from t = \(times[i - 1]) to \(times[i]) lies inside one fine interval of a Brownian path of \(finestSteps) steps; steps must be at least |t1 − t0|/\(finestSteps) = \(fineStep) long (use a finer path)")
       }
     }
   }
 
-  @inlinable
-  public func fill(rows: Range<Int>, width: Int, step: Int, stepCount: Int, h: Double,
+  public func fill(rows: Range<Int>, width: Int, step: GridStep,
                    increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
-    let ratio = finestSteps / stepCount
-    let hf = fineStep
-    // At the finest resolution a step is one fine step: the per-step source's increments.
-    guard ratio > 1 else {
-      BrownianIncrements(seed: normals.seed).fill(rows: rows, width: width, step: step, stepCount: stepCount, h: hf,
-                                                  increments: increments, spaceTime: spaceTime)
+    let start = place(step.t), end = place(step.next)
+    // A step of exactly one fine interval is that interval's increments.
+    if start.fraction == 0, end.fraction == 0, end.interval == start.interval + 1 {
+      BrownianIncrements(seed: normals.seed).fill(rows: rows, width: width, interval: start.interval,
+                                                  size: fineStep, increments: increments, spaceTime: spaceTime)
       return
     }
-    let k = BrownianCoefficients(h: hf)
     let n = rows.count * width
     for e in 0..<n { increments[e] = 0 }
+    if let spaceTime { for e in 0..<n { spaceTime[e] = 0 } }
+    var firstWhole = start.interval
+    if start.fraction > 0 {
+      addPiece(of: start.interval, at: start.fraction, part: .right, rows: rows, width: width,
+               increments: increments, spaceTime: spaceTime)
+      firstWhole += 1
+    }
+    for interval in firstWhole..<end.interval {
+      addWholeInterval(interval, rows: rows, width: width, increments: increments, spaceTime: spaceTime)
+    }
+    if end.fraction > 0 {
+      addPiece(of: end.interval, at: end.fraction, part: .left, rows: rows, width: width,
+               increments: increments, spaceTime: spaceTime)
+    }
+  }
+
+  /// Adds one fine interval to the running (W, Z): Z += ΔZ + W·h, then W += ΔW.
+  private func addWholeInterval(_ interval: Int, rows: Range<Int>, width: Int,
+                                increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
+    let hf = fineStep, k = BrownianCoefficients(h: hf)
+    let stream = NoiseStream.brownian(interval: interval)
     if let spaceTime {
-      for e in 0..<n { spaceTime[e] = 0 }
-      // Z over joined steps: Z = Z₁ + Z₂ + ΔW₁·h₂, fine step by fine step; W is read before
-      // this fine step adds to it.
-      for fine in (step * ratio)..<((step + 1) * ratio) {
-        normals.generate(rows: rows, step: fine, count: 2 * width) { rowsInGroup, xi in
-          for row in rowsInGroup {
-            for index in 0..<width {
-              let e = (row - rows.lowerBound) * width + index
-              let first = xi[row, index], second = xi[row, width + index]
-              spaceTime[e] += k.c1 * first + increments[e] * hf
-              increments[e] += k.rootH * first
-              spaceTime[e] += k.c2 * second
-            }
+      normals.generate(rows: rows, stream: stream, count: 2 * width) { rowsInGroup, xi in
+        for row in rowsInGroup {
+          for index in 0..<width {
+            let e = (row - rows.lowerBound) * width + index
+            let first = xi[row, index], second = xi[row, width + index]
+            spaceTime[e] += k.c1 * first + increments[e] * hf
+            increments[e] += k.rootH * first
+            spaceTime[e] += k.c2 * second
           }
         }
       }
     } else {
-      for fine in (step * ratio)..<((step + 1) * ratio) {
-        normals.generate(rows: rows, step: fine, count: width) { rowsInGroup, xi in
-          for row in rowsInGroup {
-            for index in 0..<width { increments[(row - rows.lowerBound) * width + index] += k.rootH * xi[row, index] }
+      normals.generate(rows: rows, stream: stream, count: width) { rowsInGroup, xi in
+        for row in rowsInGroup {
+          for index in 0..<width { increments[(row - rows.lowerBound) * width + index] += k.rootH * xi[row, index] }
+        }
+      }
+    }
+  }
+
+  private enum Part { case left, right }
+
+  /// Adds the part of fine interval `interval` before (left) or after (right) the fraction `u`
+  /// of it to the running (W, Z). The path at u comes from the interval's own (ΔW, ΔZ) and two
+  /// bridge normals ζ₁, ζ₂ by the conditional law: in units of the interval (W ∝ √h, Z ∝ h^{3/2})
+  ///
+  ///     w_u = (3u² − 2u) w + (6u − 6u²) z + L₁₁ ζ₁
+  ///     z_u = (u³ − u²) w + (3u² − 2u³) z + L₂₁ ζ₁ + L₂₂ ζ₂
+  ///
+  /// with L the Cholesky factor of the conditional covariance, C₁₁ = u(1 − u)(1 − 3u + 3u²),
+  /// C₁₂ = ½u²(1 − u)²(1 − 2u), det C = u⁴(1 − u)⁴/12 (from Cov(W_s, W_r) = min(s, r)). Both
+  /// parts use the same ζ, so a step ending at u and the next starting there see one path.
+  private func addPiece(of interval: Int, at u: Double, part: Part, rows: Range<Int>, width: Int,
+                        increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
+    let hf = fineStep, k = BrownianCoefficients(h: hf)
+    let v = 1 - u
+    let (mWW, mWZ) = (3 * u * u - 2 * u, 6 * u * v)
+    let (mZW, mZZ) = (u * u * u - u * u, 3 * u * u - 2 * u * u * u)
+    let c11 = u * v * (1 - 3 * u + 3 * u * u), c12 = 0.5 * u * u * v * v * (1 - 2 * u)
+    let l11 = c11.squareRoot(), l21 = c12 / l11
+    let l22 = (u * u * u * v * v * v / (12 * (1 - 3 * u + 3 * u * u))).squareRoot()
+    let rootH = k.rootH, hRootH = hf * rootH
+    let pieceSize = part == .left ? u * hf : v * hf
+    let bridge = NoiseStream.brownianBridge(interval: interval)
+    normals.generate(rows: rows, stream: .brownian(interval: interval), count: 2 * width) { rowsInGroup, xi in
+      normals.generate(rows: rowsInGroup, stream: bridge, count: 2 * width) { _, zeta in
+        for row in rowsInGroup {
+          for index in 0..<width {
+            let e = (row - rows.lowerBound) * width + index
+            let first = xi[row, index], second = xi[row, width + index]
+            let wholeW = rootH * first, wholeZ = k.c1 * first + k.c2 * second
+            let w = first, z = 0.5 * first + 0.288_675_134_594_812_9 * second  // ΔZ/h^{3/2} = ½ξ₁ + ξ₂/(2√3)
+            let z1 = zeta[row, index], z2 = zeta[row, width + index]
+            let leftW = rootH * (mWW * w + mWZ * z + l11 * z1)
+            let leftZ = hRootH * (mZW * w + mZZ * z + l21 * z1 + l22 * z2)
+            let pieceW: Double, pieceZ: Double
+            switch part {
+            case .left: (pieceW, pieceZ) = (leftW, leftZ)
+            case .right: (pieceW, pieceZ) = (wholeW - leftW, wholeZ - leftZ - leftW * pieceSize)
+            }
+            if let spaceTime { spaceTime[e] += pieceZ + increments[e] * pieceSize }
+            increments[e] += pieceW
           }
         }
       }

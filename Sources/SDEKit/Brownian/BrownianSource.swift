@@ -1,23 +1,39 @@
 /// Where a solve gets its Brownian increments from.
 ///
-/// For step `step` (of `stepCount`) of size |h| it fills, for each of `rows.count` rows and each
-/// of `width` Wiener processes, the increment ΔW = W(t+h) − W(t) and, when `spaceTime` is not
-/// nil, the space–time integral ΔZ = ∫ₜ^{t+h} (W(s) − W(t)) ds that stochastic Runge–Kutta
-/// schemes need. Outputs are row-major, `rows.count × width`. Rows are absolute sample indices,
-/// so a row's noise is the same however the batch is split.
+/// For a step it fills, for each of `rows.count` rows and each of `width` Wiener processes, the
+/// increment ΔW = W(next) − W(t) and, when `spaceTime` is not nil, the space–time integral
+/// ΔZ = ∫ₜ^{next} (W(s) − W(t)) ds that stochastic Runge–Kutta schemes need. Outputs are
+/// row-major, `rows.count × width`. Rows are absolute sample indices, so a row's noise is the
+/// same however the batch is split.
 ///
-/// Reverse-time solves pass |h|: a reverse-time SDE is a forward SDE in τ = t0 − t.
+/// A source may address its noise by the step's index (`BrownianIncrements`: every grid gets
+/// independent increments, cheapest) or by the step's times (`BrownianGrid`: one path that every
+/// grid samples, so two samplers with different grids, or a solve and its reference, share it).
+///
+/// Reverse-time solves use |h|: a reverse-time SDE is a forward SDE in τ = t0 − t.
 public protocol BrownianSource: Sendable {
-  /// Throws if this source cannot serve a solve over `times` (e.g. a grid that does not
-  /// subdivide it).
+  /// Throws if this source cannot serve a solve over `times` (e.g. times outside its interval).
   func validate(times: [Double]) throws
 
-  func fill(rows: Range<Int>, width: Int, step: Int, stepCount: Int, h: Double,
+  func fill(rows: Range<Int>, width: Int, step: GridStep,
             increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?)
+
+  /// The step's noise as standard normals, ΔW/√|h| (`rows.count × width`): what samplers that
+  /// add Gaussian noise of their own scale (DDPM, DDIM, ancestral steps) draw, so that they too
+  /// can run on a shared path.
+  func fillStandardNormals(rows: Range<Int>, width: Int, step: GridStep, into output: UnsafeMutablePointer<Double>)
 }
 
 extension BrownianSource {
   public func validate(times: [Double]) throws {}
+
+  @inlinable
+  public func fillStandardNormals(rows: Range<Int>, width: Int, step: GridStep,
+                                  into output: UnsafeMutablePointer<Double>) {
+    fill(rows: rows, width: width, step: step, increments: output, spaceTime: nil)
+    let scale = 1 / step.size.squareRoot()
+    for e in 0..<(rows.count * width) { output[e] *= scale }
+  }
 }
 
 /// The coefficients that turn two independent standard normals ξ₁, ξ₂ into an exact joint
@@ -37,7 +53,8 @@ struct BrownianCoefficients {
   }
 }
 
-/// Independent increments per step, keyed by (seed, sample row, step index).
+/// Independent increments per step, keyed by (seed, sample row, step index): the stream
+/// `.brownian(interval: step)`.
 ///
 /// Normal numbers 0..<width of (row, step) give ΔW; numbers width..<2·width give the second
 /// normal of ΔZ, so ΔW is the same whether or not ΔZ is asked for.
@@ -47,11 +64,27 @@ public struct BrownianIncrements: BrownianSource, Hashable {
   public init(seed: UInt64) { self.normals = NormalSource(seed: seed) }
 
   @inlinable
-  public func fill(rows: Range<Int>, width: Int, step: Int, stepCount: Int, h: Double,
+  public func fill(rows: Range<Int>, width: Int, step: GridStep,
                    increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
+    fill(rows: rows, width: width, interval: step.index, size: step.size, increments: increments,
+         spaceTime: spaceTime)
+  }
+
+  /// ξ₁ itself: the same numbers as ΔW/√|h| without the rounding of a multiply and a divide.
+  @inlinable
+  public func fillStandardNormals(rows: Range<Int>, width: Int, step: GridStep,
+                                  into output: UnsafeMutablePointer<Double>) {
+    normals.fill(rows: rows, stream: .brownian(interval: step.index), count: width, scale: 1, into: output)
+  }
+
+  /// ΔW (and ΔZ) of interval `interval` of size `size`.
+  @inlinable
+  func fill(rows: Range<Int>, width: Int, interval: Int, size h: Double,
+            increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
     let k = BrownianCoefficients(h: h)
+    let stream = NoiseStream.brownian(interval: interval)
     if let spaceTime {
-      normals.generate(rows: rows, step: step, count: 2 * width) { rowsInGroup, xi in
+      normals.generate(rows: rows, stream: stream, count: 2 * width) { rowsInGroup, xi in
         // A whole group of one-wide rows as vectors: each number's column is 32 rows in order.
         if width == 1 && rowsInGroup.count == 32 {
           let offset = xi.firstRow &- rows.lowerBound
@@ -75,7 +108,7 @@ public struct BrownianIncrements: BrownianSource, Hashable {
         }
       }
     } else {
-      normals.fill(rows: rows, step: step, count: width, scale: k.rootH, into: increments)
+      normals.fill(rows: rows, stream: stream, count: width, scale: k.rootH, into: increments)
     }
   }
 }

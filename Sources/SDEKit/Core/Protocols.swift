@@ -22,12 +22,11 @@ public enum Calculus: String, Sendable, Codable, CustomStringConvertible {
 
 /// The drift f(x, t) of an SDE, evaluated on a batch of rows.
 ///
-/// `x` and `output` hold `rows × dimension` values, row-major; rows are independent samples.
-/// The solver owns both buffers; an implementation must write every element of `output` and
-/// must not retain either pointer.
+/// `x` and `output` are views of `rows × dimension` values, row-major; rows are independent
+/// samples. The solver owns both buffers; an implementation must write every element of
+/// `output` and must not keep either view beyond the call.
 public protocol Drift: Sendable {
-  func drift(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-             into output: UnsafeMutableBufferPointer<Double>)
+  func drift(_ x: BatchView, t: Double, into output: MutableBatchView)
 }
 
 /// The diffusion g of an SDE, evaluated on a batch of rows.
@@ -39,8 +38,7 @@ public protocol Diffusion: Sendable {
   /// The structure of the noise; solvers check it against what they support.
   var noise: NoiseStructure { get }
 
-  func diffusion(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                 into output: UnsafeMutableBufferPointer<Double>)
+  func diffusion(_ x: BatchView, t: Double, into output: MutableBatchView)
 
   /// g(t) when every component of every row has that one value (additive noise g(t)·I, as in
   /// every diffusion-model SDE), else nil. A solver may then multiply by it instead of filling a
@@ -52,8 +50,7 @@ public protocol Diffusion: Sendable {
 
   /// The Milstein coefficient L¹g = (∂g/∂x)·g: for diagonal noise g_i ∂g_i/∂x_i, for scalar
   /// noise Σ_j g_j ∂g_i/∂x_j. Only called when `providesDerivative` is true.
-  func derivativeProduct(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                         into output: UnsafeMutableBufferPointer<Double>)
+  func derivativeProduct(_ x: BatchView, t: Double, into output: MutableBatchView)
 }
 
 extension Diffusion {
@@ -61,16 +58,14 @@ extension Diffusion {
 
   public var providesDerivative: Bool { false }
 
-  public func derivativeProduct(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                                into output: UnsafeMutableBufferPointer<Double>) {
+  public func derivativeProduct(_ x: BatchView, t: Double, into output: MutableBatchView) {
     preconditionFailure("\(Self.self) does not provide ∂g/∂x; check providesDerivative first")
   }
 }
 
 /// The right-hand side y' = F(y, t) of an ODE, evaluated on a batch of rows.
 public protocol VectorField: Sendable {
-  func evaluate(_ y: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                into output: UnsafeMutableBufferPointer<Double>)
+  func evaluate(_ y: BatchView, t: Double, into output: MutableBatchView)
 }
 
 /// A vector field that also provides its Jacobian, for implicit ODE methods.
@@ -79,9 +74,8 @@ public protocol VectorField: Sendable {
 /// `dimension × dimension` block ∂F_i/∂y_j per row, row-major within the block.
 public protocol JacobianField: VectorField {
   /// Writes the blocks (rows × dimension × dimension values) and ∂F/∂t (rows × dimension).
-  func jacobian(_ y: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                blocks: UnsafeMutableBufferPointer<Double>,
-                timeDerivative: UnsafeMutableBufferPointer<Double>)
+  func jacobian(_ y: BatchView, t: Double, blocks: UnsafeMutableBufferPointer<Double>,
+                timeDerivative: MutableBatchView)
 }
 
 /// Additive noise with a constant coefficient, g_i = σ for every component.
@@ -90,8 +84,7 @@ public struct ConstantDiffusion: Diffusion {
   public init(_ sigma: Double) { self.sigma = sigma }
   public var noise: NoiseStructure { .additive }
 
-  public func diffusion(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                        into output: UnsafeMutableBufferPointer<Double>) {
+  public func diffusion(_ x: BatchView, t: Double, into output: MutableBatchView) {
     for e in 0..<output.count { output[e] = sigma }
   }
 
@@ -100,20 +93,14 @@ public struct ConstantDiffusion: Diffusion {
 
 // MARK: - Closure-backed conformances
 
-/// A batch function of the shape every SDEKit protocol uses.
-public typealias BatchFunction = @Sendable (
-  _ x: UnsafeBufferPointer<Double>, _ t: Double, _ dimension: Int,
-  _ output: UnsafeMutableBufferPointer<Double>
-) -> Void
+/// A batch function of the shape every SDEKit protocol uses: the rows x at time t into output.
+public typealias BatchFunction = @Sendable (_ x: BatchView, _ t: Double, _ output: MutableBatchView) -> Void
 
 /// A drift given by a closure over the batch.
 public struct DriftFunction: Drift {
   public let function: BatchFunction
   public init(_ function: @escaping BatchFunction) { self.function = function }
-  public func drift(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                    into output: UnsafeMutableBufferPointer<Double>) {
-    function(x, t, dimension, output)
-  }
+  public func drift(_ x: BatchView, t: Double, into output: MutableBatchView) { function(x, t, output) }
 }
 
 /// A diffusion given by closures over the batch, with an optional Milstein coefficient.
@@ -129,16 +116,12 @@ public struct DiffusionFunction: Diffusion {
     self.derivative = derivativeProduct
   }
 
-  public func diffusion(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                        into output: UnsafeMutableBufferPointer<Double>) {
-    function(x, t, dimension, output)
-  }
+  public func diffusion(_ x: BatchView, t: Double, into output: MutableBatchView) { function(x, t, output) }
 
   public var providesDerivative: Bool { derivative != nil }
 
-  public func derivativeProduct(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                                into output: UnsafeMutableBufferPointer<Double>) {
-    derivative!(x, t, dimension, output)
+  public func derivativeProduct(_ x: BatchView, t: Double, into output: MutableBatchView) {
+    derivative!(x, t, output)
   }
 }
 
@@ -146,8 +129,5 @@ public struct DiffusionFunction: Diffusion {
 public struct VectorFieldFunction: VectorField {
   public let function: BatchFunction
   public init(_ function: @escaping BatchFunction) { self.function = function }
-  public func evaluate(_ y: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                       into output: UnsafeMutableBufferPointer<Double>) {
-    function(y, t, dimension, output)
-  }
+  public func evaluate(_ y: BatchView, t: Double, into output: MutableBatchView) { function(y, t, output) }
 }

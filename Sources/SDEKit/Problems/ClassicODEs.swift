@@ -13,7 +13,7 @@ public struct LotkaVolterra: ODETestProblem {
 
   public var field: VectorFieldFunction {
     let a = self.a, b = self.b, c = self.c, d = self.d
-    return VectorFieldFunction { y, _, _, out in
+    return VectorFieldFunction { y, _, out in
       for r in 0..<(y.count / 2) {
         let prey = y[2 * r], predator = y[2 * r + 1]
         out[2 * r] = a * prey - b * prey * predator
@@ -41,7 +41,7 @@ public struct Arenstorf: ODETestProblem {
 
   public var field: VectorFieldFunction {
     let mu = self.mu, nu = 1 - mu
-    return VectorFieldFunction { y, _, _, out in
+    return VectorFieldFunction { y, _, out in
       for r in 0..<(y.count / 4) {
         let x = y[4 * r], z = y[4 * r + 1], vx = y[4 * r + 2], vz = y[4 * r + 3]
         let d1 = ((x + mu) * (x + mu) + z * z), d2 = ((x - nu) * (x - nu) + z * z)
@@ -75,8 +75,9 @@ public struct VanDerPol: ODETestProblem {
   public struct Field: JacobianField {
     public let mu: Double
 
-    public func evaluate(_ y: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                         into out: UnsafeMutableBufferPointer<Double>) {
+    public init(mu: Double) { self.mu = mu }
+
+    public func evaluate(_ y: BatchView, t: Double, into out: MutableBatchView) {
       for r in 0..<(y.count / 2) {
         let a = y[2 * r], b = y[2 * r + 1]
         out[2 * r] = b
@@ -84,9 +85,8 @@ public struct VanDerPol: ODETestProblem {
       }
     }
 
-    public func jacobian(_ y: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                         blocks: UnsafeMutableBufferPointer<Double>,
-                         timeDerivative: UnsafeMutableBufferPointer<Double>) {
+    public func jacobian(_ y: BatchView, t: Double, blocks: UnsafeMutableBufferPointer<Double>,
+                         timeDerivative: MutableBatchView) {
       for r in 0..<(y.count / 2) {
         let a = y[2 * r], b = y[2 * r + 1]
         blocks[4 * r] = 0

@@ -17,7 +17,7 @@ public struct DoubleWell: SDETestProblem {
   public var initialState: [Double] { [x0] }
 
   public var drift: DriftFunction {
-    DriftFunction { x, _, _, out in
+    DriftFunction { x, _, out in
       for e in 0..<x.count { out[e] = x[e] - x[e] * x[e] * x[e] }
     }
   }

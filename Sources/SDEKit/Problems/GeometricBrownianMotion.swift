@@ -77,9 +77,8 @@ public struct LinearDrift: Drift {
   public let rates: [Double]
   public init(rates: [Double]) { self.rates = rates }
 
-  public func drift(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                    into output: UnsafeMutableBufferPointer<Double>) {
-    scaleComponents(x, by: rates, dimension: dimension, into: output)
+  public func drift(_ x: BatchView, t: Double, into output: MutableBatchView) {
+    scaleComponents(x, by: rates, into: output)
   }
 }
 
@@ -96,20 +95,18 @@ public struct LinearDiagonalDiffusion: Diffusion {
   public var noise: NoiseStructure { .diagonal }
   public var providesDerivative: Bool { true }
 
-  public func diffusion(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                        into output: UnsafeMutableBufferPointer<Double>) {
-    scaleComponents(x, by: scales, dimension: dimension, into: output)
+  public func diffusion(_ x: BatchView, t: Double, into output: MutableBatchView) {
+    scaleComponents(x, by: scales, into: output)
   }
 
-  public func derivativeProduct(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                                into output: UnsafeMutableBufferPointer<Double>) {
-    scaleComponents(x, by: squaredScales, dimension: dimension, into: output)
+  public func derivativeProduct(_ x: BatchView, t: Double, into output: MutableBatchView) {
+    scaleComponents(x, by: squaredScales, into: output)
   }
 }
 
 /// output[r, j] = factors[j] · x[r, j].
-private func scaleComponents(_ x: UnsafeBufferPointer<Double>, by factors: [Double], dimension: Int,
-                             into output: UnsafeMutableBufferPointer<Double>) {
+private func scaleComponents(_ x: BatchView, by factors: [Double], into output: MutableBatchView) {
+  let dimension = x.dimension
   factors.withUnsafeBufferPointer { a in
     if dimension == 1 {
       let a0 = a[0]

@@ -22,7 +22,7 @@ public struct LinearAdditiveSDE: SDETestProblem {
 
   public var drift: DriftFunction {
     let beta = self.beta
-    return DriftFunction { x, t, _, out in
+    return DriftFunction { x, t, out in
       let a = beta / (1 + t).squareRoot(), b = -0.5 / (1 + t)
       for e in 0..<x.count { out[e] = a + b * x[e] }
     }
@@ -30,7 +30,7 @@ public struct LinearAdditiveSDE: SDETestProblem {
 
   public var diffusion: DiffusionFunction {
     let scale = alpha * beta
-    return DiffusionFunction(noise: .additive) { _, t, _, out in
+    return DiffusionFunction(noise: .additive) { _, t, out in
       let g = scale / (1 + t).squareRoot()
       for e in 0..<out.count { out[e] = g }
     }

@@ -21,7 +21,7 @@ public struct LinearODE: ODETestProblem {
 
   public var field: VectorFieldFunction {
     let l = damping, w = frequency
-    return VectorFieldFunction { y, _, _, out in
+    return VectorFieldFunction { y, _, out in
       for r in 0..<(y.count / 2) {
         let a = y[2 * r], b = y[2 * r + 1]
         out[2 * r] = -l * a - w * b

@@ -26,7 +26,7 @@ public struct OrnsteinUhlenbeck: SDETestProblem {
 
   public var drift: DriftFunction {
     let theta = self.theta, mu = self.mu
-    return DriftFunction { x, _, _, out in
+    return DriftFunction { x, _, out in
       for e in 0..<x.count { out[e] = theta * (mu - x[e]) }
     }
   }

@@ -1,10 +1,11 @@
 import CSIMDMath
 
-/// Standard normal numbers addressed by (sample row, step, index), from Philox4x32-10 and the
+/// Standard normal numbers addressed by (stream, sample row, index), from Philox4x32-10 and the
 /// ziggurat.
 ///
-/// Rows come in quads: normal number `i` of (row, step) comes from the Philox block at counter
-/// (i, step, q low 32 bits, q high 32 bits) with q = row / 4. Word w_j of the block is the
+/// Rows come in quads: normal number `i` of (stream, row) comes from the Philox block keyed by
+/// the seed and the stream's key tweak at counter (i, the stream's step word, q low 32 bits,
+/// q high 32 bits) with q = row / 4 (`NoiseStream` maps names to key tweaks and step words). Word w_j of the block is the
 /// ziggurat candidate of row 4q + j (`Ziggurat`); the 0.43 % of candidates that are not accepted
 /// at once are finished from further blocks of the same address. Every word is used however narrow
 /// the rows are (a one-wide path costs a quarter of a block per number). A number depends only on
@@ -12,13 +13,9 @@ import CSIMDMath
 /// must be below 2⁴⁸.
 public struct NormalSource: Sendable, Hashable {
   public let seed: UInt64
-  public let generator: Philox4x32
 
   @inlinable
-  public init(seed: UInt64) {
-    self.seed = seed
-    self.generator = Philox4x32(seed: seed)
-  }
+  public init(seed: UInt64) { self.seed = seed }
 
   /// One group of up to 32 consecutive rows (eight quads) as `generate` hands it over.
   ///
@@ -45,17 +42,18 @@ public struct NormalSource: Sendable, Hashable {
     }
   }
 
-  /// Generates normal numbers 0 ..< `count` of (row, step) for every row in `rows`, 32 rows
+  /// Generates normal numbers 0 ..< `count` of (stream, row) for every row in `rows`, 32 rows
   /// (eight quads, one per vector lane) at a time, and hands each group to
   /// `store(rowsInGroup, group)` with the requested rows that lie in it.
   ///
   /// - Complexity: one Philox block per four numbers and two table lookups per number, on eight
   ///   quads at once; 0.43 % of the numbers take a scalar second draw.
   @inlinable @inline(__always)
-  public func generate(rows: Range<Int>, step: Int, count: Int,
+  public func generate(rows: Range<Int>, stream: NoiseStream, count: Int,
                        _ store: (_ rowsInGroup: Range<Int>, _ group: Group) -> Void) {
     guard !rows.isEmpty, count > 0 else { return }
-    let stepWord = UInt32(truncatingIfNeeded: step)
+    let address = stream.address
+    let generator = Philox4x32(seed: seed ^ address.keyTweak), stepWord = address.step
     let quadEnd = (rows.upperBound + 3) >> 2
     let ziggurat = Ziggurat.shared
     // Per index: the 32 numbers of the group, the four word vectors they came from, and which
@@ -78,7 +76,7 @@ public struct NormalSource: Sendable, Hashable {
             if anyRejected != 0 {
               resolve(rejections: UnsafeBufferPointer(rebasing: rejections[..<count]),
                       words: UnsafePointer(candidates.baseAddress!), firstQuad: quad, quads: Int(last) + 1,
-                      step: stepWord, into: values)
+                      generator: generator, step: stepWord, into: values)
             }
             let firstRow = 4 * quad
             store(max(rows.lowerBound, firstRow)..<min(rows.upperBound, firstRow + 32),
@@ -90,13 +88,13 @@ public struct NormalSource: Sendable, Hashable {
     }
   }
 
-  /// Writes `scale` times normal numbers 0 ..< `count` of (row, step) for every row in `rows`
+  /// Writes `scale` times normal numbers 0 ..< `count` of (stream, row) for every row in `rows`
   /// to `output`, row-major (`count` values per row): the numbers `generate` gives, in the
   /// layout every solver uses.
   @inlinable
-  public func fill(rows: Range<Int>, step: Int, count: Int, scale: Double,
+  public func fill(rows: Range<Int>, stream: NoiseStream, count: Int, scale: Double,
                    into output: UnsafeMutablePointer<Double>) {
-    generate(rows: rows, step: step, count: count) { rowsInGroup, group in
+    generate(rows: rows, stream: stream, count: count) { rowsInGroup, group in
       // A whole group is copied as vectors (`sdekit_normal_group_rows`); element by element this
       // copy cost a third of the generator's time. A part of a group (at the ends of `rows`)
       // goes row by row, with the same products.
@@ -110,20 +108,20 @@ public struct NormalSource: Sendable, Hashable {
     }
   }
 
-  /// Writes normal numbers `first ..< first + count` of (row, step) to `output`.
+  /// Writes normal numbers `first ..< first + count` of (stream, row) to `output`.
   @inlinable
-  public func fill(row: Int, step: Int, first: Int = 0, count: Int,
+  public func fill(row: Int, stream: NoiseStream, first: Int = 0, count: Int,
                    into output: UnsafeMutablePointer<Double>) {
-    generate(rows: row..<(row + 1), step: step, count: first + count) { _, group in
+    generate(rows: row..<(row + 1), stream: stream, count: first + count) { _, group in
       for index in first..<(first + count) { output[index - first] = group[row, index] }
     }
   }
 
-  /// Normal number `index` of (row, step).
+  /// Normal number `index` of (stream, row).
   @inlinable
-  public func normal(row: Int, step: Int, index: Int) -> Double {
+  public func normal(row: Int, stream: NoiseStream, index: Int) -> Double {
     var value = 0.0
-    fill(row: row, step: step, first: index, count: 1, into: &value)
+    fill(row: row, stream: stream, first: index, count: 1, into: &value)
     return value
   }
 
@@ -133,7 +131,7 @@ public struct NormalSource: Sendable, Hashable {
   /// padding and stay as they are.
   @usableFromInline @inline(never)
   func resolve(rejections: UnsafeBufferPointer<UInt32>, words: UnsafePointer<SIMD8<UInt64>>, firstQuad: Int,
-               quads: Int, step: UInt32, into numbers: UnsafeMutablePointer<Double>) {
+               quads: Int, generator: Philox4x32, step: UInt32, into numbers: UnsafeMutablePointer<Double>) {
     let ziggurat = Ziggurat.shared
     for (index, rejected) in rejections.enumerated() where rejected != 0 {
       var bits = rejected

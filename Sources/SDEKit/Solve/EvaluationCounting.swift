@@ -9,10 +9,9 @@ struct CountingDrift<F: Drift>: Drift, @unchecked Sendable {
   let base: F
   let counter: EvaluationCounter
 
-  func drift(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-             into output: UnsafeMutableBufferPointer<Double>) {
+  func drift(_ x: BatchView, t: Double, into output: MutableBatchView) {
     counter.drift += 1
-    base.drift(x, t: t, dimension: dimension, into: output)
+    base.drift(x, t: t, into: output)
   }
 }
 
@@ -20,10 +19,9 @@ struct CountingVectorField<F: VectorField>: VectorField, @unchecked Sendable {
   let base: F
   let counter: EvaluationCounter
 
-  func evaluate(_ y: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                into output: UnsafeMutableBufferPointer<Double>) {
+  func evaluate(_ y: BatchView, t: Double, into output: MutableBatchView) {
     counter.drift += 1
-    base.evaluate(y, t: t, dimension: dimension, into: output)
+    base.evaluate(y, t: t, into: output)
   }
 }
 
@@ -35,10 +33,9 @@ struct CountingDiffusion<G: Diffusion>: Diffusion, @unchecked Sendable {
   var noise: NoiseStructure { base.noise }
   var providesDerivative: Bool { base.providesDerivative }
 
-  func diffusion(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                 into output: UnsafeMutableBufferPointer<Double>) {
+  func diffusion(_ x: BatchView, t: Double, into output: MutableBatchView) {
     counter.diffusion += 1
-    base.diffusion(x, t: t, dimension: dimension, into: output)
+    base.diffusion(x, t: t, into: output)
   }
 
   /// An evaluation when the base has a uniform value: the solver uses it in place of `diffusion`.
@@ -48,9 +45,8 @@ struct CountingDiffusion<G: Diffusion>: Diffusion, @unchecked Sendable {
     return value
   }
 
-  func derivativeProduct(_ x: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
-                         into output: UnsafeMutableBufferPointer<Double>) {
+  func derivativeProduct(_ x: BatchView, t: Double, into output: MutableBatchView) {
     counter.diffusion += 1
-    base.derivativeProduct(x, t: t, dimension: dimension, into: output)
+    base.derivativeProduct(x, t: t, into: output)
   }
 }

@@ -25,31 +25,13 @@ public func solve<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>(
   _ problem: SDEProblem<F, G>, solver: S, grid: TimeGrid, noise: B, saveAt: SaveAt = .final,
   firstSample: Int = 0, threads: Int? = nil
 ) throws -> Solution {
-  guard firstSample >= 0 else {
-    throw SolveError.invalidConfiguration("firstSample must be at least 0, got \(firstSample)")
-  }
   try checkCompatibility(solver: solver.descriptor, noise: problem.diffusion.noise,
                          providesDerivative: problem.diffusion.providesDerivative,
                          calculus: problem.calculus)
-  let plan = try IntegrationPlan(initial: problem.initial, t0: problem.t0, t1: problem.t1,
-                                 grid: grid, saveAt: saveAt, threads: threads)
-  try noise.validate(times: plan.times)
-  let dimension = problem.initial.dimension
-  let width = problem.noiseWidth
-  let needsSpaceTime = solver.descriptor.needsSpaceTimeIntegral
-  return try plan.run { rows in
-    let counter = EvaluationCounter()
-    return SDEChunkStepper(
-      drift: CountingDrift(base: problem.drift, counter: counter),
-      diffusion: CountingDiffusion(base: problem.diffusion, counter: counter),
-      solver: solver, source: noise, counter: counter,
-      samples: (rows.lowerBound + firstSample)..<(rows.upperBound + firstSample), dimension: dimension,
-      width: width, stepCount: plan.times.count - 1,
-      workspace: solver.makeWorkspace(rows: rows.count, dimension: dimension),
-      noiseBuffers: SolverWorkspace(buffers: needsSpaceTime ? 2 : 1, rows: rows.count,
-                                    dimension: dimension),
-      needsSpaceTime: needsSpaceTime)
-  }
+  let times = try grid.times(from: problem.t0, to: problem.t1)
+  try noise.validate(times: times)
+  return try drive(SDEMethod(problem: problem, solver: solver, noise: noise), initial: problem.initial,
+                   times: times, saveAt: saveAt, firstSample: firstSample, threads: threads)
 }
 
 /// Solves an SDE with independent per-step Brownian increments keyed by `seed`.
@@ -69,16 +51,8 @@ public func solve<F: VectorField, S: ODESolver>(
   _ problem: ODEProblem<F>, solver: S, grid: TimeGrid, saveAt: SaveAt = .final,
   threads: Int? = nil
 ) throws -> Solution {
-  let plan = try IntegrationPlan(initial: problem.initial, t0: problem.t0, t1: problem.t1,
-                                 grid: grid, saveAt: saveAt, threads: threads)
-  let dimension = problem.initial.dimension
-  return try plan.run { rows in
-    let counter = EvaluationCounter()
-    return ODEChunkStepper(
-      field: CountingVectorField(base: problem.field, counter: counter), solver: solver,
-      counter: counter, dimension: dimension,
-      workspace: solver.makeWorkspace(rows: rows.count, dimension: dimension))
-  }
+  try drive(ODEMethod(problem: problem, solver: solver), initial: problem.initial,
+            times: try grid.times(from: problem.t0, to: problem.t1), saveAt: saveAt, threads: threads)
 }
 
 /// Throws unless `solver` can solve a problem with this noise and calculus. Called once per solve.
@@ -105,42 +79,52 @@ public func checkCompatibility(solver: SolverDescriptor, noise: NoiseStructure,
   }
 }
 
-// MARK: - The chunked driver
+// MARK: - Solvers as grid methods
 
-/// One chunk's way of advancing its rows by one step.
-protocol ChunkStepper: SendableMetatype {
-  mutating func advance(_ x: UnsafeMutableBufferPointer<Double>, step: Int, t: Double, h: Double)
-  var counter: EvaluationCounter { get }
+/// An SDE solver bound to its problem and noise source, for the driver.
+struct SDEMethod<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>: GridMethod {
+  let problem: SDEProblem<F, G>
+  let solver: S
+  let noise: B
+
+  func makeStepper(samples: Range<Int>, dimension: Int) -> SDEStepper<F, G, S, B> {
+    let counter = EvaluationCounter()
+    let needsSpaceTime = solver.descriptor.needsSpaceTimeIntegral
+    return SDEStepper(
+      drift: CountingDrift(base: problem.drift, counter: counter),
+      diffusion: CountingDiffusion(base: problem.diffusion, counter: counter),
+      solver: solver, source: noise, counter: counter, samples: samples, dimension: dimension,
+      width: problem.noiseWidth, workspace: solver.makeWorkspace(rows: samples.count, dimension: dimension),
+      noise: StepNoiseBuffers(elements: samples.count * dimension, spaceTime: needsSpaceTime))
+  }
 }
 
-struct SDEChunkStepper<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>: ChunkStepper {
+struct SDEStepper<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>: GridStepper {
   let drift: CountingDrift<F>
   let diffusion: CountingDiffusion<G>
   let solver: S
   let source: B
   let counter: EvaluationCounter
-  /// The chunk's rows as sample indices (what the noise is keyed by).
+  /// The tile's rows as sample indices (what the noise is keyed by).
   let samples: Range<Int>
   let dimension: Int
   let width: Int
-  let stepCount: Int
   let workspace: SolverWorkspace
-  let noiseBuffers: SolverWorkspace
-  let needsSpaceTime: Bool
+  let noise: StepNoiseBuffers
 
-  mutating func advance(_ x: UnsafeMutableBufferPointer<Double>, step: Int, t: Double, h: Double) {
-    let absH = abs(h)
-    let dW = noiseBuffers[0]
-    let dZ = needsSpaceTime ? noiseBuffers[1] : nil
-    source.fill(rows: samples, width: width, step: step, stepCount: stepCount, h: absH,
-                increments: dW.baseAddress!, spaceTime: dZ?.baseAddress)
+  var evaluations: EvaluationCount { EvaluationCount(drift: counter.drift, diffusion: counter.diffusion) }
+
+  mutating func advance(_ x: MutableBatchView, over step: GridStep) {
+    let increments = noise.increments, spaceTime = noise.spaceTime
+    source.fill(rows: samples, width: width, step: step, increments: increments.baseAddress!,
+                spaceTime: spaceTime?.baseAddress)
     if width != dimension {
-      repeatAcrossRows(dW)
-      if let dZ { repeatAcrossRows(dZ) }
+      repeatAcrossRows(increments)
+      if let spaceTime { repeatAcrossRows(spaceTime) }
     }
-    solver.step(drift: drift, diffusion: diffusion, x: x, t: t, h: h,
-                noise: StepNoise(increments: UnsafeBufferPointer(dW),
-                                 spaceTime: dZ.map { UnsafeBufferPointer($0) }, absStep: absH),
+    solver.step(drift: drift, diffusion: diffusion, x: x.values, t: step.t, h: step.h,
+                noise: StepNoise(increments: UnsafeBufferPointer(increments),
+                                 spaceTime: spaceTime.map { UnsafeBufferPointer($0) }, absStep: step.size),
                 dimension: dimension, workspace: workspace)
   }
 
@@ -154,205 +138,45 @@ struct SDEChunkStepper<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>:
   }
 }
 
-struct ODEChunkStepper<F: VectorField, S: ODESolver>: ChunkStepper {
+/// ΔW and, for methods that need it, ΔZ of one step: one value per state element of a tile.
+final class StepNoiseBuffers {
+  let increments: UnsafeMutableBufferPointer<Double>
+  let spaceTime: UnsafeMutableBufferPointer<Double>?
+
+  init(elements: Int, spaceTime needed: Bool) {
+    increments = VectorMath.allocateAligned(zeros: elements)
+    spaceTime = needed ? VectorMath.allocateAligned(zeros: elements) : nil
+  }
+
+  deinit {
+    increments.deallocate()
+    spaceTime?.deallocate()
+  }
+}
+
+/// An ODE solver bound to its problem, for the driver.
+struct ODEMethod<F: VectorField, S: ODESolver>: GridMethod {
+  let problem: ODEProblem<F>
+  let solver: S
+
+  func makeStepper(samples: Range<Int>, dimension: Int) -> ODEStepper<F, S> {
+    let counter = EvaluationCounter()
+    return ODEStepper(field: CountingVectorField(base: problem.field, counter: counter), solver: solver,
+                      counter: counter, dimension: dimension,
+                      workspace: solver.makeWorkspace(rows: samples.count, dimension: dimension))
+  }
+}
+
+struct ODEStepper<F: VectorField, S: ODESolver>: GridStepper {
   let field: CountingVectorField<F>
   let solver: S
   let counter: EvaluationCounter
   let dimension: Int
   let workspace: SolverWorkspace
 
-  mutating func advance(_ x: UnsafeMutableBufferPointer<Double>, step: Int, t: Double, h: Double) {
-    solver.step(field: field, y: x, t: t, h: h, dimension: dimension, workspace: workspace)
+  var evaluations: EvaluationCount { EvaluationCount(drift: counter.drift) }
+
+  mutating func advance(_ x: MutableBatchView, over step: GridStep) {
+    solver.step(field: field, y: x.values, t: step.t, h: step.h, dimension: dimension, workspace: workspace)
   }
-}
-
-/// Raw pointers handed to concurrent chunks; each chunk touches only its own rows.
-private struct SharedBuffers: @unchecked Sendable {
-  let state: UnsafeMutableBufferPointer<Double>
-  let saved: UnsafeMutableBufferPointer<Double>
-}
-
-/// The validated times, save slots and row split of one solve.
-struct IntegrationPlan {
-  let initial: StateBatch
-  /// Every time visited, t0 first.
-  let times: [Double]
-  /// For each index into `times`, the save slot it fills, or nil.
-  let saveSlots: [Int?]
-  let savedTimes: [Double]
-  let chunks: [Range<Int>]
-
-  init(initial: StateBatch, t0: Double, t1: Double, grid: TimeGrid, saveAt: SaveAt, threads: Int?) throws {
-    let gridTimes = try grid.times(from: t0, to: t1)
-    let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
-    guard threadCount >= 1 else {
-      throw SolveError.invalidConfiguration("threads must be at least 1, got \(threadCount)")
-    }
-    if let row = firstNonFiniteRow(initial.values, dimension: initial.dimension) {
-      throw SolveError.invalidConfiguration("the initial state of sample row \(row) is not finite")
-    }
-    self.initial = initial
-    switch saveAt {
-    case .final:
-      times = gridTimes
-      saveSlots = gridTimes.indices.map { $0 == gridTimes.count - 1 ? 0 : nil }
-      savedTimes = [t1]
-    case .everyStep:
-      times = gridTimes
-      saveSlots = gridTimes.indices.map { $0 }
-      savedTimes = gridTimes
-    case .times(let requested):
-      (times, saveSlots) = try refine(gridTimes, with: requested)
-      savedTimes = requested
-    }
-    let rows = initial.count
-    let chunkCount = max(1, min(threadCount, rows))
-    chunks = (0..<chunkCount).map { c in (rows * c / chunkCount)..<(rows * (c + 1) / chunkCount) }
-  }
-
-  func run<S: ChunkStepper>(makeStepper: @Sendable (Range<Int>) -> S) throws -> Solution {
-    let dimension = initial.dimension
-    let rowCount = initial.count
-    let stepCount = times.count - 1
-    // The state on a 64-byte boundary, as the solvers' buffers are (SolverWorkspace).
-    let state = VectorMath.allocateAligned(zeros: initial.values.count)
-    _ = state.update(fromContentsOf: initial.values)
-    defer { state.deallocate() }
-    var saved = [Double](repeating: 0, count: savedTimes.count * rowCount * dimension)
-    var failures = [SolveError?](repeating: nil, count: chunks.count)
-    var counts = [SolveStatistics](repeating: SolveStatistics(), count: chunks.count)
-    let times = self.times, saveSlots = self.saveSlots, chunks = self.chunks
-
-    saved.withUnsafeMutableBufferPointer { savedPointer in
-      let shared = SharedBuffers(state: state, saved: savedPointer)
-      let results = ChunkResults(failures: failures, counts: counts)
-      DispatchQueue.concurrentPerform(iterations: chunks.count) { c in
-        var failure: SolveError?
-        var chunkCounts: SolveStatistics?
-        // A tile failing at step n ends every later tile at step n: a later tile's rows are
-        // higher, so only a failure at an earlier step could come first.
-        var stepLimit = stepCount
-        for tile in Self.tiles(of: chunks[c], dimension: dimension) {
-          var stepper = makeStepper(tile)
-          let x = UnsafeMutableBufferPointer(
-            rebasing: shared.state[(tile.lowerBound * dimension)..<(tile.upperBound * dimension)])
-          func save(_ slot: Int?) {
-            guard let slot else { return }
-            let base = (slot * rowCount + tile.lowerBound) * dimension
-            for e in 0..<x.count { shared.saved[base + e] = x[e] }
-          }
-          save(saveSlots[0])
-          for n in 0..<stepLimit {
-            stepper.advance(x, step: n, t: times[n], h: times[n + 1] - times[n])
-            if let bad = firstNonFiniteRow(UnsafeBufferPointer(x), dimension: dimension) {
-              failure = .nonFinite(row: tile.lowerBound + bad, step: n, time: times[n + 1])
-              stepLimit = n
-              break
-            }
-            save(saveSlots[n + 1])
-          }
-          // Every tile makes the same calls; the first one's count stands for the chunk's.
-          if chunkCounts == nil {
-            chunkCounts = SolveStatistics(steps: stepCount, driftEvaluations: stepper.counter.drift,
-                                          diffusionEvaluations: stepper.counter.diffusion)
-          }
-        }
-        guard let chunkCounts else { return }
-        results.record(chunk: c, failure: failure, counts: chunkCounts)
-      }
-      failures = results.failures
-      counts = results.counts
-    }
-    // The earliest failure (by step, then row) is the one a single thread would have met first.
-    let earliest = failures.compactMap { $0 }.min { a, b in
-      guard case .nonFinite(let rowA, let stepA, _) = a, case .nonFinite(let rowB, let stepB, _) = b
-      else { return false }
-      return (stepA, rowA) < (stepB, rowB)
-    }
-    if let earliest { throw earliest }
-    let states = savedTimes.indices.map { slot in
-      StateBatch(count: rowCount, dimension: dimension,
-                 values: Array(saved[(slot * rowCount * dimension)..<((slot + 1) * rowCount * dimension)]))
-    }
-    return Solution(times: savedTimes, states: states,
-                    statistics: counts.first ?? SolveStatistics(steps: stepCount))
-  }
-}
-
-extension IntegrationPlan {
-  /// Bytes of one state-sized buffer per tile. A step streams the state, the noise and the
-  /// solver's buffers several times; tiles this size keep them in cache from step to step instead
-  /// of memory (W3: 1335 → 990 ns per sample-step; 32 KB tiles were slower from per-call costs,
-  /// 256–512 KB measured best).
-  static let tileBytes = 256 * 1024
-
-  /// `rows` cut into consecutive tiles, each advanced through every step before the next: each
-  /// row's noise is keyed by its index, so the bits are those of one pass over all rows.
-  static func tiles(of rows: Range<Int>, dimension: Int) -> [Range<Int>] {
-    rowTiles(rows, dimension: dimension, bytes: tileBytes)
-  }
-}
-
-/// `rows` cut into consecutive ranges of `bytes` of state each (`dimension` doubles a row), at
-/// least 64 rows, so that a pass over several buffers of one range stays in cache.
-func rowTiles(_ rows: Range<Int>, dimension: Int, bytes: Int) -> [Range<Int>] {
-  let size = max(64, bytes / (8 * max(1, dimension)))
-  return stride(from: rows.lowerBound, to: rows.upperBound, by: size).map { $0..<min($0 + size, rows.upperBound) }
-}
-
-/// Per-chunk outcomes, written by disjoint chunks under a lock.
-private final class ChunkResults: @unchecked Sendable {
-  private let lock = NSLock()
-  private(set) var failures: [SolveError?]
-  private(set) var counts: [SolveStatistics]
-
-  init(failures: [SolveError?], counts: [SolveStatistics]) {
-    self.failures = failures
-    self.counts = counts
-  }
-
-  func record(chunk: Int, failure: SolveError?, counts chunkCounts: SolveStatistics) {
-    lock.lock()
-    defer { lock.unlock() }
-    failures[chunk] = failure
-    counts[chunk] = chunkCounts
-  }
-}
-
-/// The grid refined to pass through every requested save time, and each time's save slot.
-private func refine(_ grid: [Double], with requested: [Double]) throws -> ([Double], [Int?]) {
-  let t0 = grid[0], t1 = grid[grid.count - 1]
-  let direction: Double = t1 > t0 ? 1 : -1
-  let tolerance = 1e-12 * abs(t1 - t0)
-  guard !requested.isEmpty else {
-    throw SolveError.invalidConfiguration("SaveAt.times needs at least one time")
-  }
-  for (i, t) in requested.enumerated() {
-    guard t.isFinite, (t - t0) * direction >= -tolerance, (t1 - t) * direction >= -tolerance else {
-      throw SolveError.invalidConfiguration("save time \(t) lies outside [\(min(t0, t1)), \(max(t0, t1))]")
-    }
-    if i > 0, !((t - requested[i - 1]) * direction > 0) {
-      throw SolveError.invalidConfiguration(
-        "save times must be strictly \(direction > 0 ? "increasing" : "decreasing"); \(requested[i - 1]) is followed by \(t)")
-    }
-  }
-  var times: [Double] = []
-  var slots: [Int?] = []
-  var next = 0
-  for t in grid {
-    // Requested times strictly before this grid time become grid points of their own.
-    while next < requested.count, (t - requested[next]) * direction > tolerance {
-      times.append(requested[next])
-      slots.append(next)
-      next += 1
-    }
-    times.append(t)
-    if next < requested.count, abs(t - requested[next]) <= tolerance {
-      slots.append(next)
-      next += 1
-    } else {
-      slots.append(nil)
-    }
-  }
-  return (times, slots)
 }

@@ -1,5 +1,6 @@
 import CSIMDMath
 import Foundation
+import SDEKit
 
 /// The shape of an MLP denoiser: input x (d) joined with sinusoidal features of t, hidden layers
 /// with SiLU, output d in a declared parameterisation.
@@ -247,11 +248,11 @@ extension MLP: DenoisingNetwork {
   /// The network's prediction (in its parameterisation) for every row of x at time t.
   @_specialize(exported: true, where S == Float)
   @_specialize(exported: true, where S == Double)
-  public func predict(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
-    let d = architecture.dimension, rows = x.count / d
+  public func predict(_ x: BatchView, t: Double, into output: MutableBatchView) {
+    let d = architecture.dimension, rows = x.rows
     guard rows > 0 else { return }
     if let network = self as? MLP<Float> {
-      network.predictFused(x, t: t, into: output)
+      network.predictFused(x.values, t: t, into: output.values)
       return
     }
     // Tiles of rows keep every layer's activations in cache (a whole 20,000-row batch at width
@@ -264,7 +265,7 @@ extension MLP: DenoisingNetwork {
       var first = 0
       while first < rows {
         let count = min(tileRows, rows - first)
-        join(UnsafeBufferPointer(rebasing: x[(first * d)..<((first + count) * d)]), t: t, into: input)
+        join(UnsafeBufferPointer(rebasing: x.values[(first * d)..<((first + count) * d)]), t: t, into: input)
         let result = forward(input.baseAddress!, rows: count, scratch: &scratch, trace: nil)
         for e in 0..<(count * d) { output[first * d + e] = Double(result[e]) }
         first += count

@@ -36,7 +36,7 @@ public struct TrainingConfiguration: Sendable, Hashable, Codable {
 /// Initial weights as PyTorch's Linear draws them, U(−1/√inputs, 1/√inputs) for weights and
 /// biases, from Philox words keyed by (seed, layer, index).
 public func initialParameters(_ architecture: MLPArchitecture, seed: UInt64) -> MLPParameters<Float> {
-  let philox = Philox4x32(seed: seed)
+  let philox = NoiseStream.initialWeights.generator(seed: seed)
   var parameters = MLPParameters<Float>(zerosFor: architecture)
   for (l, layer) in architecture.layers.enumerated() {
     let bound = 1 / Double(layer.inputs).squareRoot()
@@ -83,8 +83,8 @@ public func trainDenoiser<P: DiffusionProcess>(
   var mlp = try MLP(architecture: architecture,
                     parameters: initial ?? initialParameters(architecture, seed: configuration.seed))
   let d = architecture.dimension, e = architecture.timeFeatures, width = d + e
-  let B = configuration.batchSize, philox = Philox4x32(seed: configuration.seed ^ 0x7A11)
-  let normals = NormalSource(seed: configuration.seed ^ 0x7A12)
+  let B = configuration.batchSize, philox = NoiseStream.trainingBatch.generator(seed: configuration.seed)
+  let normals = NormalSource(seed: configuration.seed)
   var theta = mlp.parameters.flat
   var average = theta, m = [Float](repeating: 0, count: theta.count), v = m
   var input = [Float](repeating: 0, count: B * width), target = [Float](repeating: 0, count: B * d)
@@ -95,14 +95,14 @@ public func trainDenoiser<P: DiffusionProcess>(
 
   for step in 0..<configuration.steps {
     noise.withUnsafeMutableBufferPointer {
-      normals.fill(rows: 0..<B, step: step, count: d, scale: 1, into: $0.baseAddress!)
+      normals.fill(rows: 0..<B, stream: .trainingNoise(step: step), count: d, scale: 1, into: $0.baseAddress!)
     }
     for b in 0..<B {
       let words = philox.block(UInt32(truncatingIfNeeded: step), UInt32(truncatingIfNeeded: step >> 32), UInt32(b), 0)
       let row = min(data.count - 1, Int((Double(words.0) + 0.5) * 0x1p-32 * Double(data.count)))
       let t = configuration.epsilon + (process.T - configuration.epsilon) * (Double(words.1) + 0.5) * 0x1p-32
       let a = process.meanCoefficient(t), s = process.standardDeviation(t)
-      features.withUnsafeMutableBufferPointer { architecture.embed(t, into: $0.baseAddress!) }
+      features.withUnsafeMutableBufferPointer { architecture.embed(process.networkTime(t), into: $0.baseAddress!) }
       for j in 0..<d {
         let x0 = data[row, j], epsilon = noise[b * d + j]
         input[b * width + j] = Float(a * x0 + s * epsilon)

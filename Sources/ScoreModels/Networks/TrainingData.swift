@@ -37,11 +37,11 @@ public enum TrainingData: Sendable, Hashable {
   public func samples(count: Int, seed: UInt64) -> StateBatch {
     if case .target(let target) = self { return target.mixture.sample(count: count, seed: seed) }
     var out = StateBatch(count: count, dimension: 2)
-    let philox = Philox4x32(seed: seed ^ 0xDA7A), normals = NormalSource(seed: seed ^ 0xDA7A)
+    let philox = NoiseStream.dataSet.generator(seed: seed), normals = NormalSource(seed: seed)
     for i in 0..<count {
       let words = philox.block(UInt32(truncatingIfNeeded: i), UInt32(truncatingIfNeeded: i >> 32), 0, 0)
       let u1 = (Double(words.0) + 0.5) * 0x1p-32, u2 = (Double(words.1) + 0.5) * 0x1p-32
-      let z0 = normals.normal(row: i, step: 0, index: 0), z1 = normals.normal(row: i, step: 0, index: 1)
+      let z0 = normals.normal(row: i, stream: .dataSet, index: 0), z1 = normals.normal(row: i, stream: .dataSet, index: 1)
       let point: (Double, Double)
       switch self {
       case .moons:

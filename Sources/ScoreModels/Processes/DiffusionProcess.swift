@@ -19,6 +19,12 @@ public protocol DiffusionProcess: Sendable {
   func standardDeviation(_ t: Double) -> Double
   /// The prior N(0, σ²I) the reverse process starts from.
   var priorStandardDeviation: Double { get }
+  /// The time input a learned network receives at process time t: t itself for the continuous
+  /// processes, the step index i for the discrete DDPM chain (diffusers' convention).
+  func networkTime(_ t: Double) -> Double
+  /// Throws unless ε is a valid stopping time of the reverse process (0 < ε < T for the
+  /// continuous processes; the DDPM chain also allows 0, its data).
+  func validate(epsilon: Double) throws
 }
 
 extension DiffusionProcess {
@@ -38,6 +44,14 @@ extension DiffusionProcess {
     let a = meanCoefficient(t), s = standardDeviation(t)
     return a * a / (s * s)
   }
+
+  /// σ(t) = s(t)/a(t): the noise level of x_t/a(t) = x₀ + σ n (EDM's and k-diffusion's σ).
+  public func noiseLevel(_ t: Double) -> Double { standardDeviation(t) / meanCoefficient(t) }
+
+  /// λ(t) = log(a(t)/s(t)), half the log signal-to-noise ratio (DPM-Solver's λ); decreasing in t.
+  public func halfLogSNR(_ t: Double) -> Double { Foundation.log(meanCoefficient(t) / standardDeviation(t)) }
+
+  public func networkTime(_ t: Double) -> Double { t }
 
   /// Throws unless 0 < ε < T.
   public func validate(epsilon: Double) throws {

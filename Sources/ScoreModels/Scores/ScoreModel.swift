@@ -1,20 +1,23 @@
-/// A model of the score ∇log p_t(x), evaluated on a batch of rows (rows × dimension, row-major)
-/// into a caller-owned buffer. A learned network is one; the exact mixture score is another.
+import SDEKit
+
+/// A model of the score ∇log p_t(x), evaluated on a batch of rows (a view of rows × dimension,
+/// row-major) into a caller-owned view of the same shape. A learned network is one; the exact
+/// mixture score is another.
 public protocol ScoreModel: Sendable {
   var dimension: Int { get }
-  func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>)
+  func score(_ x: BatchView, t: Double, into output: MutableBatchView)
 
   /// c·x + b·∇log p_t(x) for each element: the drift of a reverse SDE (b = −g²) and the field of
   /// the probability-flow ODE (b = −½g²) have this form. The default evaluates the score and
   /// combines in a second pass over the batch; a model that finishes its score in registers
   /// combines there (the same bits) and saves the pass.
-  func combination(_ x: UnsafeBufferPointer<Double>, t: Double, xCoefficient c: Double, scoreCoefficient b: Double,
-                   into output: UnsafeMutableBufferPointer<Double>)
+  func combination(_ x: BatchView, t: Double, xCoefficient c: Double, scoreCoefficient b: Double,
+                   into output: MutableBatchView)
 }
 
 extension ScoreModel {
-  public func combination(_ x: UnsafeBufferPointer<Double>, t: Double, xCoefficient c: Double,
-                          scoreCoefficient b: Double, into output: UnsafeMutableBufferPointer<Double>) {
+  public func combination(_ x: BatchView, t: Double, xCoefficient c: Double,
+                          scoreCoefficient b: Double, into output: MutableBatchView) {
     score(x, t: t, into: output)
     for e in 0..<output.count { output[e] = c * x[e] + b * output[e] }
   }
@@ -32,20 +35,20 @@ public struct ExactMixtureScore<P: DiffusionProcess>: ScoreModel {
 
   public var dimension: Int { mixture.dimension }
 
-  public func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
-    mixture.evaluate(x, a: process.meanCoefficient(t), s: process.standardDeviation(t),
-                     logDensity: nil, score: output)
+  public func score(_ x: BatchView, t: Double, into output: MutableBatchView) {
+    mixture.evaluate(x.values, a: process.meanCoefficient(t), s: process.standardDeviation(t),
+                     logDensity: nil, score: output.values)
   }
 
-  public func combination(_ x: UnsafeBufferPointer<Double>, t: Double, xCoefficient c: Double,
-                          scoreCoefficient b: Double, into output: UnsafeMutableBufferPointer<Double>) {
-    mixture.evaluate(x, a: process.meanCoefficient(t), s: process.standardDeviation(t),
-                     logDensity: nil, score: output, combinedWith: (c, b))
+  public func combination(_ x: BatchView, t: Double, xCoefficient c: Double,
+                          scoreCoefficient b: Double, into output: MutableBatchView) {
+    mixture.evaluate(x.values, a: process.meanCoefficient(t), s: process.standardDeviation(t),
+                     logDensity: nil, score: output.values, combinedWith: (c, b))
   }
 
-  /// log p_t for each row.
-  public func logDensity(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
-    mixture.evaluate(x, a: process.meanCoefficient(t), s: process.standardDeviation(t),
+  /// log p_t for each row (`output` holds one value per row).
+  public func logDensity(_ x: BatchView, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
+    mixture.evaluate(x.values, a: process.meanCoefficient(t), s: process.standardDeviation(t),
                      logDensity: output, score: nil)
   }
 }
@@ -65,7 +68,7 @@ public enum Parameterisation: String, Sendable, Codable, CaseIterable {
 /// A network's prediction on a batch, in some parameterisation.
 public protocol DenoisingNetwork: Sendable {
   var dimension: Int { get }
-  func predict(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>)
+  func predict(_ x: BatchView, t: Double, into output: MutableBatchView)
 }
 
 /// A score model from a network of any parameterisation, converting in place.
@@ -82,8 +85,8 @@ public struct ParameterisedScore<N: DenoisingNetwork, P: DiffusionProcess>: Scor
 
   public var dimension: Int { network.dimension }
 
-  public func score(_ x: UnsafeBufferPointer<Double>, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
-    network.predict(x, t: t, into: output)
+  public func score(_ x: BatchView, t: Double, into output: MutableBatchView) {
+    network.predict(x, t: process.networkTime(t), into: output)
     let a = process.meanCoefficient(t), s = process.standardDeviation(t)
     switch parameterisation {
     case .score:

@@ -422,22 +422,26 @@ public struct GaussianMixture: Sendable, Hashable {
     VectorMath.exponentials(terms, minus: largest)
   }
 
-  /// `count` exact samples of p₀; sample i is a pure function of (seed, firstRow + i): its
-  /// component comes from Philox block (0, 0, row) and its normals from `NormalSource` step 1.
-  public func sample(count: Int, seed: UInt64, firstRow: Int = 0) -> StateBatch {
+  /// `count` exact samples of p₀; sample i is a pure function of (seed, set, firstRow + i): its
+  /// component comes from the stream `.targetComponent(set:)` (word 0 of the block at counter
+  /// (0, set, row)) and its normals from `.targetSample(set:)`. Sets are independent draws of
+  /// one seed (a metric's comparison sets, its noise-floor pairs).
+  public func sample(count: Int, seed: UInt64, set: Int = 0, firstRow: Int = 0) -> StateBatch {
     let d = dimension
-    let generator = Philox4x32(seed: seed), normals = NormalSource(seed: seed)
+    let choice = NoiseStream.targetComponent(set: set)
+    let generator = choice.generator(seed: seed), setWord = choice.address.step
+    let normals = NormalSource(seed: seed)
     var cumulative: [Double] = []
     var running = 0.0
     for w in weights { running += w; cumulative.append(running) }
     var out = StateBatch(count: count, dimension: d)
     out.values.withUnsafeMutableBufferPointer { values in
-      normals.fill(rows: firstRow..<(firstRow + count), step: 1, count: d, scale: 1, into: values.baseAddress!)
+      normals.fill(rows: firstRow..<(firstRow + count), stream: .targetSample(set: set), count: d, scale: 1, into: values.baseAddress!)
       var i = 0
       while i < count {
         // Eight rows' component words at once (lane ℓ is row firstRow + i + ℓ, as `block` gives).
         let rows = SIMD8<UInt64>(0, 1, 2, 3, 4, 5, 6, 7) &+ UInt64(truncatingIfNeeded: firstRow + i)
-        let words = generator.blocks(0, 0, rows & 0xFFFF_FFFF, rows &>> 32).0
+        let words = generator.blocks(0, setWord, rows & 0xFFFF_FFFF, rows &>> 32).0
         for lane in 0..<min(8, count - i) {
           let u = (Double(words[lane]) + 0.5) * 0x1p-32
           let k = cumulative.firstIndex { u < $0 } ?? (components - 1)

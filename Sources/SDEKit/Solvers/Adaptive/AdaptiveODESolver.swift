@@ -273,7 +273,7 @@ public func initialStepSize<F: VectorField>(
   var h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1
   h0 = min(h0, settings.maxStep)
   for i in 0..<y0.count { scratch[i] = y0[i] + direction * h0 * f0[i] }
-  field.evaluate(UnsafeBufferPointer(scratch), t: t0 + direction * h0, dimension: dimension, into: scratch2)
+  field.evaluate(BatchView(UnsafeBufferPointer(scratch), dimension: dimension), t: t0 + direction * h0, into: MutableBatchView(scratch2, dimension: dimension))
   var d2 = 0.0
   for i in 0..<y0.count {
     let scale = settings.absoluteTolerance + settings.relativeTolerance * abs(y0[i])

@@ -6,7 +6,7 @@ import Foundation
 /// per step (the seventh is the next step's first: first same as last). The error test is
 /// ``AdaptiveSettings``': by default GSL's standard control (the maximum over elements), so it can
 /// be compared step for step with GSL's steppers, or the RMS norm of Hairer's DOPRI5, SciPy and
-/// diffrax; the step size then follows the PI rule of Hairer & Wanner:
+/// diffrax; the step size then follows the PI rule of Hairer & Wanner (`PIController`):
 ///
 /// ```
 /// k₁ = F(y, t), …, k₇ = F(y + h Σ a₇ⱼ kⱼ, t + h)
@@ -19,8 +19,13 @@ import Foundation
 /// and the DOPRI5 code (controller constants).
 public struct DormandPrince5: AdaptiveODESolver {
   public var settings: AdaptiveSettings
+  /// The step-size controller (Hairer's DOPRI5 constants by default).
+  public var controller: PIController
 
-  public init(settings: AdaptiveSettings = AdaptiveSettings()) { self.settings = settings }
+  public init(settings: AdaptiveSettings = AdaptiveSettings(), controller: PIController = PIController()) {
+    self.settings = settings
+    self.controller = controller
+  }
 
   public static let descriptor = SolverDescriptor(
     name: "dopri5", summary: "Dormand–Prince 5(4), PI controller (adaptive)", kind: .ode, calculus: nil,
@@ -89,8 +94,7 @@ public struct DormandPrince5: AdaptiveODESolver {
                             scratch: k[9], scratch2: k[10])
         statistics.driftEvaluations += 1
       }
-      var previousRatio = 1e-4
-      var rejectedLast = false
+      var memory = PIController.Memory()
       var attempts = 0
 
       for target in times {
@@ -122,18 +126,12 @@ public struct DormandPrince5: AdaptiveODESolver {
             _ = yp.update(fromContentsOf: k[7])
             k.swapAt(0, 6)  // first same as last
             statistics.steps += 1
-            var factor = pow(ratio, 0.17) / pow(previousRatio, 0.04) / 0.9
-            factor = max(0.2, min(10, factor))
-            var next = size / factor
-            if rejectedLast { next = min(next, size) }
-            previousRatio = max(ratio, 1e-4)
-            rejectedLast = false
+            let next = controller.accepted(size: size, ratio: ratio, memory: &memory)
             // A step cut short to land on a save time says nothing against the previous h.
             h = lands ? max(h, next) : next
           } else {
             statistics.rejectedSteps += 1
-            rejectedLast = true
-            h = size / min(5, pow(ratio, 0.17) / 0.9)
+            h = controller.rejected(size: size, ratio: ratio, memory: &memory)
           }
           h = min(h, settings.maxStep)
           if h < settings.minStep || h <= 16 * Double.ulpOfOne * abs(t) || h == 0 {
@@ -194,7 +192,7 @@ extension DormandPrince5 {
 /// `firstRow` plus its index in `y`.
 func evaluateChecked<F: VectorField>(_ field: F, _ y: UnsafeBufferPointer<Double>, t: Double, dimension: Int,
                                      into out: UnsafeMutableBufferPointer<Double>, firstRow: Int = 0) throws {
-  field.evaluate(y, t: t, dimension: dimension, into: out)
+  field.evaluate(BatchView(y, dimension: dimension), t: t, into: MutableBatchView(out, dimension: dimension))
   if let row = firstNonFiniteRow(UnsafeBufferPointer(out), dimension: dimension) {
     throw SolveError.nonFiniteVectorField(row: firstRow + row, time: t)
   }

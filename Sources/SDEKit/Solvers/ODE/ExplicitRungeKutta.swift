@@ -44,7 +44,7 @@ extension ExplicitRungeKuttaMethod {
     for i in 0..<s {
       let k = workspace[i]
       if i == 0 {
-        field.evaluate(UnsafeBufferPointer(y), t: t, dimension: dimension, into: k)
+        field.evaluate(BatchView(UnsafeBufferPointer(y), dimension: dimension), t: t, into: MutableBatchView(k, dimension: dimension))
         continue
       }
       for e in 0..<n { stageInput[e] = y[e] }
@@ -53,8 +53,7 @@ extension ExplicitRungeKuttaMethod {
         let kj = workspace[j]
         for e in 0..<n { stageInput[e] += weight * kj[e] }
       }
-      field.evaluate(UnsafeBufferPointer(stageInput), t: t + tableau.c[i] * h, dimension: dimension,
-                     into: k)
+      field.evaluate(BatchView(UnsafeBufferPointer(stageInput), dimension: dimension), t: t + tableau.c[i] * h, into: MutableBatchView(k, dimension: dimension))
     }
     for i in 0..<s where tableau.b[i] != 0 {
       let weight = h * tableau.b[i]

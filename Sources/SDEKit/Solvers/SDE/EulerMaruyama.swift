@@ -34,13 +34,13 @@ public struct EulerMaruyama: SDESolver {
   ) {
     let f = workspace[0], g = workspace[1]
     let xIn = UnsafeBufferPointer(x)
-    drift.drift(xIn, t: t, dimension: dimension, into: f)
+    drift.drift(BatchView(xIn, dimension: dimension), t: t, into: MutableBatchView(f, dimension: dimension))
     let dW = noise.increments
     if diffusion.noise == .additive, let g = diffusion.uniformValue(t: t) {
       eulerMaruyamaUpdate(x, h: h, drift: f, diffusion: g, increments: dW)
       return
     }
-    diffusion.diffusion(xIn, t: t, dimension: dimension, into: g)
+    diffusion.diffusion(BatchView(xIn, dimension: dimension), t: t, into: MutableBatchView(g, dimension: dimension))
     eulerMaruyamaUpdate(x, h: h, drift: f, diffusion: g, increments: dW)
   }
 }

@@ -35,14 +35,14 @@ public struct Milstein: SDESolver {
   ) {
     let f = workspace[0], g = workspace[1], gg = workspace[2]
     let xIn = UnsafeBufferPointer(x)
-    drift.drift(xIn, t: t, dimension: dimension, into: f)
-    diffusion.diffusion(xIn, t: t, dimension: dimension, into: g)
+    drift.drift(BatchView(xIn, dimension: dimension), t: t, into: MutableBatchView(f, dimension: dimension))
+    diffusion.diffusion(BatchView(xIn, dimension: dimension), t: t, into: MutableBatchView(g, dimension: dimension))
     let dW = noise.increments
     guard diffusion.noise != .additive else {
       for e in 0..<x.count { x[e] += h * f[e] + g[e] * dW[e] }
       return
     }
-    diffusion.derivativeProduct(xIn, t: t, dimension: dimension, into: gg)
+    diffusion.derivativeProduct(BatchView(xIn, dimension: dimension), t: t, into: MutableBatchView(gg, dimension: dimension))
     let absH = noise.absStep
     for e in 0..<x.count {
       x[e] += h * f[e] + g[e] * dW[e] + 0.5 * gg[e] * (dW[e] * dW[e] - absH)

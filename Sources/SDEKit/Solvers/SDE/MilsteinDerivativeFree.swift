@@ -36,11 +36,11 @@ public struct MilsteinDerivativeFree: SDESolver {
   ) {
     let f = workspace[0], g = workspace[1], support = workspace[2], gSupport = workspace[3]
     let xIn = UnsafeBufferPointer(x)
-    drift.drift(xIn, t: t, dimension: dimension, into: f)
-    diffusion.diffusion(xIn, t: t, dimension: dimension, into: g)
+    drift.drift(BatchView(xIn, dimension: dimension), t: t, into: MutableBatchView(f, dimension: dimension))
+    diffusion.diffusion(BatchView(xIn, dimension: dimension), t: t, into: MutableBatchView(g, dimension: dimension))
     let rootH = noise.absStep.squareRoot()
     for e in 0..<x.count { support[e] = x[e] + h * f[e] + g[e] * rootH }
-    diffusion.diffusion(UnsafeBufferPointer(support), t: t, dimension: dimension, into: gSupport)
+    diffusion.diffusion(BatchView(UnsafeBufferPointer(support), dimension: dimension), t: t, into: MutableBatchView(gSupport, dimension: dimension))
     let dW = noise.increments
     let absH = noise.absStep
     let scale = 0.5 / rootH

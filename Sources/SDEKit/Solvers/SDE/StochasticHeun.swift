@@ -40,12 +40,12 @@ public struct StochasticHeun: SDESolver {
     let f1 = workspace[3], g1 = workspace[4]
     let xIn = UnsafeBufferPointer(x)
     let dW = noise.increments
-    drift.drift(xIn, t: t, dimension: dimension, into: f0)
-    diffusion.diffusion(xIn, t: t, dimension: dimension, into: g0)
+    drift.drift(BatchView(xIn, dimension: dimension), t: t, into: MutableBatchView(f0, dimension: dimension))
+    diffusion.diffusion(BatchView(xIn, dimension: dimension), t: t, into: MutableBatchView(g0, dimension: dimension))
     for e in 0..<x.count { predictor[e] = x[e] + h * f0[e] + g0[e] * dW[e] }
     let p = UnsafeBufferPointer(predictor)
-    drift.drift(p, t: t + h, dimension: dimension, into: f1)
-    diffusion.diffusion(p, t: t + h, dimension: dimension, into: g1)
+    drift.drift(BatchView(p, dimension: dimension), t: t + h, into: MutableBatchView(f1, dimension: dimension))
+    diffusion.diffusion(BatchView(p, dimension: dimension), t: t + h, into: MutableBatchView(g1, dimension: dimension))
     let halfH = 0.5 * h
     for e in 0..<x.count {
       x[e] += halfH * (f0[e] + f1[e]) + 0.5 * (g0[e] + g1[e]) * dW[e]

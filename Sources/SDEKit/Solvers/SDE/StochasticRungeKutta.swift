@@ -128,14 +128,14 @@ extension StochasticRungeKuttaMethod {
         if tableau.driftUsed[i] {
           let h0i = input(h0, terms(stage: i, drift: tableau.a0[i], diffusion: tableau.b0[i], scaled: { $0 / absH },
                                     timesSpaceTime: true))
-          drift.drift(h0i, t: t + tableau.c0[i] * h, dimension: dimension, into: workspace[i])
+          drift.drift(BatchView(h0i, dimension: dimension), t: t + tableau.c0[i] * h, into: MutableBatchView(workspace[i], dimension: dimension))
         }
         // H¹_i, needed for the diffusion of stage i; additive noise does not depend on x.
         if tableau.diffusionUsed[i] {
           let h1i = additive ? UnsafeBufferPointer(x)
             : input(h1, terms(stage: i, drift: tableau.a1[i], diffusion: tableau.b1[i], scaled: { $0 * rootH },
                               timesSpaceTime: false))
-          diffusion.diffusion(h1i, t: t + tableau.c1[i] * h, dimension: dimension, into: workspace[s + i])
+          diffusion.diffusion(BatchView(h1i, dimension: dimension), t: t + tableau.c1[i] * h, into: MutableBatchView(workspace[s + i], dimension: dimension))
         }
       }
     }
