@@ -1,6 +1,6 @@
 """Runs SDEKit's CLI and each installed peer on the REFERENCE workloads, one after the other on
 this machine at one thread each, and prints a table of costs, ratios and quality; writes it as
-JSON. Usage: compare_peers.py SDEKIT_BINARY OUTPUT_JSON [--quick]"""
+JSON. Usage: compare_peers.py SDEKIT_BINARY OUTPUT_JSON [--quick] [--workloads W1,W7,…]"""
 import datetime
 import importlib.util
 import json
@@ -17,6 +17,7 @@ import reference as ref
 HERE = os.path.dirname(os.path.abspath(__file__))
 QUICK = "--quick" in sys.argv
 W1_N, W3_N, W2_N = (20_000, 2_000, 10_000) if QUICK else (100_000, 10_000, 10_000)
+W7_N = 2_000 if QUICK else 10_000
 
 # Unit costs: ns per sample-step (W1, W3), per path-step with the Brownian path (W4), per sample
 # per evaluation (W2), per row of one network evaluation (W5). (workload, peer script, python modules it needs)
@@ -27,6 +28,7 @@ PEERS = [
     ("W2", "scipy_peer.py", ["scipy"]), ("W2", "diffrax_peer.py", ["diffrax"]),
     ("W4", "numpy_peer.py", ["numpy"]), ("W4", "torchsde_peer.py", ["torchsde"]),
     ("W5", "torch_peer.py", ["torch"]), ("W5", "jax_peer.py", ["jax"]),
+    ("W7", "likelihood_peer.py", ["scipy", "diffrax"]),
 ]
 W2_TOLERANCES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3]
 # The RMS norm (SciPy's and diffrax's) passes larger element errors at a given tolerance, so its
@@ -42,7 +44,19 @@ W2_RUNS = [("ode-gsl-rkf45", "ode-gsl-rkf45", [], W2_TOLERANCES), ("ode-dopri5",
 # under the peer's own RMS norm.
 W2_COUNTERPARTS = {"RK45": ["ode-gsl-rkf45", "ode-gsl-rkf45 rms", "ode-dopri5 rms"],
                    "Dopri5": ["ode-dopri5", "ode-dopri5 rms"]}
-SIZES = {"W1": W1_N, "W3": W3_N, "W2": W2_N, "W4": 10_000, "W5": 10_000}
+SIZES = {"W1": W1_N, "W3": W3_N, "W2": W2_N, "W4": 10_000, "W5": 10_000, "W7": W7_N}
+# W7 runs of SDEKit: (label, options, tolerances). Each peer is set beside the fastest run of its
+# divergence whose mean |error| against the closed form is at most the peer's. A one-probe
+# Hutchinson error is the probe's noise (about 0.8 nats, the same distribution on both sides,
+# each from its own probes), so there "at most" allows the 2 % by which two draws of that mean
+# differ (its standard error over 10,000 samples is about 1 %).
+W7_RUNS = [("exact", ["--divergence", "exact"], [1e-3, 3e-4, 1e-4, 3e-5, 1e-5]),
+           ("exact rms", ["--divergence", "exact", "--error-norm", "rms"], [1e-4, 3e-5, 1e-5, 3e-6]),
+           ("hutchinson", ["--divergence", "hutchinson", "--probes", "1"], [1e-2, 1e-3, 1e-4]),
+           ("hutchinson rms", ["--divergence", "hutchinson", "--probes", "1", "--error-norm", "rms"], [1e-2, 1e-3, 1e-4])]
+W7_COUNTERPARTS = {"RK45 hutchinson": (["hutchinson", "hutchinson rms"], 1.02),
+                   "RK45 exact": (["exact", "exact rms"], 1.0),
+                   "Dopri5 exact trace (jacfwd)": (["exact", "exact rms"], 1.0)}
 # The shipped gmm2d8 model has REFERENCE W5's architecture.
 W5_MODEL = os.path.join(HERE, "..", "..", "Models", "gmm2d8.safetensors")
 
@@ -115,11 +129,27 @@ def network_runs(binary):
              "ns_per_row": r["seconds"] / 10 / 10_000 * 1e9}]
 
 
+def likelihood_runs(binary):
+    """W7: the probability-flow log-likelihood of exact gmm2d8 samples under VP from ε = 1e-3,
+    ending at the exact p_T as the peers do, at several tolerances of each divergence."""
+    runs = []
+    for label, options, tolerances in W7_RUNS:
+        for tolerance in tolerances:
+            r = sdekit(binary, "likelihood", "--target", "gmm2d8", "--count", str(W7_N), "--sde", "vp",
+                       "--terminal", "marginal", *options, "--rtol", str(tolerance), "--atol", str(tolerance),
+                       "--threads", "1", "--quiet", "--json", repeats=ref.REPEATS)
+            runs.append({"peer": "sdekit", "workload": "W7", "solver": label, "tolerance": tolerance, "threads": 1,
+                         "seconds": r["seconds"], "nfe": r["nfe"],
+                         "ns_per_sample_evaluation": r["seconds"] / (W7_N * r["nfe"]) * 1e9,
+                         "mean_abs_error": r["mean_abs_error"]})
+    return runs
+
+
 def sdekit_runs(binary, workload):
     """SDEKit's runs of one workload."""
     if workload in ("W1", "W3"):
         return sampling_runs(binary, workload)
-    return {"W2": ode_runs, "W4": gbm_runs, "W5": network_runs}[workload](binary)
+    return {"W2": ode_runs, "W4": gbm_runs, "W5": network_runs, "W7": likelihood_runs}[workload](binary)
 
 
 def peer_runs(workload):
@@ -146,6 +176,9 @@ def peer_runs(workload):
 
 
 def cost(run):
+    if run["workload"] == "W7":
+        # The whole solve per sample: the runs differ in evaluations as well as in their cost.
+        return run["seconds"] / SIZES["W7"] * 1e9
     return run.get("ns_per_sample_step") or run.get("ns_per_sample_evaluation") or run.get("ns_per_row")
 
 
@@ -157,6 +190,8 @@ def quality(run):
         return f"nfe {run['nfe']} · error vs tight {run['error_vs_tight']:.1e}"
     if run["workload"] == "W5":
         return "one evaluation, batch 10,000, float32"
+    if run["workload"] == "W7":
+        return f"nfe {run['nfe']} · mean |error| {run['mean_abs_error']:.1e} nats"
     return f"strong error {run['strong_error']:.2e}"
 
 
@@ -165,6 +200,11 @@ def matching(ours, peer):
     for W2 each counterpart's fewest evaluations whose error against the tight reference is at
     most the peer's."""
     default = "mlp" if peer["workload"] == "W5" else "euler-maruyama"
+    if peer["workload"] == "W7":
+        labels, slack = W7_COUNTERPARTS[peer["solver"]]
+        good = [r for r in ours if r["workload"] == "W7" and r["solver"] in labels
+                and r["mean_abs_error"] <= slack * peer["mean_abs_error"]]
+        return [min(good, key=lambda r: r["seconds"])] if good else []
     if peer["workload"] == "W2":
         found = []
         for solver in W2_COUNTERPARTS[peer["solver"]]:
@@ -200,10 +240,13 @@ def main():
     if len(sys.argv) < 3:
         raise SystemExit("usage: compare_peers.py SDEKIT_BINARY OUTPUT_JSON [--quick]")
     binary, output = sys.argv[1], sys.argv[2]
+    workloads = ["W1", "W3", "W2", "W4", "W5", "W7"]
+    if "--workloads" in sys.argv:
+        workloads = sys.argv[sys.argv.index("--workloads") + 1].split(",")
     # Workload by workload, SDEKit then its peers: this VM's speed drifts over minutes, and ratios
     # of runs made back to back drift less than ratios of runs minutes apart.
     ours, theirs = [], []
-    for workload in ["W1", "W3", "W2", "W4", "W5"]:
+    for workload in workloads:
         ours += sdekit_runs(binary, workload)
         theirs += peer_runs(workload)
     text = table(ours, theirs)

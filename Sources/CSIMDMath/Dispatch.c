@@ -156,6 +156,14 @@ void sdekit_shared_mixture_scores_wide(long blocks, const double *rows, long dim
                                         out);
 }
 
+void sdekit_shared_mixture_derivatives2(const double *rows, long components, const double *bias,
+                                        const double *scaledCentres, const double *centres, double precision,
+                                        const double *tangents, sdekit_double8 *terms, double *score,
+                                        double *divergence, double *products) {
+  kernels()->shared_mixture_derivatives2(rows, components, bias, scaledCentres, centres, precision, tangents, terms,
+                                         score, divergence, products);
+}
+
 void sdekit_euler_maruyama_additive(long n, double *x, double h, const double *f, double g, const double *dW) {
   kernels()->euler_maruyama_additive(n, x, h, f, g, dW);
 }

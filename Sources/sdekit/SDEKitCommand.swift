@@ -19,7 +19,8 @@ struct SDEKitCommand: ParsableCommand {
         sdekit convergence --problem gbm --solver milstein --paths 10000 --levels 3...10
       """,
     version: "\(sdekitVersion) (vector kernels at SIMD level \(SIMDLevel.current); this CPU runs \(SIMDLevel.supported.map(\.description).joined(separator: ", ")))",
-    subcommands: [SampleCommand.self, CompareCommand.self, ConvergenceCommand.self, TrainCommand.self, ListCommand.self])
+    subcommands: [SampleCommand.self, CompareCommand.self, ConvergenceCommand.self, TrainCommand.self, ListCommand.self,
+                  LikelihoodCommand.self])
 
   /// Runs the command; any error becomes one line on stderr and a non-zero exit status.
   static func main() {

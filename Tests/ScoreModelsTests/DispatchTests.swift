@@ -47,6 +47,31 @@ struct ScoreDispatchTests {
     }
   }
 
+  @Test("Score derivatives (divergence, Jacobian–vector products) of gmm2d8 and grid25 are byte-identical on every level",
+        arguments: [TargetName.gmm2d8, .grid25])
+  func mixtureDerivatives(_ target: TargetName) {
+    // 45 rows: five blocks through the derivatives kernel, five rows through the Swift path.
+    let mixture = target.mixture
+    let x = mixture.sample(count: 45, seed: 8).values.map { 1.3 * $0 }
+    let tangents = (0..<x.count).map { Double(($0 * 37) % 11) / 5 - 1 }
+    expectSameOnEveryLevel("\(target.rawValue) derivatives") {
+      var score = [Double](repeating: 0, count: x.count), products = score
+      var divergence = [Double](repeating: 0, count: 45)
+      x.withUnsafeBufferPointer { xp in
+        tangents.withUnsafeBufferPointer { tp in
+          score.withUnsafeMutableBufferPointer { sp in
+            divergence.withUnsafeMutableBufferPointer { dp in
+              products.withUnsafeMutableBufferPointer { pp in
+                mixture.evaluateDerivatives(xp, a: 0.7, s: 0.71, score: sp, divergence: dp, tangents: tp, products: pp)
+              }
+            }
+          }
+        }
+      }
+      return score + divergence + products
+    }
+  }
+
   /// eˣ in single precision as the network kernels' SiLU computes e^(−z) (CSIMDMath
   /// Kernels/Network.h, kernel_silu16, in its direct form), one value at a time: with it, z / (1 +
   /// e^(−z)) is the reference the kernels are checked against bit for bit.

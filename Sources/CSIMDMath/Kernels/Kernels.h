@@ -17,6 +17,7 @@
 #include "Exp.h"
 #include "Ziggurat.h"
 #include "Mixture.h"
+#include "MixtureDerivatives.h"
 #include "Updates.h"
 #include "Network.h"
 
@@ -87,6 +88,14 @@ static void SDEKIT_ENTRY(normal_group_rows)(const double *columns, long count, d
   kernel_normal_group_rows(columns, count, scale, out);
 }
 
+static void SDEKIT_ENTRY(shared_mixture_derivatives2)(const double *rows, long components, const double *bias,
+                                                      const double *scaledCentres, const double *centres,
+                                                      double precision, const double *tangents, sdekit_double8 *terms,
+                                                      double *score, double *divergence, double *products) {
+  kernel_shared_mixture_derivatives2(rows, components, bias, scaledCentres, centres, precision, tangents, terms, score,
+                                     divergence, products);
+}
+
 static void SDEKIT_ENTRY(euler_maruyama_additive)(long n, double *x, double h, const double *f, double g,
                                                   const double *dW) {
   kernel_euler_maruyama_additive(n, x, h, f, g, dW);
@@ -132,6 +141,7 @@ const struct sdekit_kernel_table SDEKIT_ENTRY(sdekit_kernels) = {
     .exponentials = SDEKIT_ENTRY(exponentials),
     .shared_mixture_scores2 = SDEKIT_ENTRY(shared_mixture_scores2),
     .shared_mixture_scores_wide = SDEKIT_ENTRY(shared_mixture_scores_wide),
+    .shared_mixture_derivatives2 = SDEKIT_ENTRY(shared_mixture_derivatives2),
     .euler_maruyama_additive = SDEKIT_ENTRY(euler_maruyama_additive),
     .euler_maruyama_diagonal = SDEKIT_ENTRY(euler_maruyama_diagonal),
     .stage_sum = SDEKIT_ENTRY(stage_sum),

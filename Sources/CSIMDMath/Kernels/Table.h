@@ -24,6 +24,10 @@ struct sdekit_kernel_table {
                                      const double *centres, const double *inverseVariance, int combine,
                                      double xCoefficient, double scoreCoefficient, sdekit_double8 *terms,
                                      double *out);
+  void (*shared_mixture_derivatives2)(const double *rows, long components, const double *bias,
+                                      const double *scaledCentres, const double *centres, double precision,
+                                      const double *tangents, sdekit_double8 *terms, double *score, double *divergence,
+                                      double *products);
   void (*euler_maruyama_additive)(long n, double *x, double h, const double *f, double g, const double *dW);
   void (*euler_maruyama_diagonal)(long n, double *x, double h, const double *f, const double *g, const double *dW);
   void (*stage_sum)(long n, double *out, const double *base, long count, const double *coefficients,

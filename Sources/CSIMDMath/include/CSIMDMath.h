@@ -111,6 +111,16 @@ void sdekit_shared_mixture_scores_wide(long blocks, const double *rows, long dim
                                        double xCoefficient, double scoreCoefficient, sdekit_double8 *terms,
                                        double *out);
 
+/// The score of eight rows of two values under a mixture whose isotropic components share one
+/// variance, with its divergence and, when `tangents` is not NULL, its Jacobian times one tangent
+/// per row: GaussianMixture.sharedVarianceBlock's arithmetic for d = 2, in its order (so the same
+/// bits; Kernels/MixtureDerivatives.h). `terms` is scratch for `components` vectors, 64-byte
+/// aligned; rows, tangents, score and products in row order, eight divergences.
+void sdekit_shared_mixture_derivatives2(const double *rows, long components, const double *bias,
+                                        const double *scaledCentres, const double *centres, double precision,
+                                        const double *tangents, sdekit_double8 *terms, double *score,
+                                        double *divergence, double *products);
+
 /// x[e] ← x[e] + (h·f[e] + g·dW[e]) for e < n: the Euler–Maruyama update with additive noise.
 void sdekit_euler_maruyama_additive(long n, double *x, double h, const double *f, double g, const double *dW);
 
