@@ -87,10 +87,13 @@ peers:
 
 # SDEKit's CLI and every installed peer on W1–W7, one after the other at one thread each: prints
 # the table and writes it to Benchmarks/peers/results.json. QUICK=1 runs smaller sizes;
-# WORKLOADS=W2,W7 runs only those.
-compare-peers: build
+# WORKLOADS=W2,W7 runs only those. SDEKit's side is the plain `swift build -c release` binary,
+# the build a package depending on SDEKit gets (its kernels pick the CPU's SIMD level at run
+# time; `make build`'s is as fast).
+compare-peers: deps
+	$(SWIFT) build -c release
 	@[ -x $(VENV)/bin/python ] || { echo "no peers installed: run make peers first" >&2; exit 1; }
-	$(VENV)/bin/python $(PEERS)/compare_peers.py $(SDEKIT) $(PEERS)/results.json $(if $(QUICK),--quick) $(if $(WORKLOADS),--workloads $(WORKLOADS))
+	$(VENV)/bin/python $(PEERS)/compare_peers.py .build/release/sdekit $(PEERS)/results.json $(if $(QUICK),--quick) $(if $(WORKLOADS),--workloads $(WORKLOADS))
 
 # libFuzzer on every reader of outside input — safetensors models, .npy and .csv samples, JSON
 # configurations and reports — each for a fixed number of runs (FUZZ_RUNS; the issue's closing

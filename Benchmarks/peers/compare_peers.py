@@ -187,6 +187,10 @@ def peer_runs(workload):
             continue
         print(f"running {script} {workload} …", file=sys.stderr)
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+        if workload == "W5":
+            # XLA's CPU back end runs a matrix product on a thread pool of every core unless told
+            # otherwise; W5 is defined on one thread.
+            env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
         done = subprocess.run([sys.executable, os.path.join(HERE, script), workload, str(SIZES[workload])],
                               capture_output=True, text=True, env=env, cwd=HERE)
         if done.returncode != 0:

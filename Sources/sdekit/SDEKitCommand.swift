@@ -18,6 +18,7 @@ struct SDEKitCommand: ParsableCommand {
         sdekit compare --samplers euler-maruyama,sra1,ddim,ode-gsl-rkf45 --steps 10,50,200 --plot compare.svg
         sdekit convergence --problem gbm --solver milstein --paths 10000 --levels 3...10
       """,
+    version: "\(sdekitVersion) (vector kernels at SIMD level \(SIMDLevel.current); this CPU runs \(SIMDLevel.supported.map(\.description).joined(separator: ", ")))",
     subcommands: [SampleCommand.self, CompareCommand.self, ConvergenceCommand.self, TrainCommand.self, ListCommand.self,
                   LikelihoodCommand.self])
 
