@@ -31,18 +31,22 @@ DEMO := demo
 
 # The main job on a built-in default: sample gmm2d8 (VP, Euler–Maruyama, 1000 steps, 20,000
 # samples) into demo/samples.npy, demo/samples.svg and demo/report.json, compare six samplers
-# into demo/compare.svg, sample the shipped learned score (demo/learned.svg), then show measured
-# solver orders.
+# pathwise into demo/compare.svg and the fast samplers at 5–50 steps into demo/fast.svg, sample
+# the shipped learned score (demo/learned.svg), then show measured solver orders.
 demo: build
 	@mkdir -p $(DEMO)
 	@echo "== Euler–Maruyama on the reverse VP SDE, gmm2d8, 1000 steps, 20,000 samples =="
 	@$(SDEKIT) sample --sde vp --target gmm2d8 --sampler euler-maruyama --steps 1000 --count 20000 \
 	  -o $(DEMO)/samples.npy --plot $(DEMO)/samples.svg --report $(DEMO)/report.json
 	@echo
-	@echo "== six samplers on gmm2d8: quality against cost (10,000 samples each) =="
+	@echo "== six samplers on gmm2d8, same prior points and Brownian paths: pathwise error and quality against cost (10,000 samples) =="
 	@$(SDEKIT) compare --sde vp --target gmm2d8 --count 10000 \
 	  --samplers euler-maruyama,sra1,pc-langevin,ddim,ode-heun,ode-gsl-rkf45 \
 	  --steps 10,20,50,100,200 --tolerances 1e-2...1e-5 --plot $(DEMO)/compare.svg
+	@echo
+	@echo "== the fast samplers at 5–50 steps, grid uniform in λ = log(a/s) (10,000 samples) =="
+	@$(SDEKIT) compare --sde vp --target gmm2d8 --count 10000 --grid logsnr \
+	  --samplers dpm-solver++-2m,unipc,edm-heun,ddim,euler-maruyama --steps 5,10,20,50 --plot $(DEMO)/fast.svg
 	@echo
 	@echo "== a learned score: the shipped MLP Models/gmm2d8.safetensors (trained by sdekit train), 200 steps, 5,000 samples =="
 	@$(SDEKIT) sample --model Models/gmm2d8.safetensors --target gmm2d8 --steps 200 --count 5000 --plot $(DEMO)/learned.svg

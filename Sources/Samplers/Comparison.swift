@@ -92,12 +92,13 @@ public enum ComparisonReference {
 ///
 /// Fixed-step samplers run at every step count, adaptive ones at every tolerance. Metrics are
 /// against `reference` when given (e.g. `GaussianMixture(kernelDensityOf:)` of a learned model's
-/// training data), else against the base configuration's target. `starting(run, runs, label)`
+/// training data), else against the base configuration's target. `initial` replaces the prior
+/// draws as every run's starting points (e.g. another framework's). `starting(run, runs, label)`
 /// is called before each run (references included).
 /// - Throws: `DiffusionError` naming a bad setting, before any sampling.
 public func compareSamplers(
   base: SamplingConfiguration, samplers: [SamplerName], steps: [Int], tolerances: [Double],
-  reference: GaussianMixture? = nil,
+  reference: GaussianMixture? = nil, initial: StateBatch? = nil,
   starting: (_ run: Int, _ runs: Int, _ label: String) -> Void = { _, _, _ in }
 ) throws -> [ComparisonRow] {
   guard base.count >= 2 else { throw DiffusionError.invalidSetting("a comparison needs at least 2 samples, got \(base.count)") }
@@ -157,7 +158,7 @@ public func compareSamplers(
     }
     starting(started, total, "reference: " + label)
     started += 1
-    let result = (label, try runSampler(configuration).samples)
+    let result = (label, try runSampler(configuration, initial: initial).samples)
     references[key] = result
     return result
   }
@@ -169,7 +170,7 @@ public func compareSamplers(
     let setting = adaptive ? String(format: "tol %.0e", run.relativeTolerance) : "\(run.steps) steps"
     starting(started, total, "\(run.sampler.name), \(setting)")
     started += 1
-    let result = try runSampler(run)
+    let result = try runSampler(run, initial: initial)
     let path = pathError(result.samples, referenceSamples)
     let logDensity = logDensityStatistics(result.samples, target: target)
     let (meanError, covarianceError) = momentErrors(result.samples, target: target)
