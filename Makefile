@@ -1,12 +1,16 @@
 # SDEKit — the README's commands. `make test` and `make demo` work on a fresh Debian machine:
-# scripts/install-deps.sh installs libgsl-dev, libopenblas-dev and pkg-config with apt-get when
-# they are missing.
+# scripts/install-deps.sh installs libgsl-dev, libopenblas-dev, pkg-config and Open MPI
+# (libopenmpi-dev, openmpi-bin) with apt-get when they are missing.
 
 SWIFT ?= swift
 # Binaries built here run here, so they may use every instruction this CPU has.
 NATIVE := -Xswiftc -target-cpu -Xswiftc native
 # Statistical tests solve many paths; release mode keeps `make test` within minutes.
 TEST_FLAGS := -c release -Xswiftc -enable-testing
+# sdekit-mpi is built (and its tests run) where Open MPI is installed: mpirun and pkg-config's
+# ompi-c, checked when the recipe runs (after deps installed them). Package.swift declares it
+# only under SDEKIT_MPI=1.
+WITH_MPI = SDEKIT_MPI=$$(command -v mpirun >/dev/null 2>&1 && pkg-config --exists ompi-c 2>/dev/null && echo 1)
 
 .PHONY: deps build test demo bench peers compare-peers fuzz clean
 
@@ -16,10 +20,10 @@ deps:
 # Its own build folder: the test build's flags differ, and sharing one folder would rebuild
 # everything each time `make test` and `make demo` alternate.
 build: deps
-	$(SWIFT) build -c release $(NATIVE) --build-path .build-native
+	$(WITH_MPI) $(SWIFT) build -c release $(NATIVE) --build-path .build-native
 
 test: deps
-	$(SWIFT) test $(TEST_FLAGS)
+	$(WITH_MPI) $(SWIFT) test $(TEST_FLAGS)
 
 SDEKIT := .build-native/release/sdekit
 
@@ -27,18 +31,22 @@ DEMO := demo
 
 # The main job on a built-in default: sample gmm2d8 (VP, Euler–Maruyama, 1000 steps, 20,000
 # samples) into demo/samples.npy, demo/samples.svg and demo/report.json, compare six samplers
-# into demo/compare.svg, sample the shipped learned score (demo/learned.svg), then show measured
-# solver orders.
+# pathwise into demo/compare.svg and the fast samplers at 5–50 steps into demo/fast.svg, sample
+# the shipped learned score (demo/learned.svg), then show measured solver orders.
 demo: build
 	@mkdir -p $(DEMO)
 	@echo "== Euler–Maruyama on the reverse VP SDE, gmm2d8, 1000 steps, 20,000 samples =="
 	@$(SDEKIT) sample --sde vp --target gmm2d8 --sampler euler-maruyama --steps 1000 --count 20000 \
 	  -o $(DEMO)/samples.npy --plot $(DEMO)/samples.svg --report $(DEMO)/report.json
 	@echo
-	@echo "== six samplers on gmm2d8: quality against cost (10,000 samples each) =="
+	@echo "== six samplers on gmm2d8, same prior points and Brownian paths: pathwise error and quality against cost (10,000 samples) =="
 	@$(SDEKIT) compare --sde vp --target gmm2d8 --count 10000 \
 	  --samplers euler-maruyama,sra1,pc-langevin,ddim,ode-heun,ode-gsl-rkf45 \
 	  --steps 10,20,50,100,200 --tolerances 1e-2...1e-5 --plot $(DEMO)/compare.svg
+	@echo
+	@echo "== the fast samplers at 5–50 steps, grid uniform in λ = log(a/s) (10,000 samples) =="
+	@$(SDEKIT) compare --sde vp --target gmm2d8 --count 10000 --grid logsnr \
+	  --samplers dpm-solver++-2m,unipc,edm-heun,ddim,euler-maruyama --steps 5,10,20,50 --plot $(DEMO)/fast.svg
 	@echo
 	@echo "== a learned score: the shipped MLP Models/gmm2d8.safetensors (trained by sdekit train), 200 steps, 5,000 samples =="
 	@$(SDEKIT) sample --model Models/gmm2d8.safetensors --target gmm2d8 --steps 200 --count 5000 --plot $(DEMO)/learned.svg
@@ -81,19 +89,34 @@ peers:
 	@if [ -n "$(PARITY)" ]; then $(VENV)/bin/pip install -q -r $(PEERS)/requirements-parity.txt && \
 	  $(VENV)/bin/pip install -q --no-deps -r $(PEERS)/requirements-parity-nodeps.txt; fi
 
-# SDEKit's CLI and every installed peer on W1–W4, one after the other at one thread each: prints
-# the table and writes it to Benchmarks/peers/results.json. QUICK=1 runs smaller sizes.
-compare-peers: build
+# SDEKit's CLI and every installed peer on W1–W7, one after the other at one thread each: prints
+# the table and writes it to Benchmarks/peers/results.json. QUICK=1 runs smaller sizes;
+# WORKLOADS=W2,W7 runs only those. SDEKit's side is the plain `swift build -c release` binary,
+# the build a package depending on SDEKit gets (its kernels pick the CPU's SIMD level at run
+# time; `make build`'s is as fast).
+compare-peers: deps
+	$(SWIFT) build -c release
 	@[ -x $(VENV)/bin/python ] || { echo "no peers installed: run make peers first" >&2; exit 1; }
-	$(VENV)/bin/python $(PEERS)/compare_peers.py $(SDEKIT) $(PEERS)/results.json $(if $(QUICK),--quick)
+	$(VENV)/bin/python $(PEERS)/compare_peers.py .build/release/sdekit $(PEERS)/results.json $(if $(QUICK),--quick) $(if $(WORKLOADS),--workloads $(WORKLOADS))
 
-# libFuzzer on the safetensors reader, from the shipped models and the PyTorch fixture, for a
-# fixed number of runs (FUZZ_RUNS); AddressSanitizer reports any out-of-bounds read.
+# libFuzzer on every reader of outside input — safetensors models, .npy and .csv samples, JSON
+# configurations and reports — each for a fixed number of runs (FUZZ_RUNS; the issue's closing
+# note used 1000000) from the seeds in Fuzz/Seeds and the PyTorch fixture. (The shipped 150 kB
+# models made the safetensors target run at 300 inputs a second; a 4×4 network covers the same
+# code at 5,000.)
+# AddressSanitizer reports any out-of-bounds access and leak; -timeout turns a hang into a
+# finding. A finding stops make with the crashing input saved in the working folder.
 FUZZ_RUNS ?= 50000
+FUZZ := Fuzz/.build/release
 fuzz: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
-	@mkdir -p Fuzz/.corpus && cp Models/*.safetensors Tests/ScoreModelsTests/Fixtures/*.safetensors Fuzz/.corpus/
-	Fuzz/.build/release/SafeTensorsFuzz -runs=$(FUZZ_RUNS) -max_len=200000 Fuzz/.corpus
+	@mkdir -p Fuzz/.corpus/safetensors Fuzz/.corpus/npy Fuzz/.corpus/csv Fuzz/.corpus/config
+	@cp Fuzz/Seeds/safetensors/* Tests/ScoreModelsTests/Fixtures/*.safetensors Fuzz/.corpus/safetensors/
+	@cp Fuzz/Seeds/npy/* Fuzz/.corpus/npy/ && cp Fuzz/Seeds/csv/* Fuzz/.corpus/csv/ && cp Fuzz/Seeds/config/* Fuzz/.corpus/config/
+	$(FUZZ)/SafeTensorsFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=16384 Fuzz/.corpus/safetensors
+	$(FUZZ)/NPYFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=4096 Fuzz/.corpus/npy
+	$(FUZZ)/CSVFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=4096 Fuzz/.corpus/csv
+	$(FUZZ)/ConfigurationFuzz -runs=$(FUZZ_RUNS) -timeout=10 -max_len=8192 Fuzz/.corpus/config
 
 clean:
 	rm -rf .build .build-native

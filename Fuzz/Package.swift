@@ -1,6 +1,7 @@
 // swift-tools-version: 6.1
-// A libFuzzer target for the safetensors reader, kept out of the library's package. Run with
-// `make fuzz` from the repository root (it builds with -sanitize=fuzzer,address).
+// libFuzzer targets for every reader of outside input — safetensors models, .npy and .csv
+// samples, JSON configurations — kept out of the library's package. Run with `make fuzz` from
+// the repository root (it builds with -sanitize=fuzzer,address).
 
 import Foundation
 import PackageDescription
@@ -12,6 +13,12 @@ let package = Package(
   name: "SDEKitFuzz",
   dependencies: [.package(path: "..")],
   targets: [
-    .executableTarget(name: "SafeTensorsFuzz", dependencies: [.product(name: "ScoreModels", package: root)]),
+    .target(name: "FuzzDriver"),
+    .executableTarget(name: "SafeTensorsFuzz", dependencies: [
+      "FuzzDriver", .product(name: "ScoreModels", package: root), .product(name: "SDEKit", package: root),
+    ]),
+    .executableTarget(name: "NPYFuzz", dependencies: ["FuzzDriver", .product(name: "SampleFiles", package: root)]),
+    .executableTarget(name: "CSVFuzz", dependencies: ["FuzzDriver", .product(name: "SampleFiles", package: root)]),
+    .executableTarget(name: "ConfigurationFuzz", dependencies: ["FuzzDriver", .product(name: "SampleFiles", package: root)]),
   ]
 )

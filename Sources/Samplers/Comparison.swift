@@ -45,11 +45,37 @@ public enum ComparisonReference {
   public static let learnedFlowTolerance = 1e-7
   /// Diffusion samplers: the same sampler at this many times the steps, on the same path.
   public static let stepMultiple = 16
-  /// The shared Brownian path's fine intervals: at least 2^12 (SDE samplers' reference is SRA1
-  /// on them), and fine enough for every diffusion reference's grid.
-  public static func pathLevels(maxSteps: Int) -> Int {
-    var levels = 12
-    while (1 << levels) < stepMultiple * maxSteps { levels += 1 }
+  /// The fewest levels of the shared Brownian path: SDE samplers' reference is SRA1 on its 2^12
+  /// fine steps.
+  public static let minimumPathLevels = 12
+  /// The most: 2^22 fine intervals already cost 8 million normals per sample and coordinate.
+  public static let maximumPathLevels = 22
+
+  /// The shared Brownian path's levels for these fixed-step runs: at least 12, and enough that
+  /// no step of any run's grid — or of a diffusion sampler's reference grid at 16× the steps —
+  /// is shorter than a fine interval (a grid dense near ε, as uniform in λ, needs more).
+  /// - Throws: `DiffusionError` when that needs more than 2^22 fine intervals.
+  public static func pathLevels(for runs: [SamplingConfiguration]) throws -> Int {
+    var levels = minimumPathLevels
+    for run in runs where !run.sampler.descriptor.adaptive {
+      var grids = [run]
+      if run.sampler.descriptor.family == .diffusion {
+        var reference = run
+        reference.steps = run.steps * stepMultiple
+        grids.append(reference)
+      }
+      for grid in grids {
+        let times = grid.times
+        guard times.count >= 2 else { continue }
+        let span = abs(times[0] - times[times.count - 1])
+        let shortest = zip(times, times.dropFirst()).map { abs($1 - $0) }.min()!
+        while levels <= maximumPathLevels, Double(1 << levels) * shortest < span { levels += 1 }
+        guard levels <= maximumPathLevels else {
+          throw DiffusionError.invalidSetting(
+            "\(grid.sampler.name) at \(grid.steps) steps on the \(grid.grid.rawValue) grid has a step of \(shortest), shorter than 2^-\(maximumPathLevels) of [ε, T], the finest shared Brownian path compare makes; use fewer steps or another grid")
+        }
+      }
+    }
     return levels
   }
 }
@@ -66,18 +92,17 @@ public enum ComparisonReference {
 ///
 /// Fixed-step samplers run at every step count, adaptive ones at every tolerance. Metrics are
 /// against `reference` when given (e.g. `GaussianMixture(kernelDensityOf:)` of a learned model's
-/// training data), else against the base configuration's target. `starting(run, runs, label)`
+/// training data), else against the base configuration's target. `initial` replaces the prior
+/// draws as every run's starting points (e.g. another framework's). `starting(run, runs, label)`
 /// is called before each run (references included).
 /// - Throws: `DiffusionError` naming a bad setting, before any sampling.
 public func compareSamplers(
   base: SamplingConfiguration, samplers: [SamplerName], steps: [Int], tolerances: [Double],
-  reference: GaussianMixture? = nil,
+  reference: GaussianMixture? = nil, initial: StateBatch? = nil,
   starting: (_ run: Int, _ runs: Int, _ label: String) -> Void = { _, _, _ in }
 ) throws -> [ComparisonRow] {
   guard base.count >= 2 else { throw DiffusionError.invalidSetting("a comparison needs at least 2 samples, got \(base.count)") }
-  let levels = ComparisonReference.pathLevels(maxSteps: steps.max() ?? 1)
   var shared = base
-  shared.brownianPathLevels = levels
   shared.grid = base.grid
   var runs: [SamplingConfiguration] = []
   for sampler in samplers {
@@ -99,6 +124,8 @@ public func compareSamplers(
       }
     }
   }
+  let levels = try ComparisonReference.pathLevels(for: runs)
+  for index in runs.indices { runs[index].brownianPathLevels = levels }
   for run in runs { try run.validate() }
 
   let target = reference ?? base.target.mixture
@@ -143,7 +170,7 @@ public func compareSamplers(
     }
     starting(started, total, "reference: " + label)
     started += 1
-    let result = (label, try runSampler(configuration).samples)
+    let result = (label, try runSampler(configuration, initial: initial).samples)
     references[key] = result
     return result
   }
@@ -155,7 +182,7 @@ public func compareSamplers(
     let setting = adaptive ? String(format: "tol %.0e", run.relativeTolerance) : "\(run.steps) steps"
     starting(started, total, "\(run.sampler.name), \(setting)")
     started += 1
-    let result = try runSampler(run)
+    let result = try runSampler(run, initial: initial)
     let path = pathError(result.samples, referenceSamples)
     let logDensity = logDensityStatistics(result.samples, target: target)
     let (meanError, covarianceError) = momentErrors(result.samples, target: target)

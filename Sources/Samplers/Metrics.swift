@@ -66,27 +66,41 @@ public func evaluateSamples(_ samples: StateBatch, target: GaussianMixture, seed
 /// The metrics of a run seen in consecutive chunks, so a run too large to hold in memory is
 /// measured as it is written: moments, mean log-density and mode occupancy over every sample,
 /// sliced W2 over the first 20,000 (as for a run held whole).
+///
+/// The moments and the log-density sum are taken per block of `blockRows` rows (by row index:
+/// block b holds rows b·blockRows ..< (b + 1)·blockRows) and merged in one binary tree over the
+/// blocks whose shape depends only on the row count (Chan, Golub & LeVeque's pairwise update).
+/// So the numbers are the same bits whatever the chunks, and whatever the split of the rows
+/// between processes, as long as each process's rows start at a block boundary: each one's
+/// `partial` holds its complete subtrees, and `init(merging:)` finishes the same tree.
 public struct StreamingMetrics: Sendable {
   public let target: GaussianMixture
   public let seed: UInt64
   /// Samples seen so far.
   public private(set) var count = 0
-  private var mean: [Double]
-  /// Σ (x − mean)(x − mean)ᵀ, merged chunk by chunk (Chan, Golub & LeVeque) so 10⁷ samples lose
-  /// no precision to one huge sum.
-  private var comoment: [Double]
-  private var logDensitySum = 0.0
+  /// The row index of the next sample.
+  private var nextRow: Int
+  /// The rows of the block being filled.
+  private var pending: [Double] = []
+  /// Complete subtrees, left to right; adjacent siblings are merged as soon as both exist.
+  private var nodes: [MomentNode] = []
   private var occupancy: [Int]
-  /// The first rows, up to 20,000, for the sliced W2.
+  /// Rows below `slicedW2Count` seen here, and the index of the first of them.
   private var head: [Double] = []
+  private var headStart: Int
 
   public static let slicedW2Count = 20_000
+  /// Rows per leaf of the merge tree: the per-block cost (d² for the merge) is small beside the
+  /// block's own (blockRows·d²), and a process's rows may start at any multiple of it.
+  public static let blockRows = 4_096
 
-  public init(target: GaussianMixture, seed: UInt64 = 0) {
+  /// Metrics of rows taken in order from `firstRow`, which must be a multiple of `blockRows`.
+  public init(target: GaussianMixture, seed: UInt64 = 0, firstRow: Int = 0) {
+    precondition(firstRow >= 0 && firstRow % Self.blockRows == 0, "StreamingMetrics: rows start at a block boundary")
     self.target = target
     self.seed = seed
-    mean = [Double](repeating: 0, count: target.dimension)
-    comoment = [Double](repeating: 0, count: target.dimension * target.dimension)
+    nextRow = firstRow
+    headStart = firstRow
     occupancy = [Int](repeating: 0, count: target.components)
   }
 
@@ -98,38 +112,74 @@ public struct StreamingMetrics: Sendable {
         "the samples have dimension \(chunk.dimension) but the target has dimension \(d)")
     }
     guard n > 0 else { return }
-    var chunkMean = [Double](repeating: 0, count: d)
-    for r in 0..<n { for j in 0..<d { chunkMean[j] += chunk[r, j] / Double(n) } }
-    var chunkComoment = [Double](repeating: 0, count: d * d)
+    var row = 0
+    while row < n {
+      let take = min(n - row, Self.blockRows - pending.count / d)
+      pending += chunk.values[(row * d)..<((row + take) * d)]
+      row += take
+      if pending.count / d == Self.blockRows { closeBlock() }
+    }
+    for k in target.mostResponsibleComponent(chunk.values) { occupancy[k] += 1 }
+    // The chunk's rows start at headStart + count: keep those below slicedW2Count.
+    let wanted = min(n, Self.slicedW2Count - (headStart + count))
+    if wanted > 0 { head += chunk.values[0..<(wanted * d)] }
+    count += n
+  }
+
+  /// Summarises the pending rows as the next leaf and merges it into the tree.
+  private mutating func closeBlock() {
+    let d = target.dimension, n = pending.count / d
+    guard n > 0 else { return }
+    let block = StateBatch(count: n, dimension: d, values: pending)
+    var mean = [Double](repeating: 0, count: d)
+    for r in 0..<n { for j in 0..<d { mean[j] += block[r, j] / Double(n) } }
+    var comoment = [Double](repeating: 0, count: d * d)
     for r in 0..<n {
       for i in 0..<d {
-        let di = chunk[r, i] - chunkMean[i]
-        for j in 0..<d { chunkComoment[i * d + j] += di * (chunk[r, j] - chunkMean[j]) }
+        let di = block[r, i] - mean[i]
+        for j in 0..<d { comoment[i * d + j] += di * (block[r, j] - mean[j]) }
       }
     }
-    let total = Double(count + n), weight = Double(count) * Double(n) / total
-    for i in 0..<d {
-      for j in 0..<d {
-        comoment[i * d + j] += chunkComoment[i * d + j] + (chunkMean[i] - mean[i]) * (chunkMean[j] - mean[j]) * weight
-      }
+    let node = MomentNode(level: 0, index: nextRow / Self.blockRows, count: n, mean: mean, comoment: comoment,
+                          logDensitySum: sumOfLogDensities(block, target: target))
+    nextRow += n
+    pending.removeAll(keepingCapacity: true)
+    Self.push(node, onto: &nodes)
+  }
+
+  /// Appends a subtree and merges siblings: the binary counter that builds the one tree.
+  static func push(_ node: MomentNode, onto nodes: inout [MomentNode]) {
+    nodes.append(node)
+    while nodes.count >= 2 {
+      let right = nodes[nodes.count - 1], left = nodes[nodes.count - 2]
+      guard left.level == right.level, left.index % 2 == 0, right.index == left.index + 1 else { break }
+      nodes.removeLast(2)
+      nodes.append(MomentNode(merging: left, right, level: left.level + 1, index: left.index / 2))
     }
-    for j in 0..<d { mean[j] += (chunkMean[j] - mean[j]) * Double(n) / total }
-    count += n
-    logDensitySum += sumOfLogDensities(chunk, target: target)
-    for k in target.mostResponsibleComponent(chunk.values) { occupancy[k] += 1 }
-    let wanted = min(n, Self.slicedW2Count - head.count / d)
-    if wanted > 0 { head += chunk.values[0..<(wanted * d)] }
+  }
+
+  /// The root: complete subtrees merged right to left (the tree of a row count that is not a
+  /// power-of-two multiple of the block).
+  private var root: MomentNode? {
+    var copy = self
+    copy.closeBlock()
+    guard var root = copy.nodes.last else { return nil }
+    for node in copy.nodes.dropLast().reversed() { root = MomentNode(merging: node, root, level: node.level + 1, index: 0) }
+    return root
   }
 
   /// The unbiased covariance of the samples seen, row-major d × d.
   public var covariance: [Double] {
-    let scale = 1 / Double(max(1, count - 1))
-    return comoment.map { $0 * scale }
+    let d = target.dimension
+    guard let root else { return [Double](repeating: 0, count: d * d) }
+    let scale = 1 / Double(max(1, root.count - 1))
+    return root.comoment.map { $0 * scale }
   }
 
   /// (‖mean − m‖₂, ‖Cov − C‖_F) with the unbiased covariance of the samples seen.
   public var momentErrors: (mean: Double, covariance: Double) {
     let m = target.mean, c = target.covariance
+    let mean = root?.mean ?? [Double](repeating: 0, count: target.dimension)
     let meanError = zip(mean, m).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
     let covarianceError = zip(covariance, c).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
     return (meanError, covarianceError)
@@ -150,9 +200,93 @@ public struct StreamingMetrics: Sendable {
                                          target: target)
     let (meanError, covarianceError) = momentErrors
     return SampleMetrics(meanError: meanError, covarianceError: covarianceError, slicedW2: sw2,
-                         slicedW2Floor: floor, meanLogDensity: logDensitySum / Double(count),
+                         slicedW2Floor: floor, meanLogDensity: (root?.logDensitySum ?? 0) / Double(count),
                          exactMeanLogDensity: exactLogDensity,
                          modeOccupancy: occupancy.map { Double($0) / Double(count) })
+  }
+
+  // MARK: - Across processes
+
+  /// What one process's metrics contribute, as plain numbers to send to another: its complete
+  /// subtrees (the pending rows closed as a leaf, so only the last process's rows may end off a
+  /// block boundary), its occupancy counts and its rows of the sliced-W2 head.
+  public var partial: [Double] {
+    var copy = self
+    copy.closeBlock()
+    var out: [Double] = [Double(copy.count), Double(copy.headStart), Double(copy.head.count), Double(copy.nodes.count)]
+    out += copy.occupancy.map(Double.init)
+    out += copy.head
+    for node in copy.nodes {
+      out += [Double(node.level), Double(node.index), Double(node.count), node.logDensitySum]
+      out += node.mean + node.comoment
+    }
+    return out
+  }
+
+  /// The metrics of all rows from the `partial`s of processes that took consecutive row ranges
+  /// from 0 (in order): the same tree, so the same bits, as one process that saw every row.
+  public init(target: GaussianMixture, seed: UInt64 = 0, merging partials: [[Double]]) throws {
+    self.init(target: target, seed: seed)
+    let d = target.dimension, k = target.components
+    for values in partials {
+      func take(_ n: Int, from position: inout Int) throws -> ArraySlice<Double> {
+        guard n >= 0, position + n <= values.count else {
+          throw DiffusionError.invalidSetting("a metrics partial is truncated")
+        }
+        defer { position += n }
+        return values[position..<(position + n)]
+      }
+      var position = 0
+      let fields = try take(4, from: &position).map { Int($0) }
+      let (rows, start, headValues, nodeCount) = (fields[0], fields[1], fields[2], fields[3])
+      guard start == count else {
+        throw DiffusionError.invalidSetting("metrics partials must cover consecutive rows from 0; got rows from \(start) after \(count)")
+      }
+      for (c, value) in try take(k, from: &position).enumerated() { occupancy[c] += Int(value) }
+      head += try take(headValues, from: &position)
+      for _ in 0..<nodeCount {
+        let header = try take(4, from: &position)
+        let level = Int(header[header.startIndex]), index = Int(header[header.startIndex + 1])
+        let nodeCount = Int(header[header.startIndex + 2]), logDensitySum = header[header.startIndex + 3]
+        let mean = Array(try take(d, from: &position)), comoment = Array(try take(d * d, from: &position))
+        Self.push(MomentNode(level: level, index: index, count: nodeCount, mean: mean, comoment: comoment,
+                             logDensitySum: logDensitySum), onto: &nodes)
+      }
+      count += rows
+      nextRow = count
+    }
+  }
+}
+
+/// A subtree of the merge tree: the rows of blocks index·2^level ..< (index + 1)·2^level, their
+/// count, mean, Σ(x − mean)(x − mean)ᵀ and Σ log p₀.
+struct MomentNode: Sendable {
+  var level: Int
+  var index: Int
+  var count: Int
+  var mean: [Double]
+  var comoment: [Double]
+  var logDensitySum: Double
+
+  init(level: Int, index: Int, count: Int, mean: [Double], comoment: [Double], logDensitySum: Double) {
+    (self.level, self.index, self.count, self.mean, self.comoment, self.logDensitySum)
+      = (level, index, count, mean, comoment, logDensitySum)
+  }
+
+  /// Chan, Golub & LeVeque's update: the moments of the rows of `left` and `right` together.
+  init(merging left: MomentNode, _ right: MomentNode, level: Int, index: Int) {
+    let d = left.mean.count
+    let total = Double(left.count + right.count), weight = Double(left.count) * Double(right.count) / total
+    var comoment = [Double](repeating: 0, count: d * d)
+    for i in 0..<d {
+      for j in 0..<d {
+        comoment[i * d + j] = left.comoment[i * d + j] + right.comoment[i * d + j]
+          + (right.mean[i] - left.mean[i]) * (right.mean[j] - left.mean[j]) * weight
+      }
+    }
+    let mean = (0..<d).map { left.mean[$0] + (right.mean[$0] - left.mean[$0]) * Double(right.count) / total }
+    self.init(level: level, index: index, count: left.count + right.count, mean: mean, comoment: comoment,
+              logDensitySum: left.logDensitySum + right.logDensitySum)
   }
 }
 
@@ -186,13 +320,12 @@ public func slicedWasserstein(_ x: StateBatch, _ y: StateBatch, projections: [[D
   // One W₂² per projection, computed on every core; summed in projection order afterwards, so the
   // result does not depend on the core count.
   let results = ProjectionResults(count: projections.count)
-  // One worker per core, each with its own buffers for all its projections: fresh buffers for
-  // every projection cost a page fault per 4 KB on first touch.
-  let workers = max(1, min(projections.count, ProcessInfo.processInfo.activeProcessorCount))
-  DispatchQueue.concurrentPerform(iterations: workers) { worker in
+  // One chunk of projections per core, each with its own buffers for all its projections: fresh
+  // buffers for every projection cost a page fault per 4 KB on first touch.
+  forEachRowChunk(projections.count, threads: ProcessInfo.processInfo.activeProcessorCount) { _, chunk in
     var a = [Double](repeating: 0, count: n), b = a
     let workspace = SortWorkspace(capacity: n)
-    for p in stride(from: worker, to: projections.count, by: workers) {
+    for p in chunk {
       let theta = projections[p]
       x.values.withUnsafeBufferPointer { xv in
         y.values.withUnsafeBufferPointer { yv in

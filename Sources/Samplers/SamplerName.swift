@@ -16,6 +16,8 @@ public enum SamplerName: Hashable, Sendable, CaseIterable, CustomStringConvertib
   case ddim
   case pcLangevin
   case annealedLangevin
+  // MARK: Issue 21: DPM-Solver(++), UniPC, Karras's Euler and Heun, ancestral, SDE and flow samplers
+  case fast(FastSamplerName)
   // MARK: issue 23 (adaptive SDE samplers)
   /// The reverse-time SDE under SRA1 with its embedded error estimate and PI step control, on a
   /// Brownian tree.
@@ -30,7 +32,8 @@ public enum SamplerName: Hashable, Sendable, CaseIterable, CustomStringConvertib
       case .ode, .adaptiveODE: .probabilityFlow(name)
       }
     } + GSLStepType.allCases.map(SamplerName.probabilityFlowGSL) + [.ddpm, .ddim, .pcLangevin, .annealedLangevin]
-    + [.adaptiveSRA1, .gottaGoFast]
+      + FastSamplerName.allCases.map(SamplerName.fast)
+      + [.adaptiveSRA1, .gottaGoFast]
 
   public var name: String {
     switch self {
@@ -41,6 +44,7 @@ public enum SamplerName: Hashable, Sendable, CaseIterable, CustomStringConvertib
     case .ddim: "ddim"
     case .pcLangevin: "pc-langevin"
     case .annealedLangevin: "annealed-langevin"
+    case .fast(let name): name.rawValue
     case .adaptiveSRA1: "adaptive-sra1"
     case .gottaGoFast: "gotta-go-fast"
     }
@@ -100,6 +104,8 @@ public enum SamplerName: Hashable, Sendable, CaseIterable, CustomStringConvertib
       return SamplerDescriptor(name: name, summary: "annealed Langevin dynamics (Song & Ermon 2019)",
                                stochastic: true, order: nil, evaluationsPerStep: nil, adaptive: false,
                                family: .diffusion, requirement: .varianceExploding)
+    case .fast(let name):
+      return name.descriptor
     case .adaptiveSRA1, .gottaGoFast:
       return adaptiveSDEDescriptor(self)
     }

@@ -35,6 +35,8 @@ struct CompareCommand: ParsableCommand {
   @Option(help: "How steps are spread over [ε, T].")
   var grid: TimeGridKind = .uniform
 
+  @OptionGroup(title: "Fast samplers, grids in sigma and starting points") var fast: FastSamplerOptions
+
   @Option(help: "Output format.")
   var format: Format = .table
 
@@ -76,11 +78,13 @@ struct CompareCommand: ParsableCommand {
     base.threads = source.threads
     base.model = source.model
     base.grid = grid
+    fast.apply(to: &base, eta: nil)
     let line = ProgressLine.make(quiet: source.quiet)
     defer { line?.finish() }
     let rows = try compareSamplers(base: base, samplers: try samplerList(), steps: try stepList(),
                                    tolerances: try ToleranceSyntax.parse(tolerances),
-                                   reference: try source.referenceMixture()) { run, runs, label in
+                                   reference: try source.referenceMixture(),
+                                   initial: try FastSamplerOptions.initialPoints(of: base)) { run, runs, label in
       line?.update(fraction: Double(run) / Double(runs), detail: "run \(run + 1)/\(runs): \(label)")
     }
     line?.finish()

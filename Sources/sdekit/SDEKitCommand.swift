@@ -4,7 +4,10 @@ import GSLIntegrators
 import ScoreModels
 import SDEKit
 
-@main
+/// The `sdekit` executable (Sources/sdekit-tool) runs this; `sdekit-mpi` runs its commands on
+/// every rank of an MPI job (see `Cluster`).
+public func runSDEKit() { SDEKitCommand.main() }
+
 struct SDEKitCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sdekit",
@@ -15,7 +18,9 @@ struct SDEKitCommand: ParsableCommand {
         sdekit compare --samplers euler-maruyama,sra1,ddim,ode-gsl-rkf45 --steps 10,50,200 --plot compare.svg
         sdekit convergence --problem gbm --solver milstein --paths 10000 --levels 3...10
       """,
-    subcommands: [SampleCommand.self, CompareCommand.self, ConvergenceCommand.self, TrainCommand.self, ListCommand.self])
+    version: "\(sdekitVersion) (vector kernels at SIMD level \(SIMDLevel.current); this CPU runs \(SIMDLevel.supported.map(\.description).joined(separator: ", ")))",
+    subcommands: [SampleCommand.self, CompareCommand.self, ConvergenceCommand.self, TrainCommand.self, ListCommand.self,
+                  LikelihoodCommand.self])
 
   /// Runs the command; any error becomes one line on stderr and a non-zero exit status.
   static func main() {
@@ -24,23 +29,32 @@ struct SDEKitCommand: ParsableCommand {
       var command = try parseAsRoot()
       try command.run()
     } catch {
-      let code = exitCode(for: error)
-      if code == .success {
+      let (message, status) = outcome(of: error)
+      if status == 0 {
         // --help and --version arrive as errors that are not failures.
-        print(fullMessage(for: error))
+        print(message)
         Foundation.exit(0)
       }
-      let known = error as? SolveError != nil || error is GSLError || error is CLIError || error is DiffusionError
-        || error is NetworkError
-      let message = known ? "\(error)" : self.message(for: error)
-      // ArgumentParser lists valid values one per line ("  - gbm"); keep them on one line.
-      let lines = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-      let items = lines.filter { $0.hasPrefix("- ") }.map { String($0.dropFirst(2)) }
-      let prose = lines.filter { !$0.hasPrefix("- ") && !$0.isEmpty }
-      let oneLine = (prose + (items.isEmpty ? [] : [items.joined(separator: ", ")])).joined(separator: " ")
-      FileHandle.standardError.write(Data("sdekit: \(oneLine)\n".utf8))
-      Foundation.exit(known ? 1 : code.rawValue)
+      FileHandle.standardError.write(Data("sdekit: \(message)\n".utf8))
+      Foundation.exit(status)
     }
+  }
+
+  /// What to print for an error and the exit status: the full text with status 0 for --help and
+  /// --version, else one line (the error's own for SDEKit's errors, status 1; ArgumentParser's
+  /// with its status otherwise).
+  static func outcome(of error: Error) -> (message: String, status: Int32) {
+    let code = exitCode(for: error)
+    if code == .success { return (fullMessage(for: error), 0) }
+    let known = error as? SolveError != nil || error is GSLError || error is CLIError || error is DiffusionError
+      || error is NetworkError
+    let message = known ? "\(error)" : self.message(for: error)
+    // ArgumentParser lists valid values one per line ("  - gbm"); keep them on one line.
+    let lines = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+    let items = lines.filter { $0.hasPrefix("- ") }.map { String($0.dropFirst(2)) }
+    let prose = lines.filter { !$0.hasPrefix("- ") && !$0.isEmpty }
+    let oneLine = (prose + (items.isEmpty ? [] : [items.joined(separator: ", ")])).joined(separator: " ")
+    return (oneLine, known ? 1 : code.rawValue)
   }
 }
 

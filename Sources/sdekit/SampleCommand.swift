@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GSLIntegrators
 import Samplers
+import SampleFiles
 import ScoreModels
 import SDEKit
 
@@ -28,6 +29,9 @@ struct SampleCommand: ParsableCommand {
       """)
 
   @OptionGroup var source: RunOptions
+
+  /// Issue 21: the EDM and flow processes' settings, σ-grids, --initial, the fast samplers' settings.
+  @OptionGroup(title: "Fast samplers, grids in sigma and starting points") var fast: FastSamplerOptions
 
   @Option(help: "The sampler (sdekit list samplers describes each).")
   var sampler: SamplerName = .reverseSDE(.eulerMaruyama)
@@ -76,14 +80,17 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "The predictor of pc-langevin.")
   var predictor: PCPredictor = .reverseDiffusion
 
-  @Option(help: "DDIM's η in [0, 1], dimensionless: 0 deterministic, 1 DDPM-like noise.")
-  var eta: Double = 0
+  @Option(help: ArgumentHelp("η, dimensionless: DDIM's in [0, 1] (0 deterministic, 1 DDPM-like noise; default 0); the ancestral and SDE samplers' noise scale ≥ 0 (euler-ancestral, dpm-solver++-2s-ancestral, dpm-solver++-2m-sde; default 1).", valueName: "η"))
+  var eta: Double?
 
   @Option(name: [.short, .customLong("output")], help: "Write the samples to this file (.npy or .csv, by extension or --format).")
   var output: String?
 
   @Option(help: "The samples file's format, when the extension does not say.")
   var format: SampleFileFormat?
+
+  @Flag(help: "Keep the samples so far when stopped (Ctrl-C, SIGTERM, SIGKILL, a full disk) and continue from them when run again with --resume and the same options; the finished file is the same bytes.")
+  var resume = false
 
   @Option(help: "Replay the configuration of a report written by --report (replaces every sampling option above); a report from another SDEKit version gets a warning, as its samples may differ.")
   var config: String?
@@ -115,10 +122,11 @@ struct SampleCommand: ParsableCommand {
     c.errorNorm = errorNorm
     c.mode = mode
     c.denoise = denoise
-    c.diffusionSettings = DiffusionSamplerSettings(eta: eta, snr: snr, correctorSteps: correctorSteps,
+    c.diffusionSettings = DiffusionSamplerSettings(eta: eta ?? 0, snr: snr, correctorSteps: correctorSteps,
                                                      predictor: predictor)
     c.threads = source.threads
     c.model = source.model
+    fast.apply(to: &c, eta: eta)
     return c
   }
 
@@ -132,9 +140,11 @@ struct SampleCommand: ParsableCommand {
       }
       try checkOutputFolder(output, option: "-o")
     }
+    if resume, output == nil { throw ValidationError("--resume needs -o: it continues an interrupted samples file") }
     if let report { try checkOutputPath(report, extension: "json", option: "--report") }
     if let plot { try checkOutputPath(plot, extension: "svg", option: "--plot") }
     do {
+      _ = try FastSamplerOptions.initialPoints(of: try resolvedConfiguration())
       try resolvedConfiguration().validate()
     } catch let error as DiffusionError {
       throw ValidationError(error.description)
@@ -148,27 +158,39 @@ struct SampleCommand: ParsableCommand {
   }
 
   func run() throws {
-    Interrupt.install(outputs: [output, plot, report].compactMap { $0 })
+    Interrupt.install(outputs: [output, plot, report].compactMap { $0 }, resumable: resume ? output : nil)
     let configuration = try resolvedConfiguration()
     let reference = try source.referenceMixture()
     let target = reference ?? configuration.target.mixture, d = target.dimension
-    let file = try output.map { try SampleStream(path: $0, format: format ?? SampleFileFormat(path: $0) ?? .npy,
-                                                 count: configuration.count, dimension: d) }
+    let fileFormat = format ?? output.flatMap(SampleFileFormat.init(path:)) ?? .npy
+    try Preflight.check(output: output, format: fileFormat, count: configuration.count, dimension: d)
+    let file = try output.map {
+      try SampleStream(path: $0, format: fileFormat, count: configuration.count, dimension: d,
+                       resuming: resume ? ResumeSidecar(run: configuration, format: fileFormat, dimension: d,
+                                                        reference: source.reference) : nil)
+    }
     let line = ProgressLine.make(quiet: source.quiet)
     defer { line?.finish() }
     var metrics = StreamingMetrics(target: target, seed: configuration.seed)
     var plotted: [Double] = []
-    var evaluations = 0, seconds = 0.0
+    var evaluations = file?.resumedEvaluations ?? 0, seconds = file?.resumedSeconds ?? 0
+    let initial = try FastSamplerOptions.initialPoints(of: configuration)
     let chunks = SampleCommand.chunks(configuration, dimension: d)
     for (index, rows) in chunks.enumerated() {
+      // --resume: the rows an interrupted run wrote are read back, for the metrics and the plot.
+      if let done = try file?.resumed(rows) {
+        try metrics.add(done)
+        plotted += done.values.prefix(max(0, SampleCommand.plottedSamples * d - plotted.count))
+        continue
+      }
       let progress = line.map { SamplingProgressMeter(line: $0, configuration: configuration, chunk: index,
                                                       chunks: chunks.count).report }
-      let result = try runSampler(configuration, rows: rows, progress: progress)
+      let result = try runSampler(configuration, rows: rows, progress: progress, initial: initial)
       try metrics.add(result.samples)
-      try file?.append(result.samples)
       plotted += result.samples.values.prefix(max(0, SampleCommand.plottedSamples * d - plotted.count))
       evaluations += result.nfe * rows.count
       seconds += result.seconds
+      try file?.append(result.samples, rowsDone: rows.upperBound, evaluations: evaluations, seconds: seconds)
     }
     line?.finish()
     let floor = slicedW2Floor(target: target, count: min(configuration.count, StreamingMetrics.slicedW2Count),
@@ -202,10 +224,11 @@ struct SampleCommand: ParsableCommand {
   /// How many samples the plot shows.
   static let plottedSamples = 5_000
 
-  static func chunks(_ c: SamplingConfiguration, dimension: Int) -> [Range<Int>] {
+  /// Made as they are used: a run of 10¹⁵ samples has 10⁹ chunks.
+  static func chunks(_ c: SamplingConfiguration, dimension: Int) -> LazyMapSequence<Range<Int>, Range<Int>> {
     let adaptiveBatch = c.sampler.descriptor.adaptive && c.mode == .batch
     let size = adaptiveBatch ? c.count : max(1, valuesPerChunk / dimension)
-    return stride(from: 0, to: c.count, by: size).map { $0..<min(c.count, $0 + size) }
+    return (0..<(c.count / size + (c.count % size == 0 ? 0 : 1))).lazy.map { $0 * size..<min(c.count, ($0 + 1) * size) }
   }
 }
 
@@ -243,26 +266,6 @@ struct SamplingProgressMeter {
       }
     }
   }
-}
-
-/// A samples file written as chunks arrive: the header first (the row count is known), then each
-/// chunk's rows, renamed into place by `commit`.
-final class SampleStream {
-  let format: SampleFileFormat
-  private let file: OutputFile
-
-  init(path: String, format: SampleFileFormat, count: Int, dimension: Int) throws {
-    self.format = format
-    file = try OutputFile(path: path)
-    try file.write(format == .npy ? NPYFile.header(count: count, dimension: dimension)
-                                  : CSVFile.header(dimension: dimension))
-  }
-
-  func append(_ chunk: StateBatch) throws {
-    try file.write(format == .npy ? NPYFile.body(chunk) : CSVFile.body(chunk))
-  }
-
-  func commit() throws { try file.commit() }
 }
 
 extension SampleCommand {
@@ -332,38 +335,23 @@ enum SampleFileFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// The sampling configuration in a report (its "configuration" object) or a bare configuration
-/// file, refusing unknown fields so a typo is not silently ignored.
+/// file (see `ConfigurationFile`); errors name the file and the field at fault.
 func loadConfiguration(_ path: String) throws -> SamplingConfiguration {
   guard let data = FileManager.default.contents(atPath: path) else {
     throw ValidationError("--config \(path): cannot read the file")
   }
-  guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-    throw ValidationError("--config \(path): not a JSON object")
+  let contents: ConfigurationFile.Contents
+  do {
+    contents = try ConfigurationFile.decode(data)
+  } catch let error as ConfigurationFileError {
+    throw ValidationError("--config \(path): \(error.description)")
   }
   // A report from another version replays its configuration, but the samples match bit for
   // bit only where the random stream and the numerics are the same.
-  if let version = root["version"] as? String, version != sdekitVersion {
+  if let version = contents.version, version != sdekitVersion {
     let warning = "sdekit: warning: \(path) was written by SDEKit \(version), this is \(sdekitVersion): "
       + "its configuration is replayed, but its samples may not be reproduced bit for bit\n"
     FileHandle.standardError.write(Data(warning.utf8))
   }
-  let object = (root["configuration"] as? [String: Any]) ?? root
-  let known = Set(Mirror(reflecting: SamplingConfiguration()).children.compactMap(\.label).map(snakeCase))
-  if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-    throw ValidationError("--config \(path): unknown field '\(unknown)'; known fields: \(known.sorted().joined(separator: ", "))")
-  }
-  let decoder = JSONDecoder()
-  decoder.keyDecodingStrategy = .convertFromSnakeCase
-  do {
-    return try decoder.decode(SamplingConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
-  } catch {
-    throw ValidationError("--config \(path): \(error.localizedDescription)")
-  }
-}
-
-/// camelCase → snake_case, as the JSON encoder writes keys.
-func snakeCase(_ name: String) -> String {
-  name.reduce(into: "") { out, c in
-    if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
-  }
+  return contents.configuration
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SampleFiles
 import ScoreModels
 import SDEKit
 
@@ -16,7 +17,7 @@ struct TrainCommand: ParsableCommand {
       result with `sdekit sample --model FILE` and any sampler.
       """)
 
-  @Option(help: ArgumentHelp("The data: a built-in set (\(TrainingData.names.joined(separator: ", "))) or a .npy file of shape (N, d).", valueName: "data"))
+  @Option(help: ArgumentHelp("The data: a built-in set (\(TrainingData.names.joined(separator: ", "))) or a .npy or .csv file of shape (N, d).", valueName: "data"))
   var data: String = "gmm2d8"
 
   @Option(name: .customLong("sde"), help: "The forward process the network denoises.")
@@ -40,7 +41,7 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "What the network predicts.")
   var parameterisation: Parameterisation = .noise
 
-  @Option(help: "Size of a generated data set (samples); ignored for .npy data.")
+  @Option(help: "Size of a generated data set (samples); ignored for data from a file.")
   var count: Int = 50_000
 
   @Option(help: "Seed of the data, the initial weights, minibatches, times and noise.")
@@ -62,8 +63,8 @@ struct TrainCommand: ParsableCommand {
     guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
     guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be at least 0, got \(checkpointEvery)") }
     _ = try widths()
-    if !data.hasSuffix(".npy"), TrainingData(name: data) == nil {
-      throw ValidationError("--data '\(data)': give a .npy file or one of \(TrainingData.names.joined(separator: ", "))")
+    if !data.hasSuffix(".npy"), !data.hasSuffix(".csv"), TrainingData(name: data) == nil {
+      throw ValidationError("--data '\(data)': give a .npy or .csv file or one of \(TrainingData.names.joined(separator: ", "))")
     }
     try checkOutputPath(output, extension: "safetensors", option: "-o")
     do { try architecture(dimension: 2).validate() } catch let error as NetworkError { throw ValidationError(error.description) }
@@ -120,17 +121,24 @@ struct TrainCommand: ParsableCommand {
 }
 
 /// A data set named on the command line: a built-in set (`count` samples from `seed`) or a
-/// float64 .npy file of shape (N, d) with finite values; errors name `option` and the value.
+/// .npy or .csv file of shape (N, d) with finite values; errors name `option` and the value.
 func loadDataSet(_ spec: String, option: String, count: Int, seed: UInt64) throws -> StateBatch {
   if let builtIn = TrainingData(name: spec) { return builtIn.samples(count: count, seed: seed) }
-  guard let bytes = FileManager.default.contents(atPath: spec) else {
-    throw ValidationError("\(option) \(spec): cannot read the file; give a .npy file or one of \(TrainingData.names.joined(separator: ", "))")
+  let bytes: Data
+  do {
+    bytes = try Data(contentsOf: URL(fileURLWithPath: spec), options: .alwaysMapped)
+  } catch {
+    throw ValidationError("\(option) \(spec): cannot read the file; give a .npy or .csv file or one of \(TrainingData.names.joined(separator: ", "))")
   }
-  guard let batch = NPYFile.decode(bytes) else {
-    throw ValidationError("\(option) \(spec): not a float64 .npy file of shape (N, d) in C order")
+  let batch: StateBatch
+  do {
+    batch = try readSamples(bytes, path: spec)
+  } catch let error as SampleFileError {
+    throw ValidationError("\(option) \(spec): \(error.description)")
   }
-  guard batch.count >= 2, batch.values.allSatisfy(\.isFinite) else {
-    throw ValidationError("\(option) \(spec): needs at least 2 rows, all finite")
+  guard batch.count >= 2 else { throw ValidationError("\(option) \(spec): needs at least 2 rows, has \(batch.count)") }
+  if let bad = batch.values.firstIndex(where: { !$0.isFinite }) {
+    throw ValidationError("\(option) \(spec): row \(bad / batch.dimension + 1) holds \(batch.values[bad]); every value must be finite")
   }
   return batch
 }

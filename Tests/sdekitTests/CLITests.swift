@@ -5,6 +5,7 @@ import FoundationXML
 import Testing
 @testable import sdekit
 import Samplers
+import SampleFiles
 import ScoreModels
 import SDEKit
 
@@ -156,11 +157,11 @@ struct CLITests {
     #expect(object["version"] as? String == sdekitVersion)
     #expect((object["command_line"] as? [String])?.contains("pc-langevin") == true)
     // The .npy reads back to the same doubles, and so does a .csv of the same run.
-    let batch = try #require(NPYFile.decode(a))
+    let batch = try NPYFile.decode(a)
     #expect(batch.count == 200 && batch.dimension == 2)
     let csv = folder.appendingPathComponent("a.csv").path
     #expect(try sdekit("sample", "--config", report, "-o", csv).status == 0)
-    #expect(CSVFile.decode(try Data(contentsOf: URL(fileURLWithPath: csv))) == batch)
+    #expect(try CSVFile.decode(try Data(contentsOf: URL(fileURLWithPath: csv))) == batch)
     // numpy reads the file too, when it is installed.
     let check = Process()
     check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -185,6 +186,18 @@ struct CLITests {
     try Data(#"{"sampler": "sra1", "stepz": 10}"#.utf8).write(to: URL(fileURLWithPath: bad))
     let unknown = try sdekit("sample", "--config", bad)
     #expect(unknown.status == 64 && unknown.stderr.contains("stepz"), "\(unknown.stderr)")
+    // A field missing or of the wrong type is named, with the type it needs (Foundation's own
+    // message was "The data is missing.").
+    var missing = try #require(object["configuration"] as? [String: Any])
+    missing["steps"] = nil
+    try JSONSerialization.data(withJSONObject: ["configuration": missing]).write(to: URL(fileURLWithPath: bad))
+    let noSteps = try sdekit("sample", "--config", bad)
+    #expect(noSteps.status == 64 && noSteps.stderr.contains("missing field 'steps'; expected an integer"), "\(noSteps.stderr)")
+    missing["steps"] = 30
+    missing["diffusion_settings"] = ["eta": "0.5", "snr": 0.2, "corrector_steps": 2, "predictor": "reverse-diffusion", "ancestral_uses_beta": true]
+    try JSONSerialization.data(withJSONObject: missing).write(to: URL(fileURLWithPath: bad))
+    let stringEta = try sdekit("sample", "--config", bad)
+    #expect(stringEta.status == 64 && stringEta.stderr.contains("field 'diffusion_settings.eta' is the string '0.5'; expected a number"), "\(stringEta.stderr)")
     try Data("{not json".utf8).write(to: URL(fileURLWithPath: bad))
     let broken = try sdekit("sample", "--config", bad)
     #expect(broken.status == 64 && broken.stderr.contains("JSON"), "\(broken.stderr)")

@@ -1,0 +1,3 @@
+import sdekit
+
+runSDEKit()
