@@ -16,7 +16,9 @@ struct CompareCommand: ParsableCommand {
       steps; diffusion samplers: the same sampler at 16× the steps) with its standard error, the \
       mean log-density's error against the exact value with its standard error, and the \
       covariance error and sliced W2 beside their floors from exact samples. --plot draws the \
-      pathwise error and sliced W2 against NFE.
+      pathwise error and sliced W2 against NFE. The seconds of an SDE sampler include making its \
+      share of the Brownian path (2^12 fine intervals or more per sample, whatever its steps): \
+      compare cost by NFE.
       """)
 
   enum Format: String, ExpressibleByArgument, CaseIterable { case table, markdown, csv, json }
