@@ -31,18 +31,22 @@ DEMO := demo
 
 # The main job on a built-in default: sample gmm2d8 (VP, Euler–Maruyama, 1000 steps, 20,000
 # samples) into demo/samples.npy, demo/samples.svg and demo/report.json, compare six samplers
-# into demo/compare.svg, sample the shipped learned score (demo/learned.svg), then show measured
-# solver orders.
+# pathwise into demo/compare.svg and the fast samplers at 5–50 steps into demo/fast.svg, sample
+# the shipped learned score (demo/learned.svg), then show measured solver orders.
 demo: build
 	@mkdir -p $(DEMO)
 	@echo "== Euler–Maruyama on the reverse VP SDE, gmm2d8, 1000 steps, 20,000 samples =="
 	@$(SDEKIT) sample --sde vp --target gmm2d8 --sampler euler-maruyama --steps 1000 --count 20000 \
 	  -o $(DEMO)/samples.npy --plot $(DEMO)/samples.svg --report $(DEMO)/report.json
 	@echo
-	@echo "== six samplers on gmm2d8: quality against cost (10,000 samples each) =="
+	@echo "== six samplers on gmm2d8, same prior points and Brownian paths: pathwise error and quality against cost (10,000 samples) =="
 	@$(SDEKIT) compare --sde vp --target gmm2d8 --count 10000 \
 	  --samplers euler-maruyama,sra1,pc-langevin,ddim,ode-heun,ode-gsl-rkf45 \
 	  --steps 10,20,50,100,200 --tolerances 1e-2...1e-5 --plot $(DEMO)/compare.svg
+	@echo
+	@echo "== the fast samplers at 5–50 steps, grid uniform in λ = log(a/s) (10,000 samples) =="
+	@$(SDEKIT) compare --sde vp --target gmm2d8 --count 10000 --grid logsnr \
+	  --samplers dpm-solver++-2m,unipc,edm-heun,ddim,euler-maruyama --steps 5,10,20,50 --plot $(DEMO)/fast.svg
 	@echo
 	@echo "== a learned score: the shipped MLP Models/gmm2d8.safetensors (trained by sdekit train), 200 steps, 5,000 samples =="
 	@$(SDEKIT) sample --model Models/gmm2d8.safetensors --target gmm2d8 --steps 200 --count 5000 --plot $(DEMO)/learned.svg
@@ -85,11 +89,15 @@ peers:
 	@if [ -n "$(PARITY)" ]; then $(VENV)/bin/pip install -q -r $(PEERS)/requirements-parity.txt && \
 	  $(VENV)/bin/pip install -q --no-deps -r $(PEERS)/requirements-parity-nodeps.txt; fi
 
-# SDEKit's CLI and every installed peer on W1–W4, one after the other at one thread each: prints
-# the table and writes it to Benchmarks/peers/results.json. QUICK=1 runs smaller sizes.
-compare-peers: build
+# SDEKit's CLI and every installed peer on W1–W7, one after the other at one thread each: prints
+# the table and writes it to Benchmarks/peers/results.json. QUICK=1 runs smaller sizes;
+# WORKLOADS=W2,W7 runs only those. SDEKit's side is the plain `swift build -c release` binary,
+# the build a package depending on SDEKit gets (its kernels pick the CPU's SIMD level at run
+# time; `make build`'s is as fast).
+compare-peers: deps
+	$(SWIFT) build -c release
 	@[ -x $(VENV)/bin/python ] || { echo "no peers installed: run make peers first" >&2; exit 1; }
-	$(VENV)/bin/python $(PEERS)/compare_peers.py $(SDEKIT) $(PEERS)/results.json $(if $(QUICK),--quick)
+	$(VENV)/bin/python $(PEERS)/compare_peers.py .build/release/sdekit $(PEERS)/results.json $(if $(QUICK),--quick) $(if $(WORKLOADS),--workloads $(WORKLOADS))
 
 # libFuzzer on every reader of outside input — safetensors models, .npy and .csv samples, JSON
 # configurations and reports — each for a fixed number of runs (FUZZ_RUNS; the issue's closing

@@ -22,15 +22,25 @@ let package = Package(
   targets: [
     // MARK: - Public targets
 
-    /// OpenBLAS's CBLAS (libopenblas-dev), for the learned score networks.
-    .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    /// OpenBLAS's CBLAS (libopenblas-dev; Homebrew's openblas), for training the learned score
+    /// networks; on Apple platforms ScoreModels takes the CBLAS of Accelerate instead.
+    .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
     /// Vector kernels in C where Swift's SIMD types compile poorly (see the header): exp, Philox
-    /// and the ziggurat's candidates, transposes, the mixture scores.
+    /// and the ziggurat's candidates, transposes, the mixture scores, the solvers' per-step updates.
+    /// Each is compiled for several instruction-set levels through target attributes (no flags,
+    /// which a dependency could not set) and one level is picked at run time.
     .target(name: "CSIMDMath"),
 
     .target(name: "SDEKit", dependencies: ["CSIMDMath"], exclude: ["README.md"]),
     .target(name: "GSLIntegrators", dependencies: ["SDEKit", "CGSL"], exclude: ["README.md"]),
-    .target(name: "ScoreModels", dependencies: ["SDEKit", "CSIMDMath", "COpenBLAS"], exclude: ["README.md"]),
+    .target(
+      name: "ScoreModels",
+      dependencies: [
+        "SDEKit", "CSIMDMath",
+        .target(name: "COpenBLAS", condition: .when(platforms: [.linux, .android, .windows, .openbsd, .wasi])),
+      ],
+      exclude: ["README.md"]
+    ),
     .target(name: "Samplers", dependencies: ["SDEKit", "GSLIntegrators", "ScoreModels"], exclude: ["README.md"]),
     /// Reading and writing sample files (.npy, .csv) and run configurations, with typed errors
     /// for every kind of bad input (fuzzed in Fuzz/).
@@ -54,7 +64,7 @@ let package = Package(
     // MARK: - Implementation details
 
     // GSL (GPL-3.0) through pkg-config; libgsl-dev is installed by `make`.
-    .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
+    .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"]), .brew(["gsl"])]),
 
     // MARK: - Tests
 

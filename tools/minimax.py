@@ -69,6 +69,11 @@ def main():
     head = mp.nint(step * 2 ** (32 - exponent)) / 2 ** (32 - exponent)
     print(f"  ln 2/16 = {float(head)!r} + {float(step - head)!r}; 16/ln 2 = {float(1 / step)!r}")
 
+    # Single-precision exp of the network's SiLU (CSIMDMath Kernels/Network.h): eʳ = 1 + r + Σ c_k rᵏ
+    # (k = 2 … 6) on |r| ≤ ln 2/2, relative error; coefficients rounded to the nearest float.
+    show("float exp, degree 6, relative", *remez(mp.exp, lambda r: 1 / mp.exp(r), -mp.log(2) / 2, mp.log(2) / 2, 6,
+                                                  fixed=(1, 1)))
+
     # log: ln m = s·p(s²), s = (m − 1)/(m + 1) ∈ [−s₀, s₀], s₀ = (√2 − 1)/(√2 + 1); p(0) = 2.
     s0 = (mp.sqrt(2) - 1) / (mp.sqrt(2) + 1)
 

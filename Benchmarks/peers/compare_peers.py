@@ -1,6 +1,6 @@
 """Runs SDEKit's CLI and each installed peer on the REFERENCE workloads, one after the other on
 this machine at one thread each, and prints a table of costs, ratios and quality; writes it as
-JSON. Usage: compare_peers.py SDEKIT_BINARY OUTPUT_JSON [--quick]"""
+JSON. Usage: compare_peers.py SDEKIT_BINARY OUTPUT_JSON [--quick] [--workloads W1,W7,…]"""
 import datetime
 import importlib.util
 import json
@@ -17,6 +17,7 @@ import reference as ref
 HERE = os.path.dirname(os.path.abspath(__file__))
 QUICK = "--quick" in sys.argv
 W1_N, W3_N, W2_N = (20_000, 2_000, 10_000) if QUICK else (100_000, 10_000, 10_000)
+W7_N = 2_000 if QUICK else 10_000
 
 # Unit costs: ns per sample-step (W1, W3), per path-step with the Brownian path (W4), per sample
 # per evaluation (W2), per row of one network evaluation (W5). (workload, peer script, python modules it needs)
@@ -27,6 +28,8 @@ PEERS = [
     ("W2", "scipy_peer.py", ["scipy"]), ("W2", "diffrax_peer.py", ["diffrax"]),
     ("W4", "numpy_peer.py", ["numpy"]), ("W4", "torchsde_peer.py", ["torchsde"]),
     ("W5", "torch_peer.py", ["torch"]), ("W5", "jax_peer.py", ["jax"]),
+    ("W6", "samplers_peer.py", ["torch", "diffusers", "k_diffusion"]),
+    ("W7", "likelihood_peer.py", ["scipy", "diffrax"]),
 ]
 W2_TOLERANCES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3]
 # The RMS norm (SciPy's and diffrax's) passes larger element errors at a given tolerance, so its
@@ -42,7 +45,26 @@ W2_RUNS = [("ode-gsl-rkf45", "ode-gsl-rkf45", [], W2_TOLERANCES), ("ode-dopri5",
 # under the peer's own RMS norm.
 W2_COUNTERPARTS = {"RK45": ["ode-gsl-rkf45", "ode-gsl-rkf45 rms", "ode-dopri5 rms"],
                    "Dopri5": ["ode-dopri5", "ode-dopri5 rms"]}
-SIZES = {"W1": W1_N, "W3": W3_N, "W2": W2_N, "W4": 10_000, "W5": 10_000}
+W6_N = 20_000 if QUICK else 100_000
+SIZES = {"W1": W1_N, "W3": W3_N, "W2": W2_N, "W4": 10_000, "W5": 10_000, "W6": W6_N, "W7": W7_N}
+# W6 (issue 21): SDEKit's fast samplers, 20 steps at one thread, as (solver, grid, options); the
+# grids are the peers' (samplers_peer.py): EDM with Karras's σ and σ = 0 appended for k-diffusion,
+# the DDPM chain with diffusers' linspace timesteps and final σ = 0 for DPMSolverMultistepScheduler.
+W6_RUNS = [("dpm-solver++-2m", "edm karras", ["--sde", "edm", "--grid", "karras", "--final-step", "zero"]),
+           ("edm-heun", "edm karras", ["--sde", "edm", "--grid", "karras", "--final-step", "zero"]),
+           ("dpm-solver++-2m", "ddpm linspace", ["--sde", "ddpm", "--timestep-spacing", "linspace"])]
+# W7 runs of SDEKit: (label, options, tolerances). Each peer is set beside the fastest run of its
+# divergence whose mean |error| against the closed form is at most the peer's. A one-probe
+# Hutchinson error is the probe's noise (about 0.8 nats, the same distribution on both sides,
+# each from its own probes), so there "at most" allows the 2 % by which two draws of that mean
+# differ (its standard error over 10,000 samples is about 1 %).
+W7_RUNS = [("exact", ["--divergence", "exact"], [1e-3, 3e-4, 1e-4, 3e-5, 1e-5]),
+           ("exact rms", ["--divergence", "exact", "--error-norm", "rms"], [1e-4, 3e-5, 1e-5, 3e-6]),
+           ("hutchinson", ["--divergence", "hutchinson", "--probes", "1"], [1e-2, 1e-3, 1e-4]),
+           ("hutchinson rms", ["--divergence", "hutchinson", "--probes", "1", "--error-norm", "rms"], [1e-2, 1e-3, 1e-4])]
+W7_COUNTERPARTS = {"RK45 hutchinson": (["hutchinson", "hutchinson rms"], 1.02),
+                   "RK45 exact": (["exact", "exact rms"], 1.0),
+                   "Dopri5 exact trace (jacfwd)": (["exact", "exact rms"], 1.0)}
 # The shipped gmm2d8 model has REFERENCE W5's architecture.
 W5_MODEL = os.path.join(HERE, "..", "..", "Models", "gmm2d8.safetensors")
 
@@ -115,11 +137,44 @@ def network_runs(binary):
              "ns_per_row": r["seconds"] / 10 / 10_000 * 1e9}]
 
 
+def fast_sampler_runs(binary):
+    """W6: DPM-Solver++(2M) and Karras's Heun on EDM (Karras grid), DPM-Solver++(2M) on the DDPM
+    chain (diffusers' timesteps), 20 steps, gmm2d8's exact score; cost per sample."""
+    runs = []
+    for solver, grid, options in W6_RUNS:
+        r = sdekit(binary, "sample", *options, "--sampler", solver, "--steps", "20", "--count", str(W6_N),
+                   "--threads", "1", "--quiet", "--json", repeats=ref.REPEATS)
+        occupancy = r["mode_occupancy"]
+        runs.append({"peer": "sdekit", "workload": "W6", "solver": solver, "grid": grid, "threads": 1,
+                     "seconds": r["seconds"], "nfe": r["nfe"], "ns_per_sample": r["seconds"] / W6_N * 1e9,
+                     "ns_per_sample_evaluation": r["seconds"] / (W6_N * r["nfe"]) * 1e9,
+                     "mean_err": r["mean_err"], "cov_err": r["cov_err"], "sw2": r["sw2"], "sw2_floor": r["sw2_floor"],
+                     "mode_occupancy_min": min(occupancy), "mode_occupancy_max": max(occupancy)})
+    return runs
+
+
+def likelihood_runs(binary):
+    """W7: the probability-flow log-likelihood of exact gmm2d8 samples under VP from ε = 1e-3,
+    ending at the exact p_T as the peers do, at several tolerances of each divergence."""
+    runs = []
+    for label, options, tolerances in W7_RUNS:
+        for tolerance in tolerances:
+            r = sdekit(binary, "likelihood", "--target", "gmm2d8", "--count", str(W7_N), "--sde", "vp",
+                       "--terminal", "marginal", *options, "--rtol", str(tolerance), "--atol", str(tolerance),
+                       "--threads", "1", "--quiet", "--json", repeats=ref.REPEATS)
+            runs.append({"peer": "sdekit", "workload": "W7", "solver": label, "tolerance": tolerance, "threads": 1,
+                         "seconds": r["seconds"], "nfe": r["nfe"],
+                         "ns_per_sample_evaluation": r["seconds"] / (W7_N * r["nfe"]) * 1e9,
+                         "mean_abs_error": r["mean_abs_error"]})
+    return runs
+
+
 def sdekit_runs(binary, workload):
     """SDEKit's runs of one workload."""
     if workload in ("W1", "W3"):
         return sampling_runs(binary, workload)
-    return {"W2": ode_runs, "W4": gbm_runs, "W5": network_runs}[workload](binary)
+    return {"W2": ode_runs, "W4": gbm_runs, "W5": network_runs, "W6": fast_sampler_runs,
+            "W7": likelihood_runs}[workload](binary)
 
 
 def peer_runs(workload):
@@ -132,6 +187,10 @@ def peer_runs(workload):
             continue
         print(f"running {script} {workload} …", file=sys.stderr)
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+        if workload == "W5":
+            # XLA's CPU back end runs a matrix product on a thread pool of every core unless told
+            # otherwise; W5 is defined on one thread.
+            env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
         done = subprocess.run([sys.executable, os.path.join(HERE, script), workload, str(SIZES[workload])],
                               capture_output=True, text=True, env=env, cwd=HERE)
         if done.returncode != 0:
@@ -142,17 +201,24 @@ def peer_runs(workload):
 
 
 def cost(run):
+    if run["workload"] == "W6":
+        return run["ns_per_sample"]
+    if run["workload"] == "W7":
+        # The whole solve per sample: the runs differ in evaluations as well as in their cost.
+        return run["seconds"] / SIZES["W7"] * 1e9
     return run.get("ns_per_sample_step") or run.get("ns_per_sample_evaluation") or run.get("ns_per_row")
 
 
 def quality(run):
-    if run["workload"] in ("W1", "W3"):
+    if run["workload"] in ("W1", "W3", "W6"):
         return (f"cov {run['cov_err']:.3f} · sw2 {run['sw2']:.3f} (floor {run['sw2_floor']:.3f}) · "
                 f"modes {run['mode_occupancy_min']:.3f}–{run['mode_occupancy_max']:.3f}")
     if run["workload"] == "W2":
         return f"nfe {run['nfe']} · error vs tight {run['error_vs_tight']:.1e}"
     if run["workload"] == "W5":
         return "one evaluation, batch 10,000, float32"
+    if run["workload"] == "W7":
+        return f"nfe {run['nfe']} · mean |error| {run['mean_abs_error']:.1e} nats"
     return f"strong error {run['strong_error']:.2e}"
 
 
@@ -161,6 +227,11 @@ def matching(ours, peer):
     for W2 each counterpart's fewest evaluations whose error against the tight reference is at
     most the peer's."""
     default = "mlp" if peer["workload"] == "W5" else "euler-maruyama"
+    if peer["workload"] == "W7":
+        labels, slack = W7_COUNTERPARTS[peer["solver"]]
+        good = [r for r in ours if r["workload"] == "W7" and r["solver"] in labels
+                and r["mean_abs_error"] <= slack * peer["mean_abs_error"]]
+        return [min(good, key=lambda r: r["seconds"])] if good else []
     if peer["workload"] == "W2":
         found = []
         for solver in W2_COUNTERPARTS[peer["solver"]]:
@@ -171,7 +242,7 @@ def matching(ours, peer):
         return found
     solver = peer.get("solver", default)
     same = [r for r in ours if r["workload"] == peer["workload"] and r["threads"] == 1
-            and r.get("solver", "euler-maruyama") == solver]
+            and r.get("solver", "euler-maruyama") == solver and r.get("grid") == peer.get("grid")]
     return same[:1]
 
 
@@ -180,13 +251,13 @@ def table(ours, theirs):
              "|---|---|---|---|---|---|---|"]
     for peer in theirs:
         for mine in matching(ours, peer):
-            name = peer["peer"] + (f" {peer['solver']}" if "solver" in peer else "")
+            name = peer["peer"] + (f" {peer['solver']}" if "solver" in peer else "") + (f" ({peer['grid']})" if "grid" in peer else "")
             setting = f" ({mine['solver']}, tol {mine['tolerance']:.1e})" if "tolerance" in mine else ""
             lines.append(f"| {peer['workload']} | {name} | {cost(peer):.1f} | {cost(mine):.1f}{setting} | "
                          f"{cost(peer) / cost(mine):.2f}× | {quality(peer)} | {quality(mine)} |")
     lines += ["", "| workload | SDEKit run | ns | quality |", "|---|---|---|---|"]
     for r in ours:
-        setting = f" tol {r['tolerance']:.1e}" if "tolerance" in r else ""
+        setting = f" tol {r['tolerance']:.1e}" if "tolerance" in r else (f" ({r['grid']})" if "grid" in r else "")
         lines.append(f"| {r['workload']} | {r.get('solver', 'euler-maruyama')}{setting}, {r['threads']} thread"
                      f"{'s' if r['threads'] > 1 else ''} | {cost(r):.1f} | {quality(r)} |")
     return "\n".join(lines)
@@ -196,10 +267,13 @@ def main():
     if len(sys.argv) < 3:
         raise SystemExit("usage: compare_peers.py SDEKIT_BINARY OUTPUT_JSON [--quick]")
     binary, output = sys.argv[1], sys.argv[2]
+    workloads = ["W1", "W3", "W2", "W4", "W5", "W6", "W7"]
+    if "--workloads" in sys.argv:
+        workloads = sys.argv[sys.argv.index("--workloads") + 1].split(",")
     # Workload by workload, SDEKit then its peers: this VM's speed drifts over minutes, and ratios
     # of runs made back to back drift less than ratios of runs minutes apart.
     ours, theirs = [], []
-    for workload in ["W1", "W3", "W2", "W4", "W5"]:
+    for workload in workloads:
         ours += sdekit_runs(binary, workload)
         theirs += peer_runs(workload)
     text = table(ours, theirs)

@@ -45,11 +45,37 @@ public enum ComparisonReference {
   public static let learnedFlowTolerance = 1e-7
   /// Diffusion samplers: the same sampler at this many times the steps, on the same path.
   public static let stepMultiple = 16
-  /// The shared Brownian path's fine intervals: at least 2^12 (SDE samplers' reference is SRA1
-  /// on them), and fine enough for every diffusion reference's grid.
-  public static func pathLevels(maxSteps: Int) -> Int {
-    var levels = 12
-    while (1 << levels) < stepMultiple * maxSteps { levels += 1 }
+  /// The fewest levels of the shared Brownian path: SDE samplers' reference is SRA1 on its 2^12
+  /// fine steps.
+  public static let minimumPathLevels = 12
+  /// The most: 2^22 fine intervals already cost 8 million normals per sample and coordinate.
+  public static let maximumPathLevels = 22
+
+  /// The shared Brownian path's levels for these fixed-step runs: at least 12, and enough that
+  /// no step of any run's grid — or of a diffusion sampler's reference grid at 16× the steps —
+  /// is shorter than a fine interval (a grid dense near ε, as uniform in λ, needs more).
+  /// - Throws: `DiffusionError` when that needs more than 2^22 fine intervals.
+  public static func pathLevels(for runs: [SamplingConfiguration]) throws -> Int {
+    var levels = minimumPathLevels
+    for run in runs where !run.sampler.descriptor.adaptive {
+      var grids = [run]
+      if run.sampler.descriptor.family == .diffusion {
+        var reference = run
+        reference.steps = run.steps * stepMultiple
+        grids.append(reference)
+      }
+      for grid in grids {
+        let times = grid.times
+        guard times.count >= 2 else { continue }
+        let span = abs(times[0] - times[times.count - 1])
+        let shortest = zip(times, times.dropFirst()).map { abs($1 - $0) }.min()!
+        while levels <= maximumPathLevels, Double(1 << levels) * shortest < span { levels += 1 }
+        guard levels <= maximumPathLevels else {
+          throw DiffusionError.invalidSetting(
+            "\(grid.sampler.name) at \(grid.steps) steps on the \(grid.grid.rawValue) grid has a step of \(shortest), shorter than 2^-\(maximumPathLevels) of [ε, T], the finest shared Brownian path compare makes; use fewer steps or another grid")
+        }
+      }
+    }
     return levels
   }
 }
@@ -67,17 +93,18 @@ public enum ComparisonReference {
 ///
 /// Fixed-step samplers run at every step count, adaptive ones at every tolerance. Metrics are
 /// against `reference` when given (e.g. `GaussianMixture(kernelDensityOf:)` of a learned model's
-/// training data), else against the base configuration's target. `starting(run, runs, label)`
+/// training data), else against the base configuration's target. `initial` replaces the prior
+/// draws as every run's starting points (e.g. another framework's). `starting(run, runs, label)`
 /// is called before each run (references included). `SamplerComparison` does the same over
 /// part of the rows, for processes that split them.
 /// - Throws: `DiffusionError` naming a bad setting, before any sampling.
 public func compareSamplers(
   base: SamplingConfiguration, samplers: [SamplerName], steps: [Int], tolerances: [Double],
-  reference: GaussianMixture? = nil,
+  reference: GaussianMixture? = nil, initial: StateBatch? = nil,
   starting: @escaping (_ run: Int, _ runs: Int, _ label: String) -> Void = { _, _, _ in }
 ) throws -> [ComparisonRow] {
   let comparison = try SamplerComparison(base: base, samplers: samplers, steps: steps, tolerances: tolerances,
-                                         reference: reference, starting: starting)
+                                         reference: reference, initial: initial, starting: starting)
   return try comparison.runs.indices.map { try comparison.row($0, comparison.measure($0)) }
 }
 
@@ -98,6 +125,8 @@ public final class SamplerComparison {
   private let count: Int
   private let seed: UInt64
   private let levels: Int
+  /// Every run's starting points when given (all rows), else nil: prior draws.
+  private let initial: StateBatch?
   private let starting: (_ run: Int, _ runs: Int, _ label: String) -> Void
   /// The pathwise references made so far, by `referenceKey`.
   private var references: [String: StateBatch] = [:]
@@ -105,11 +134,13 @@ public final class SamplerComparison {
   private var floors: DistributionFloors?
 
   /// Plans the runs and checks each.
-  /// - Parameter rows: the rows this process measures (all of them by default); they start at
-  ///   a multiple of `BlockMoments.blockRows`.
+  /// - Parameters:
+  ///   - initial: every run's starting points, all `base.count` rows (nil: prior draws).
+  ///   - rows: the rows this process measures (all of them by default); they start at a
+  ///     multiple of `BlockMoments.blockRows`.
   /// - Throws: `DiffusionError` naming a bad setting, before any sampling.
   public init(base: SamplingConfiguration, samplers: [SamplerName], steps: [Int], tolerances: [Double],
-              reference: GaussianMixture? = nil, rows: Range<Int>? = nil,
+              reference: GaussianMixture? = nil, initial: StateBatch? = nil, rows: Range<Int>? = nil,
               starting: @escaping (_ run: Int, _ runs: Int, _ label: String) -> Void = { _, _, _ in }) throws {
     guard base.count >= 2 else { throw DiffusionError.invalidSetting("a comparison needs at least 2 samples, got \(base.count)") }
     let rows = rows ?? 0..<base.count
@@ -117,12 +148,9 @@ public final class SamplerComparison {
       throw DiffusionError.invalidSetting(
         "a share of a comparison takes rows from a multiple of \(BlockMoments.blockRows) within 0..<\(base.count), got \(rows)")
     }
-    levels = ComparisonReference.pathLevels(maxSteps: steps.max() ?? 1)
-    var shared = base
-    shared.brownianPathLevels = levels
     var runs: [SamplingConfiguration] = []
     for sampler in samplers {
-      var configuration = shared
+      var configuration = base
       configuration.sampler = sampler
       if sampler.descriptor.adaptive {
         for tolerance in tolerances {
@@ -137,8 +165,11 @@ public final class SamplerComparison {
         }
       }
     }
+    levels = try ComparisonReference.pathLevels(for: runs)
+    for index in runs.indices { runs[index].brownianPathLevels = levels }
     for run in runs { try run.validate() }
     self.runs = runs
+    self.initial = initial
     self.rows = rows
     target = reference ?? base.target.mixture
     count = base.count
@@ -197,11 +228,12 @@ public final class SamplerComparison {
       if configuration.sampler.descriptor.adaptive {
         var values: [Double] = []
         for first in stride(from: rows.lowerBound, to: rows.upperBound, by: BlockMoments.blockRows) {
-          values += try runSampler(configuration, rows: first..<min(rows.upperBound, first + BlockMoments.blockRows)).samples.values
+          let block = first..<min(rows.upperBound, first + BlockMoments.blockRows)
+          values += try runSampler(configuration, rows: block, initial: initial).samples.values
         }
         samples = StateBatch(count: rows.count, dimension: target.dimension, values: values)
       } else {
-        samples = try runSampler(configuration, rows: rows).samples
+        samples = try runSampler(configuration, rows: rows, initial: initial).samples
       }
     }
     references[key] = samples
@@ -217,7 +249,7 @@ public final class SamplerComparison {
     started += 1
     var statistics = ComparisonStatistics(target: target, seed: seed, firstRow: rows.lowerBound)
     guard !rows.isEmpty else { return statistics }
-    let result = try runSampler(run, rows: rows)
+    let result = try runSampler(run, rows: rows, initial: initial)
     statistics.add(result.samples, reference: referenceRows)
     statistics.evaluations = result.evaluations
     statistics.seconds = result.seconds

@@ -327,13 +327,12 @@ public func slicedWasserstein(_ x: StateBatch, _ y: StateBatch, projections: [[D
   // One W₂² per projection, computed on every core; summed in projection order afterwards, so the
   // result does not depend on the core count.
   let results = ProjectionResults(count: projections.count)
-  // One worker per core, each with its own buffers for all its projections: fresh buffers for
-  // every projection cost a page fault per 4 KB on first touch.
-  let workers = max(1, min(projections.count, ProcessInfo.processInfo.activeProcessorCount))
-  DispatchQueue.concurrentPerform(iterations: workers) { worker in
+  // One chunk of projections per core, each with its own buffers for all its projections: fresh
+  // buffers for every projection cost a page fault per 4 KB on first touch.
+  forEachRowChunk(projections.count, threads: ProcessInfo.processInfo.activeProcessorCount) { _, chunk in
     var a = [Double](repeating: 0, count: n), b = a
     let workspace = SortWorkspace(capacity: n)
-    for p in stride(from: worker, to: projections.count, by: workers) {
+    for p in chunk {
       let theta = projections[p]
       x.values.withUnsafeBufferPointer { xv in
         y.values.withUnsafeBufferPointer { yv in

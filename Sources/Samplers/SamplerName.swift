@@ -16,6 +16,8 @@ public enum SamplerName: Hashable, Sendable, CaseIterable, CustomStringConvertib
   case ddim
   case pcLangevin
   case annealedLangevin
+  // MARK: Issue 21: DPM-Solver(++), UniPC, Karras's Euler and Heun, ancestral, SDE and flow samplers
+  case fast(FastSamplerName)
 
   public static let allCases: [SamplerName] =
     SolverName.allCases.map { name -> SamplerName in
@@ -24,6 +26,7 @@ public enum SamplerName: Hashable, Sendable, CaseIterable, CustomStringConvertib
       case .ode, .adaptiveODE: .probabilityFlow(name)
       }
     } + GSLStepType.allCases.map(SamplerName.probabilityFlowGSL) + [.ddpm, .ddim, .pcLangevin, .annealedLangevin]
+      + FastSamplerName.allCases.map(SamplerName.fast)
 
   public var name: String {
     switch self {
@@ -34,6 +37,7 @@ public enum SamplerName: Hashable, Sendable, CaseIterable, CustomStringConvertib
     case .ddim: "ddim"
     case .pcLangevin: "pc-langevin"
     case .annealedLangevin: "annealed-langevin"
+    case .fast(let name): name.rawValue
     }
   }
 
@@ -91,6 +95,8 @@ public enum SamplerName: Hashable, Sendable, CaseIterable, CustomStringConvertib
       return SamplerDescriptor(name: name, summary: "annealed Langevin dynamics (Song & Ermon 2019)",
                                stochastic: true, order: nil, evaluationsPerStep: nil, adaptive: false,
                                family: .diffusion, requirement: .varianceExploding)
+    case .fast(let name):
+      return name.descriptor
     }
   }
 }

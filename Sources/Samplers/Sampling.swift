@@ -17,6 +17,8 @@ public struct SamplerSettings: Sendable, Hashable, Codable {
   public var adaptive = AdaptiveSettings(tolerance: 1e-5)
   /// Adaptive samplers: the batch as one system or each sample on its own.
   public var mode: SystemMode = .batch
+  /// Issue 21's samplers (and diffusers' DDIM stride).
+  public var fastSamplers = FastSamplerSettings()
 
   public init() {}
 
@@ -124,11 +126,20 @@ public func sample<P: DiffusionProcess, S: ScoreModel>(
     case .ddpm:
       return try runDiffusion(DDPMAncestral(usesBeta: settings.ancestralUsesBeta), noise)
     case .ddim:
+      if settings.fastSamplers.diffusersDDIMStride == true, let chain = process as? DDPMChain {
+        return try runDiffusion(DDIMDiffusersStride(eta: settings.eta, trainSteps: chain.schedule.steps,
+                                                    steps: times.count - 1), noise)
+      }
       return try runDiffusion(DDIM(eta: settings.eta), noise)
     case .pcLangevin:
       return try runDiffusion(PredictorCorrector(predictor: settings.predictor, corrector: settings.corrector), noise)
     case .annealedLangevin:
       return try runDiffusion(AnnealedLangevin(corrector: settings.corrector), noise)
+    case .fast(let name):
+      let (samples, nfe) = try name.run(settings.fastSamplers, DriveSampler(
+        process: process, score: score, brownian: noise, seed: seed, initial: initial, times: times,
+        firstSample: firstSample, threads: threads))
+      return (samples, nfe, nil)
     }
   }
 
@@ -199,6 +210,7 @@ func checkSampling<P: DiffusionProcess, S: ScoreModel>(
       "the ancestral predictor needs a variance-preserving or variance-exploding process; got \(process.name)")
   }
   try settings.validate()
+  try checkFastSampling(sampler, settings: settings.fastSamplers, process: process, times: times)
   guard score.dimension == initial.dimension else {
     throw DiffusionError.dimensionMismatch(
       "the score model has dimension \(score.dimension) but the initial batch has dimension \(initial.dimension)")
@@ -248,5 +260,10 @@ struct ReportingScore<Base: ScoreModel>: ScoreModel {
                    into output: MutableBatchView) {
     report(t)
     base.combination(x, t: t, xCoefficient: c, scoreCoefficient: b, into: output)
+  }
+
+  func dataPrediction(_ x: BatchView, t: Double, a: Double, s: Double, into output: MutableBatchView) {
+    report(t)
+    base.dataPrediction(x, t: t, a: a, s: s, into: output)
   }
 }

@@ -35,12 +35,30 @@ public struct SamplingConfiguration: Sendable, Codable, Hashable {
   /// One shared Brownian path on 2^levels fine intervals of [ε, T]; nil for independent
   /// increments per step (see `BrownianAddressing`).
   public var brownianPathLevels: Int?
+  // MARK: Issue 21 (each optional, so older configurations still load)
+  /// σ_min and σ_max of ve and edm; nil for the process's defaults.
+  public var sigmaMin: Double?
+  public var sigmaMax: Double?
+  /// The flow-matching time shift; nil for 1.
+  public var shift: Double?
+  /// Karras's ρ for `--grid karras`; nil for 7.
+  public var rho: Double?
+  /// Where the last step goes (see `SamplingGrid.finalStep`).
+  public var finalStep: FinalStep?
+  /// diffusers' timesteps on the DDPM chain (or flow) instead of `grid`.
+  public var timestepSpacing: TimestepSpacing?
+  /// The settings of issue 21's samplers; nil for every default.
+  public var fastSamplers: FastSamplerSettings?
+  /// The .npy file the run started from instead of prior draws (`runSampler`'s `initial` holds
+  /// its rows; the library does not read it).
+  public var initial: String?
 
   public init() {}
 
   /// The process's shaping options.
   public var processOptions: ProcessOptions {
-    ProcessOptions(schedule: schedule ?? .linear, trainSteps: trainSteps ?? 1000)
+    ProcessOptions(schedule: schedule ?? .linear, trainSteps: trainSteps ?? 1000, sigmaMin: sigmaMin,
+                   sigmaMax: sigmaMax, shift: shift)
   }
 
   /// The built-in process, with its options.
@@ -57,15 +75,22 @@ public struct SamplingConfiguration: Sendable, Codable, Hashable {
     settings.adaptive = AdaptiveSettings(relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance,
                                          norm: errorNorm ?? .maximum)
     settings.mode = mode
+    settings.fastSamplers = fastSamplers ?? FastSamplerSettings()
     return settings
   }
 
   public var brownian: BrownianAddressing { brownianPathLevels.map { .path(levels: $0) } ?? .perStep }
 
-  /// The grid's times from T down to ε.
+  /// How the steps are placed: `grid`, `rho`, `finalStep`, `timestepSpacing`.
+  public var samplingGrid: SamplingGrid {
+    SamplingGrid(kind: grid, rho: rho ?? 7, finalStep: finalStep, timestepSpacing: timestepSpacing,
+                 ddimTimesteps: sampler == .ddim)
+  }
+
+  /// The grid's times from T down to ε (or 0); empty when the grid is invalid (`validate` says why).
   public var times: [Double] {
     let process = diffusionProcess
-    return grid.times(process: process, steps: steps, epsilon: epsilon ?? process.defaultEpsilon)
+    return (try? samplingGrid.times(process: process, steps: steps, epsilon: epsilon ?? process.defaultEpsilon)) ?? []
   }
 
   /// Throws naming the first setting out of range.
@@ -75,6 +100,10 @@ public struct SamplingConfiguration: Sendable, Codable, Hashable {
     guard steps >= 1 else { throw DiffusionError.invalidSetting("steps must be at least 1, got \(steps)") }
     guard count >= 1 else { throw DiffusionError.invalidSetting("count must be at least 1, got \(count)") }
     try process.validate(epsilon: epsilon ?? process.defaultEpsilon)
+    if rho != nil, grid != .karras || timestepSpacing != nil {
+      throw DiffusionError.invalidSetting("--rho applies to --grid karras; got --grid \(grid.rawValue)\(timestepSpacing == nil ? "" : " with --timestep-spacing")")
+    }
+    _ = try samplingGrid.times(process: process, steps: steps, epsilon: epsilon ?? process.defaultEpsilon)
     guard relativeTolerance > 0, absoluteTolerance > 0 else {
       throw DiffusionError.invalidSetting("rtol and atol must be positive, got \(relativeTolerance) and \(absoluteTolerance)")
     }
@@ -124,13 +153,16 @@ public struct DiffusionSamplerSettings: Sendable, Hashable, Codable {
 ///     function of (configuration, i), so consecutive ranges concatenate to the whole run bit for
 ///     bit — except for adaptive samplers in `.batch` mode, whose one system is the batch given.
 ///   - progress: told the time of every score evaluation.
+///   - initial: the whole run's starting points (`configuration.count` rows at the grid's first
+///     time), for a configuration with an `initial` file; the rows of `rows` are taken from it.
 public func runSampler(_ configuration: SamplingConfiguration, rows: Range<Int>? = nil,
-                       progress: SamplingProgress? = nil) throws -> SamplingResult {
+                       progress: SamplingProgress? = nil, initial: StateBatch? = nil) throws -> SamplingResult {
   try configuration.validate()
   let rows = rows ?? 0..<configuration.count
   guard rows.lowerBound >= 0, !rows.isEmpty else {
     throw DiffusionError.invalidSetting("sample rows must be a non-empty range from 0 up, got \(rows)")
   }
+  let start = try startingRows(configuration, initial: initial, rows: rows)
   let network = try configuration.model.map { path in
     let mlp = try SafeTensors.read(path)
     guard mlp.dimension == configuration.target.mixture.dimension else {
@@ -142,20 +174,21 @@ public func runSampler(_ configuration: SamplingConfiguration, rows: Range<Int>?
   func run<P: DiffusionProcess>(_ process: P) throws -> SamplingResult {
     if let network {
       return try sample(configuration, process: process, score: MLPScore(mlp: network, process: process),
-                        rows: rows, progress: progress)
+                        rows: rows, progress: progress, start: start)
     }
     return try sample(configuration, process: process,
                       score: ExactMixtureScore(mixture: configuration.target.mixture, process: process),
-                      rows: rows, progress: progress)
+                      rows: rows, progress: progress, start: start)
   }
   return try run(configuration.diffusionProcess)
 }
 
 private func sample<P: DiffusionProcess, S: ScoreModel>(
-  _ configuration: SamplingConfiguration, process: P, score: S, rows: Range<Int>, progress: SamplingProgress?
+  _ configuration: SamplingConfiguration, process: P, score: S, rows: Range<Int>, progress: SamplingProgress?,
+  start: StateBatch?
 ) throws -> SamplingResult {
-  let initial = priorSamples(process, count: rows.count, dimension: score.dimension, seed: configuration.seed,
-                             firstRow: rows.lowerBound)
+  let initial = start ?? priorSamples(process, count: rows.count, dimension: score.dimension, seed: configuration.seed,
+                                      firstRow: rows.lowerBound)
   let times = configuration.times
   var result = try sample(configuration.sampler, settings: configuration.samplerSettings, process: process,
                           score: score, initial: initial, times: times, seed: configuration.seed,

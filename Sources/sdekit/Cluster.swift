@@ -66,7 +66,7 @@ public func runSDEKit(across cluster: Cluster) -> Never {
       if cluster.rank == 0 { try parsed.run() }
       cluster.finish(status: 0)
     } else {
-      failure = ("sdekit-mpi runs sample, compare and convergence across ranks; run train and list with sdekit", 64)
+      failure = ("sdekit-mpi runs sample, compare and convergence across ranks; run the others with sdekit", 64)
     }
   } catch {
     failure = SDEKitCommand.outcome(of: error)

@@ -14,9 +14,11 @@ extension CompareCommand {
     var planned: SamplerComparison?
     var setupError: Error?
     do {
+      let base = self.base
       let comparison = try SamplerComparison(
         base: base, samplers: try samplerList(), steps: try stepList(), tolerances: try ToleranceSyntax.parse(tolerances),
-        reference: try source.referenceMixture(), rows: cluster.rows(count: source.count))
+        reference: try source.referenceMixture(), initial: try FastSamplerOptions.initialPoints(of: base),
+        rows: cluster.rows(count: base.count))
       if let batch = comparison.runs.first(where: { $0.sampler.descriptor.adaptive && $0.mode == .batch }) {
         throw ValidationError("\(batch.sampler) in --mode batch solves all samples as one system, which ranks cannot split; use --mode per-sample")
       }
@@ -26,6 +28,7 @@ extension CompareCommand {
     }
     cluster.stopIfAnyFailed(setup: setupError)
     let comparison = planned!
+    let base = self.base
     Interrupt.install(outputs: [plot].compactMap { $0 }, quiet: cluster.rank != 0)
 
     var rows: [ComparisonRow] = []
@@ -39,7 +42,7 @@ extension CompareCommand {
       let partials = cluster.gather(statistics!.partial)
       guard cluster.rank == 0 else { continue }
       do {
-        let merged = try ComparisonStatistics(target: comparison.target, seed: source.seed, merging: partials)
+        let merged = try ComparisonStatistics(target: comparison.target, seed: base.seed, merging: partials)
         rows.append(try comparison.row(index, merged))
       } catch {
         failure = error  // agreed on after the next run

@@ -38,6 +38,8 @@ struct CompareCommand: ParsableCommand {
   @Option(help: "Adaptive samplers: the batch as one system or each sample on its own (sdekit-mpi needs per-sample).")
   var mode: SystemMode = .batch
 
+  @OptionGroup(title: "Fast samplers, grids in sigma and starting points") var fast: FastSamplerOptions
+
   @Option(help: "Output format.")
   var format: Format = .table
 
@@ -80,16 +82,19 @@ struct CompareCommand: ParsableCommand {
     base.model = source.model
     base.grid = grid
     base.mode = mode
+    fast.apply(to: &base, eta: nil)
     return base
   }
 
   func run() throws {
     Interrupt.install(outputs: [plot].compactMap { $0 })
+    let base = self.base
     let line = ProgressLine.make(quiet: source.quiet)
     defer { line?.finish() }
     let rows = try compareSamplers(base: base, samplers: try samplerList(), steps: try stepList(),
                                    tolerances: try ToleranceSyntax.parse(tolerances),
-                                   reference: try source.referenceMixture()) { run, runs, label in
+                                   reference: try source.referenceMixture(),
+                                   initial: try FastSamplerOptions.initialPoints(of: base)) { run, runs, label in
       line?.update(fraction: Double(run) / Double(runs), detail: "run \(run + 1)/\(runs): \(label)")
     }
     line?.finish()

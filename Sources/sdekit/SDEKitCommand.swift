@@ -18,7 +18,9 @@ struct SDEKitCommand: ParsableCommand {
         sdekit compare --samplers euler-maruyama,sra1,ddim,ode-gsl-rkf45 --steps 10,50,200 --plot compare.svg
         sdekit convergence --problem gbm --solver milstein --paths 10000 --levels 3...10
       """,
-    subcommands: [SampleCommand.self, CompareCommand.self, ConvergenceCommand.self, TrainCommand.self, ListCommand.self])
+    version: "\(sdekitVersion) (vector kernels at SIMD level \(SIMDLevel.current); this CPU runs \(SIMDLevel.supported.map(\.description).joined(separator: ", ")))",
+    subcommands: [SampleCommand.self, CompareCommand.self, ConvergenceCommand.self, TrainCommand.self, ListCommand.self,
+                  LikelihoodCommand.self])
 
   /// Runs the command; any error becomes one line on stderr and a non-zero exit status.
   static func main() {

@@ -25,7 +25,7 @@ extension SampleCommand {
   /// far. A run of the same configuration on as many ranks continues after those rounds.
   func runAcrossRanks(_ cluster: Cluster) throws {
     // Setup: every rank checks the run; one message if any rank refuses it.
-    var setup: (configuration: SamplingConfiguration, target: GaussianMixture)?
+    var setup: (configuration: SamplingConfiguration, target: GaussianMixture, initial: StateBatch?)?
     var setupError: Error?
     do {
       let configuration = try resolvedConfiguration()
@@ -40,12 +40,12 @@ extension SampleCommand {
       }
       let size = try Preflight.outputSize(count: configuration.count, dimension: target.dimension, format: .npy)
       if cluster.rank == 0, let output { try Preflight.checkFreeSpace(for: output, bytes: size.bytes, exact: true) }
-      setup = (configuration, target)
+      setup = (configuration, target, try FastSamplerOptions.initialPoints(of: configuration))
     } catch {
       setupError = error
     }
     cluster.stopIfAnyFailed(setup: setupError)
-    let (configuration, target) = setup!
+    let (configuration, target, initial) = setup!
     let d = target.dimension, count = configuration.count
     let header = NPYFile.header(count: count, dimension: d)
     let mine = cluster.rows(count: count)
@@ -143,7 +143,7 @@ extension SampleCommand {
             try metrics.add(samples)
             if rows.lowerBound < Self.plottedSamples { plotted += samples.values.prefix((Self.plottedSamples - rows.lowerBound) * d) }
           } else {
-            let result = try runSampler(configuration, rows: rows)
+            let result = try runSampler(configuration, rows: rows, initial: initial)
             try metrics.add(result.samples)
             if rows.lowerBound < Self.plottedSamples {
               plotted += result.samples.values.prefix((Self.plottedSamples - rows.lowerBound) * d)

@@ -30,6 +30,9 @@ struct SampleCommand: ParsableCommand {
 
   @OptionGroup var source: RunOptions
 
+  /// Issue 21: the EDM and flow processes' settings, σ-grids, --initial, the fast samplers' settings.
+  @OptionGroup(title: "Fast samplers, grids in sigma and starting points") var fast: FastSamplerOptions
+
   @Option(help: "The sampler (sdekit list samplers describes each).")
   var sampler: SamplerName = .reverseSDE(.eulerMaruyama)
 
@@ -77,8 +80,8 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "The predictor of pc-langevin.")
   var predictor: PCPredictor = .reverseDiffusion
 
-  @Option(help: "DDIM's η in [0, 1], dimensionless: 0 deterministic, 1 DDPM-like noise.")
-  var eta: Double = 0
+  @Option(help: ArgumentHelp("η, dimensionless: DDIM's in [0, 1] (0 deterministic, 1 DDPM-like noise; default 0); the ancestral and SDE samplers' noise scale ≥ 0 (euler-ancestral, dpm-solver++-2s-ancestral, dpm-solver++-2m-sde; default 1).", valueName: "η"))
+  var eta: Double?
 
   @Option(name: [.short, .customLong("output")], help: "Write the samples to this file (.npy or .csv, by extension or --format).")
   var output: String?
@@ -119,10 +122,11 @@ struct SampleCommand: ParsableCommand {
     c.errorNorm = errorNorm
     c.mode = mode
     c.denoise = denoise
-    c.diffusionSettings = DiffusionSamplerSettings(eta: eta, snr: snr, correctorSteps: correctorSteps,
+    c.diffusionSettings = DiffusionSamplerSettings(eta: eta ?? 0, snr: snr, correctorSteps: correctorSteps,
                                                      predictor: predictor)
     c.threads = source.threads
     c.model = source.model
+    fast.apply(to: &c, eta: eta)
     return c
   }
 
@@ -140,6 +144,7 @@ struct SampleCommand: ParsableCommand {
     if let report { try checkOutputPath(report, extension: "json", option: "--report") }
     if let plot { try checkOutputPath(plot, extension: "svg", option: "--plot") }
     do {
+      _ = try FastSamplerOptions.initialPoints(of: try resolvedConfiguration())
       try resolvedConfiguration().validate()
     } catch let error as DiffusionError {
       throw ValidationError(error.description)
@@ -169,6 +174,7 @@ struct SampleCommand: ParsableCommand {
     var metrics = StreamingMetrics(target: target, seed: configuration.seed)
     var plotted: [Double] = []
     var evaluations = file?.resumedEvaluations ?? 0, seconds = file?.resumedSeconds ?? 0
+    let initial = try FastSamplerOptions.initialPoints(of: configuration)
     let chunks = SampleCommand.chunks(configuration, dimension: d)
     for (index, rows) in chunks.enumerated() {
       // --resume: the rows an interrupted run wrote are read back, for the metrics and the plot.
@@ -179,7 +185,7 @@ struct SampleCommand: ParsableCommand {
       }
       let progress = line.map { SamplingProgressMeter(line: $0, configuration: configuration, chunk: index,
                                                       chunks: chunks.count).report }
-      let result = try runSampler(configuration, rows: rows, progress: progress)
+      let result = try runSampler(configuration, rows: rows, progress: progress, initial: initial)
       try metrics.add(result.samples)
       plotted += result.samples.values.prefix(max(0, SampleCommand.plottedSamples * d - plotted.count))
       evaluations += result.evaluations

@@ -16,7 +16,7 @@ struct SamplerCase: CustomTestStringConvertible, Sendable {
   /// adaptive ODE solvers rtol = atol = 1e-5 on the whole batch, except GSL's implicit steppers
   /// (per sample at 1e-3: batch mode would need a dense 40,000² Jacobian); DDPM 1000 steps,
   /// DDIM 500, PC 500 (one corrector step, r = 0.16), annealed Langevin 500 levels × 5 steps at
-  /// r = 0.3.
+  /// r = 0.3; issue 21's samplers 1000 steps if stochastic or first order, else 200.
   var configuration: SamplingConfiguration {
     var c = SamplingConfiguration()
     c.process = process
@@ -39,7 +39,10 @@ struct SamplerCase: CustomTestStringConvertible, Sendable {
     case .annealedLangevin:
       c.steps = 500
       c.diffusionSettings.correctorSteps = 5
-      c.diffusionSettings.snr = 0.3
+      c.diffusionSettings.snr = 0.3    case .fast(let name):
+      // Issue 21's samplers: stochastic and first-order ones as DDPM, the others 200.
+      let descriptor = name.descriptor
+      c.steps = descriptor.stochastic || descriptor.order == 1 ? 1000 : 200
     }
     return c
   }

@@ -95,6 +95,7 @@ struct ScoreModelsTests {
         case .noise: output[e] = epsilon
         case .data: output[e] = x0
         case .velocity: output[e] = a * epsilon - s * x0
+        case .flowVelocity: output[e] = epsilon - x0
         }
       }
     }

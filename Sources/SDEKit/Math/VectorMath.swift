@@ -5,8 +5,8 @@ import CSIMDMath
 /// scalar) and reproducibility (glibc chooses code paths by CPU, so its last bits can differ
 /// between machines). These are IEEE operations, each rounded once — the exp's fused
 /// multiply–adds included, whether the CPU has the instruction or libm's fma() stands in — with
-/// lane choices through CSIMDMath (Swift's SIMD masks run lane by lane on Linux), so every machine
-/// and every lane position gets the same bits.
+/// lane choices through CSIMDMath (Swift's SIMD masks run lane by lane on Linux), so every machine,
+/// every SIMD level (`SIMDLevel`) and every lane position gets the same bits.
 public enum VectorMath {
   public typealias Lanes = SIMD8<Double>
 
@@ -20,9 +20,10 @@ public enum VectorMath {
   /// (`sdekit_exp2_sixteenth8`), 2ⁿ added to its exponent bits, and eʳ − 1 as r + r²(…), the
   /// minimax polynomial of degree 6 for the relative error (1.2e-17; `tools/minimax.py`), by
   /// Horner's rule. The table halves the polynomial of a plain reduction to |r| ≤ ½ ln 2
-  /// (degree 11): this function is most of a mixture score's time. Fused multiply–adds
-  /// (`sdekit_exp8` in CSIMDMath, which also picks the copy a default-target build runs) made it
-  /// 0.58 → 0.45 ns per value on a Zen 4 core.
+  /// (degree 11): this function is most of a mixture score's time. Fused multiply–adds made it
+  /// 0.58 → 0.45 ns per value on a Zen 4 core. This is one call into the kernels of the
+  /// process's `SIMDLevel` (`sdekit_exp8`); loops over many vectors call a kernel that runs the
+  /// whole loop (`exponentials`).
   @inlinable @inline(__always)
   public static func exp(_ x: Lanes) -> Lanes { sdekit_exp8(x) }
 
@@ -60,6 +61,21 @@ public enum VectorMath {
   static func estrin8(_ z: Lanes, _ z2: Lanes, _ z4: Lanes,
                       _ c: (Double, Double, Double, Double, Double, Double, Double, Double)) -> Lanes {
     ((c.0 + z * c.1) + z2 * (c.2 + z * c.3)) + z4 * ((c.4 + z * c.5) + z2 * (c.6 + z * c.7))
+  }
+
+  /// terms[k] ← exp(terms[k] − largest) for every k, and their sum (in k order): one kernel call
+  /// for the loop. `terms` must start on a 64-byte boundary (`withAlignedTemporaryAllocation`).
+  @inlinable @inline(__always)
+  public static func exponentials(_ terms: UnsafeMutableBufferPointer<Lanes>, minus largest: Lanes) -> Lanes {
+    var largest = largest, total = Lanes()
+    let values = UnsafeMutableRawPointer(terms.baseAddress!).assumingMemoryBound(to: Double.self)
+    withUnsafePointer(to: &largest) { largest in
+      withUnsafeMutablePointer(to: &total) { total in
+        sdekit_exponentials(values, terms.count, UnsafeRawPointer(largest).assumingMemoryBound(to: Double.self),
+                            UnsafeMutableRawPointer(total).assumingMemoryBound(to: Double.self))
+      }
+    }
+    return total
   }
 
   /// The lanes of `b` where `b > a`, else those of `a` (so ties keep `a`).

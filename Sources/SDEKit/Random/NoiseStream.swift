@@ -41,6 +41,13 @@ public enum NoiseStream: Hashable, Sendable {
   /// (index, layer, weight or bias, 0x1717).
   case initialWeights
 
+  // MARK: The DDPM variational bound (issue 22)
+  /// The normals that draw x_n ~ q(x_n | x₀) for term n of the bound (n = 1 … N).
+  case boundNoise(term: Int)
+  /// The uniform words that choose each sample's random terms when the bound is estimated from
+  /// K of its N terms.
+  case boundTerms
+
   /// The stream's place in Philox's key and counter space.
   public struct Address: Hashable, Sendable {
     /// XOR-ed into the seed to make the Philox key.
@@ -88,6 +95,10 @@ public enum NoiseStream: Hashable, Sendable {
       return Address(keyTweak: 0xDA7A, step: 0)
     case .initialWeights:
       return Address(keyTweak: 0, step: 0)
+    case .boundNoise(let term):
+      return Address(keyTweak: Self.tag("BNDN"), step: Self.word(term, what: "bound term"))
+    case .boundTerms:
+      return Address(keyTweak: Self.tag("BNDT"), step: 0)
     }
   }
 

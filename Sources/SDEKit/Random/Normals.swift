@@ -95,40 +95,15 @@ public struct NormalSource: Sendable, Hashable {
   public func fill(rows: Range<Int>, stream: NoiseStream, count: Int, scale: Double,
                    into output: UnsafeMutablePointer<Double>) {
     generate(rows: rows, stream: stream, count: count) { rowsInGroup, group in
-      let rowOffset = group.firstRow &- rows.lowerBound
-      // A whole group is copied as vectors: two-value rows interleave two columns, wider rows
-      // take 8 × 8 transposes (then the indices past the last multiple of eight one by one).
-      // Element by element this copy cost a third of the generator's time.
-      if rowsInGroup.count == 32 && (count == 2 || count >= 8) {
-        let columns = group.columns
-        if count == 2 {
-          for block in stride(from: 0, to: 32, by: 8) {
-            let first = UnsafeRawPointer(columns + block).load(as: SIMD8<Double>.self)
-            let second = UnsafeRawPointer(columns + (32 &+ block)).load(as: SIMD8<Double>.self)
-            sdekit_interleave2(scale * first, scale * second, output + (rowOffset &+ block) &* 2)
-          }
-          return
-        }
-        let wholeIndices = count & ~7
-        for block in stride(from: 0, to: 32, by: 8) {
-          let rowStart = output + (rowOffset &+ block) &* count
-          for index in stride(from: 0, to: wholeIndices, by: 8) {
-            sdekit_transpose8(columns + (index &* 32 &+ block), 32, scale, rowStart + index, count)
-          }
-          for row in 0..<8 {
-            for index in wholeIndices..<count { rowStart[row &* count &+ index] = scale * columns[index &* 32 &+ block &+ row] }
-          }
-        }
+      // A whole group is copied as vectors (`sdekit_normal_group_rows`); element by element this
+      // copy cost a third of the generator's time. A part of a group (at the ends of `rows`)
+      // goes row by row, with the same products.
+      if rowsInGroup.count == 32 {
+        sdekit_normal_group_rows(group.columns, count, scale, output + (group.firstRow &- rows.lowerBound) &* count)
         return
       }
-      // With one number per row, reading a group in its order copies as vectors; otherwise
-      // row by row.
-      if count == 1 {
-        for row in rowsInGroup { output[row &- rows.lowerBound] = scale * group[row, 0] }
-      } else {
-        for row in rowsInGroup {
-          for index in 0..<count { output[(row &- rows.lowerBound) &* count &+ index] = scale * group[row, index] }
-        }
+      for row in rowsInGroup {
+        for index in 0..<count { output[(row &- rows.lowerBound) &* count &+ index] = scale * group[row, index] }
       }
     }
   }

@@ -196,18 +196,3 @@ private func refine(_ grid: [Double], with requested: [Double]) throws -> ([Doub
   }
   return (times, slots)
 }
-
-/// The first row holding a NaN or infinity, or nil.
-func firstNonFiniteRow<C: Collection>(_ values: C, dimension: Int) -> Int?
-where C.Element == Double, C.Index == Int {
-  // A value is NaN or infinite exactly when its exponent bits are all ones, and then adding one
-  // to that field carries into the sign bit. Integer ANDs, adds and ORs vectorise (floating-point
-  // sums would not, and a comparison per value compiled to a branch per value), so the common
-  // all-finite case is one fast pass.
-  let exponent: UInt64 = 0x7FF0_0000_0000_0000
-  var any: UInt64 = 0
-  for i in values.indices { any |= (values[i].bitPattern & exponent) &+ (1 << 52) }
-  guard any & (1 << 63) != 0 else { return nil }
-  for i in values.indices where !values[i].isFinite { return (i - values.startIndex) / dimension }
-  return nil
-}

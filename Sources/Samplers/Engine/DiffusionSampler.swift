@@ -58,12 +58,11 @@ public struct SamplerModel<P: DiffusionProcess, S: ScoreModel> {
     score.score(x, t: t, into: output)
   }
 
-  /// The data prediction E[x₀ | x_t = x] = (x + s² ∇log p_t(x))/a (Tweedie), one counted
-  /// evaluation.
+  /// The data prediction E[x₀ | x_t = x] = (x + s² ∇log p_t(x))/a (Tweedie, or the model's
+  /// own `dataPrediction`, which also serves a = 0), one counted evaluation.
   public func denoised(_ x: BatchView, t: Double, into output: MutableBatchView) {
-    let a = self.a(t), s = self.s(t)
     tally.evaluations += 1
-    score.combination(x, t: t, xCoefficient: 1 / a, scoreCoefficient: s * s / a, into: output)
+    score.dataPrediction(x, t: t, a: a(t), s: s(t), into: output)
   }
 }
 

@@ -1,4 +1,10 @@
+#if canImport(Accelerate)
+// Apple platforms: Accelerate's CBLAS (the same functions and constants as OpenBLAS's cblas.h).
+import Accelerate
+#else
 import COpenBLAS
+#endif
+import CSIMDMath
 import Foundation
 import SDEKit
 
@@ -31,39 +37,16 @@ extension Float: NetworkScalar {
                 alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
   }
   public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
-  /// 16 values at a time through the vector exp (libm's expf is scalar and differs between
-  /// machines; 16 lanes overlap two exps, see `VectorMath.exp`).
+  /// Through CSIMDMath's SiLU at the process's SIMD level (`sdekit_bias_silu_f32`): the same
+  /// arithmetic as the dense layers of `MLP.predict`, 16 values at a time, the last few through
+  /// one zero-padded vector.
   public static func silu(_ z: UnsafeMutableBufferPointer<Float>) {
-    siluLanes(z.baseAddress!, bias: nil, count: z.count, silu: true)
+    sdekit_bias_silu_f32(z.baseAddress, z.count, nil, max(1, z.count), 1)
   }
   /// Along each row as `silu`.
   public static func addBias(_ bias: UnsafeBufferPointer<Float>, to rows: UnsafeMutableBufferPointer<Float>, silu: Bool) {
-    let width = bias.count
-    for r in 0..<(rows.count / width) {
-      siluLanes(rows.baseAddress! + r * width, bias: bias.baseAddress!, count: width, silu: silu)
-    }
-  }
-  /// z ← z + bias (when given), then z σ(z) when `silu`, on `count` values: 16 lanes at a time,
-  /// the last few through one zero-padded vector, so every value takes the same vector exp.
-  @inline(__always)
-  private static func siluLanes(_ z: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, count: Int, silu: Bool) {
-    @inline(__always) func apply(_ lanes: SIMD16<Float>) -> SIMD16<Float> {
-      silu ? lanes / (1 + VectorMath.exp(-lanes)) : lanes
-    }
-    let raw = UnsafeMutableRawPointer(z)
-    var e = 0
-    while e + 16 <= count {
-      var lanes = raw.loadUnaligned(fromByteOffset: 4 * e, as: SIMD16<Float>.self)
-      if let bias { lanes += UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: 4 * e, as: SIMD16<Float>.self) }
-      raw.storeBytes(of: apply(lanes), toByteOffset: 4 * e, as: SIMD16<Float>.self)
-      e += 16
-    }
-    guard e < count else { return }
-    var lanes = SIMD16<Float>()
-    for i in e..<count { lanes[i - e] = z[i] }
-    if let bias { for i in e..<count { lanes[i - e] += bias[i] } }
-    lanes = apply(lanes)
-    for i in e..<count { z[i] = lanes[i - e] }
+    guard !bias.isEmpty else { return }
+    sdekit_bias_silu_f32(rows.baseAddress, rows.count / bias.count * bias.count, bias.baseAddress, bias.count, silu ? 1 : 0)
   }
   public static func siluBackward(_ delta: UnsafeMutableBufferPointer<Float>, preActivation z: UnsafeBufferPointer<Float>) {
     siluBackwardKernel(delta, z)
@@ -124,13 +107,17 @@ private func siluBackwardKernel<S: NetworkScalar>(_ delta: UnsafeMutableBufferPo
 /// calls BLAS (W4's 90 ms runs: 9.4–12.3 ns per path-step with the worker, 8.8–9.2 without). So
 /// the workers are stopped, not just left idle. Evaluated once, by the first network and by the
 /// command-line tool as it starts.
+/// With Accelerate (Apple platforms) there is nothing to stop.
 public let openBLASSingleThreaded: Void = {
+  #if !canImport(Accelerate)
   openblas_set_num_threads(1)
   _ = blas_thread_shutdown_()
+  #endif
 }()
 
 /// The shared object `cblas_sgemm` was bound to at run time (OpenBLAS, not GSL's slow
-/// gslcblas, when the link order is right): the mapping in /proc/self/maps holding its address.
+/// gslcblas, when the link order is right): the mapping in /proc/self/maps holding its address
+/// (nil where there is no /proc, as on Apple platforms).
 public func cblasLibraryPath() -> String? {
   // /proc files report size 0, so read them to the end rather than by their size.
   guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "cblas_sgemm"),

@@ -112,6 +112,7 @@ public func trainDenoiser<P: DiffusionProcess>(
         case .score: goal = -epsilon / s
         case .data: goal = x0
         case .velocity: goal = a * epsilon - s * x0
+        case .flowVelocity: goal = epsilon - x0
         }
         target[b * d + j] = Float(goal)
       }

@@ -13,6 +13,12 @@ public protocol ScoreModel: Sendable {
   /// combines there (the same bits) and saves the pass.
   func combination(_ x: BatchView, t: Double, xCoefficient c: Double, scoreCoefficient b: Double,
                    into output: MutableBatchView)
+
+  /// The data prediction E[x₀ | x_t = x] under a process with x_t = a x₀ + s n. The default is
+  /// Tweedie's formula (x + s²∇log p_t(x))/a through `combination`, which needs a > 0; a model
+  /// that predicts x₀ more directly (a mixture's posterior means, a data or velocity network)
+  /// overrides it, and so also serves a = 0 (flow matching at τ = 1).
+  func dataPrediction(_ x: BatchView, t: Double, a: Double, s: Double, into output: MutableBatchView)
 }
 
 extension ScoreModel {
@@ -20,6 +26,10 @@ extension ScoreModel {
                           scoreCoefficient b: Double, into output: MutableBatchView) {
     score(x, t: t, into: output)
     for e in 0..<output.count { output[e] = c * x[e] + b * output[e] }
+  }
+
+  public func dataPrediction(_ x: BatchView, t: Double, a: Double, s: Double, into output: MutableBatchView) {
+    combination(x, t: t, xCoefficient: 1 / a, scoreCoefficient: s * s / a, into: output)
   }
 }
 
@@ -46,6 +56,16 @@ public struct ExactMixtureScore<P: DiffusionProcess>: ScoreModel {
                      logDensity: nil, score: output.values, combinedWith: (c, b))
   }
 
+  /// Tweedie's formula, except at a = 0 where p_t no longer depends on x₀: every component's
+  /// posterior mean is then its own mean, so E[x₀ | x] is the mixture's mean whatever x is.
+  public func dataPrediction(_ x: BatchView, t: Double, a: Double, s: Double, into output: MutableBatchView) {
+    guard a == 0 else {
+      return combination(x, t: t, xCoefficient: 1 / a, scoreCoefficient: s * s / a, into: output)
+    }
+    let mean = mixture.mean, d = mixture.dimension
+    for e in 0..<output.count { output[e] = mean[e % d] }
+  }
+
   /// log p_t for each row (`output` holds one value per row).
   public func logDensity(_ x: BatchView, t: Double, into output: UnsafeMutableBufferPointer<Double>) {
     mixture.evaluate(x.values, a: process.meanCoefficient(t), s: process.standardDeviation(t),
@@ -63,6 +83,10 @@ public enum Parameterisation: String, Sendable, Codable, CaseIterable {
   case data
   /// The velocity v = a ε − s x₀ (Salimans & Ho 2022): ε̂ = (s x + a v)/(a² + s²), then as noise.
   case velocity
+  // MARK: Issue 21: flow matching
+  /// The flow-matching velocity v = ε − x₀ (rectified flow, `FlowMatchingProcess`): from
+  /// x = a x₀ + s ε, x̂₀ = (x − s v)/(a + s) and ε̂ = (x + a v)/(a + s).
+  case flowVelocity = "flow-velocity"
 }
 
 /// A network's prediction on a batch, in some parameterisation.
@@ -98,6 +122,28 @@ public struct ParameterisedScore<N: DenoisingNetwork, P: DiffusionProcess>: Scor
     case .velocity:
       let norm = a * a + s * s
       for e in 0..<output.count { output[e] = -((s * x[e] + a * output[e]) / norm) / s }
+    case .flowVelocity:
+      let norm = a + s
+      for e in 0..<output.count { output[e] = -((x[e] + a * output[e]) / norm) / s }
+    }
+  }
+
+  /// x̂₀ straight from a data, velocity or flow-velocity prediction (no division by a, so a = 0
+  /// works for the last two); Tweedie's formula for a score or noise prediction.
+  public func dataPrediction(_ x: BatchView, t: Double, a: Double, s: Double, into output: MutableBatchView) {
+    switch parameterisation {
+    case .score, .noise:
+      combination(x, t: t, xCoefficient: 1 / a, scoreCoefficient: s * s / a, into: output)
+    case .data:
+      network.predict(x, t: process.networkTime(t), into: output)
+    case .velocity:
+      network.predict(x, t: process.networkTime(t), into: output)
+      let norm = a * a + s * s
+      for e in 0..<output.count { output[e] = (a * x[e] - s * output[e]) / norm }
+    case .flowVelocity:
+      network.predict(x, t: process.networkTime(t), into: output)
+      let norm = a + s
+      for e in 0..<output.count { output[e] = (x[e] - s * output[e]) / norm }
     }
   }
 }

@@ -89,7 +89,7 @@ public struct GaussianMixture: Sendable, Hashable {
     let d = dimension, K = components
     withTerms(a: a, s: s) { terms in
       // Two-dimensional rows under components that share one variance (gmm2d8, grid25): whole
-      // blocks of eight rows through one C kernel, which keeps a block in registers where the
+      // blocks of eight rows through one C kernel (at the process's SIMD level), which keeps a block in registers where the
       // general path below passes its vectors through memory and a closure (gmm2d8 score 8.5 →
       // 6.2 ns per row). It repeats the general path's operations in its order: the same bits.
       // Rows of a multiple of eight values under a multiple of eight such components (gmm64d16):
@@ -102,12 +102,9 @@ public struct GaussianMixture: Sendable, Hashable {
         if d == 2 {
           kernelRows = x.count / 16 * 8
           VectorMath.withAlignedTemporaryAllocation(of: VectorMath.Lanes.self, capacity: K) { termVectors in
-            for start in stride(from: 0, to: 2 * kernelRows, by: 16) {
-              sdekit_shared_mixture_score2(
-                x.baseAddress! + start, K, terms.bias, terms.scaledCentres, terms.centres, terms.inverseVariance,
-                combine, xCoefficient, scoreCoefficient, OpaquePointer(termVectors.baseAddress!),
-                score.baseAddress! + start)
-            }
+            sdekit_shared_mixture_scores2(
+              kernelRows / 8, x.baseAddress!, K, terms.bias, terms.scaledCentres, terms.centres, terms.inverseVariance,
+              combine, xCoefficient, scoreCoefficient, OpaquePointer(termVectors.baseAddress!), score.baseAddress!)
           }
         } else if d % 8 == 0, K % 8 == 0 {
           kernelRows = x.count / d / 8 * 8
@@ -120,12 +117,10 @@ public struct GaussianMixture: Sendable, Hashable {
                   sdekit_transpose8(terms.scaledCentres + (k * d + j), d, 1, byCoordinate.baseAddress! + (j * K + k), K)
                 }
               }
-              for start in stride(from: 0, to: d * kernelRows, by: 8 * d) {
-                sdekit_shared_mixture_score_wide(
-                  x.baseAddress! + start, d, K, terms.bias, byCoordinate.baseAddress!, terms.centres,
-                  terms.inverseVariance, combine, xCoefficient, scoreCoefficient,
-                  OpaquePointer(termVectors.baseAddress!), score.baseAddress! + start)
-              }
+              sdekit_shared_mixture_scores_wide(
+                kernelRows / 8, x.baseAddress!, d, K, terms.bias, byCoordinate.baseAddress!, terms.centres,
+                terms.inverseVariance, combine, xCoefficient, scoreCoefficient,
+                OpaquePointer(termVectors.baseAddress!), score.baseAddress!)
             }
           }
         }
@@ -424,13 +419,7 @@ public struct GaussianMixture: Sendable, Hashable {
   @inline(__always)
   static func exponentiate(_ terms: UnsafeMutableBufferPointer<VectorMath.Lanes>,
                            minus largest: VectorMath.Lanes) -> VectorMath.Lanes {
-    var total = VectorMath.Lanes()
-    for k in terms.indices {
-      let e = VectorMath.exp(terms[k] - largest)
-      terms[k] = e
-      total += e
-    }
-    return total
+    VectorMath.exponentials(terms, minus: largest)
   }
 
   /// `count` exact samples of p₀; sample i is a pure function of (seed, set, firstRow + i): its

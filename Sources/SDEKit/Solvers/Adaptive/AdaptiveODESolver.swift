@@ -217,16 +217,14 @@ private func solveEachSample<F: VectorField, S: AdaptiveODESolver>(
   _ problem: ODEProblem<F>, solver: S, times: [Double], threads: Int?
 ) throws -> Solution {
   let rows = problem.initial.count, d = problem.initial.dimension
-  let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
-  guard threadCount >= 1 else { throw SolveError.invalidConfiguration("threads must be at least 1, got \(threadCount)") }
-  let chunkCount = max(1, min(threadCount, rows))
+  let threadCount = try resolvedThreadCount(threads)
   var values = [Double](repeating: 0, count: times.count * rows * d)
-  let results = SampleResults(chunks: chunkCount)
+  let results = SampleResults(chunks: rowChunks(rows, threads: threadCount).count)
   values.withUnsafeMutableBufferPointer { buffer in
     let outputs = SampleOutputs(states: buffer)
-    DispatchQueue.concurrentPerform(iterations: chunkCount) { c in
+    forEachRowChunk(rows, threads: threadCount) { c, chunk in
       var total = SolveStatistics()
-      for row in (rows * c / chunkCount)..<(rows * (c + 1) / chunkCount) {
+      for row in chunk {
         var single = problem
         single.initial = problem.initial.rows(row..<(row + 1))
         do {

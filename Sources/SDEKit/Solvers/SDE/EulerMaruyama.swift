@@ -37,12 +37,10 @@ public struct EulerMaruyama: SDESolver {
     drift.drift(BatchView(xIn, dimension: dimension), t: t, into: MutableBatchView(f, dimension: dimension))
     let dW = noise.increments
     if diffusion.noise == .additive, let g = diffusion.uniformValue(t: t) {
-      for e in 0..<x.count { x[e] += h * f[e] + g * dW[e] }
+      eulerMaruyamaUpdate(x, h: h, drift: f, diffusion: g, increments: dW)
       return
     }
     diffusion.diffusion(BatchView(xIn, dimension: dimension), t: t, into: MutableBatchView(g, dimension: dimension))
-    for e in 0..<x.count {
-      x[e] += h * f[e] + g[e] * dW[e]
-    }
+    eulerMaruyamaUpdate(x, h: h, drift: f, diffusion: g, increments: dW)
   }
 }

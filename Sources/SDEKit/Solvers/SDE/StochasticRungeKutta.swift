@@ -145,25 +145,20 @@ extension StochasticRungeKuttaMethod {
     withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * block) { integrals in
       let i11 = integrals.baseAddress!, i111 = i11 + block
       for start in stride(from: 0, to: n, by: block) {
-        let elements = start..<min(n, start &+ block)
-        for e in elements {
-          let w = dW[e]
-          i11[e &- start] = 0.5 * (w * w - absH)
-          i111[e &- start] = w * (w * w - 3 * absH) / 6
-        }
+        // x += a_i h f_i + g_i (b1 ΔW + b2 I₁₁ + b3 ΔZ + b4 I₁₁₁) per stage, in C (Math/Updates.swift).
+        let count = min(n, start &+ block) &- start
+        stochasticRungeKuttaIntegrals(count: count, increments: dW.baseAddress! + start, absStep: absH, i11: i11, i111: i111)
         for i in 0..<s {
           let a = tableau.alpha[i] * h
           if a != 0 {
-            let fi = workspace[i]
-            for e in elements { x[e] += a * fi[e] }
+            stochasticRungeKuttaDriftUpdate(count: count, x.baseAddress! + start, a, workspace[i].baseAddress! + start)
           }
           let b1 = tableau.beta1[i], b2 = tableau.beta2[i] * inverseRootH
           let b3 = tableau.beta3[i] * inverseH, b4 = tableau.beta4[i] * inverseH
           guard b1 != 0 || b2 != 0 || b3 != 0 || b4 != 0 else { continue }
-          let gi = workspace[s + i]
-          for e in elements {
-            x[e] += gi[e] * (b1 * dW[e] + b2 * i11[e &- start] + b3 * dZ[e] + b4 * i111[e &- start])
-          }
+          stochasticRungeKuttaDiffusionUpdate(
+            count: count, x.baseAddress! + start, workspace[s + i].baseAddress! + start, b1, dW.baseAddress! + start,
+            b2, i11, b3, dZ.baseAddress! + start, b4, i111)
         }
       }
     }
