@@ -87,9 +87,10 @@ public struct FinalSampleSensitivity<P: DiffusionProcess>: Sendable {
 }
 
 /// The pathwise reference of an adaptive SDE sampler's run (`compareSamplers`): SRA1 on `steps`
-/// uniform steps from the same prior points on the same Brownian tree, with the run's process
+/// uniform steps from the same prior points (or `initial`) on the same Brownian tree, with the run's process
 /// and score (the target's exact one or its learned model).
-public func adaptiveSDEReference(_ configuration: SamplingConfiguration, steps: Int) throws -> StateBatch {
+public func adaptiveSDEReference(_ configuration: SamplingConfiguration, steps: Int,
+                                 initial: StateBatch? = nil) throws -> StateBatch {
   try configuration.validate()
   let network = try configuration.model.map { try SafeTensors.read($0) }
   func run<P: DiffusionProcess>(_ process: P) throws -> StateBatch {
@@ -97,7 +98,8 @@ public func adaptiveSDEReference(_ configuration: SamplingConfiguration, steps: 
     let (t0, t1) = (times[0], times[times.count - 1])
     let tree = try BrownianTree(seed: configuration.seed, t0: t0, t1: t1, depth: adaptiveSamplerTreeDepth)
     func solve<S: ScoreModel>(_ score: S) throws -> StateBatch {
-      let initial = priorSamples(process, count: configuration.count, dimension: score.dimension, seed: configuration.seed)
+      let initial = initial
+        ?? priorSamples(process, count: configuration.count, dimension: score.dimension, seed: configuration.seed)
       let problem = SDEProblem(drift: ReverseDrift(process: process, score: score),
                                diffusion: ProcessDiffusion(process: process), initial: initial, t0: t0, t1: t1)
       return try solveOnTree(problem, solver: SRA1(), steps: steps, tree: tree, threads: configuration.threads)

@@ -86,7 +86,8 @@ public enum ComparisonReference {
 /// run is measured against a pathwise reference from the same points and path, which shows its
 /// order, and against the target's distribution, each metric with its standard error or floor:
 ///
-/// - probability-flow samplers: dopri5 at rtol = atol = 1e-10;
+/// - probability-flow samplers: dopri5 at rtol = atol = 1e-10, each block of
+///   `BlockMoments.blockRows` samples solved as one system;
 /// - SDE samplers: SRA1 on the path's 2^L fine steps;
 /// - diffusion samplers: the same sampler at 16× the steps.
 ///
@@ -94,62 +95,108 @@ public enum ComparisonReference {
 /// against `reference` when given (e.g. `GaussianMixture(kernelDensityOf:)` of a learned model's
 /// training data), else against the base configuration's target. `initial` replaces the prior
 /// draws as every run's starting points (e.g. another framework's). `starting(run, runs, label)`
-/// is called before each run (references included).
+/// is called before each run (references included). `SamplerComparison` does the same over
+/// part of the rows, for processes that split them.
 /// - Throws: `DiffusionError` naming a bad setting, before any sampling.
 public func compareSamplers(
   base: SamplingConfiguration, samplers: [SamplerName], steps: [Int], tolerances: [Double],
   reference: GaussianMixture? = nil, initial: StateBatch? = nil,
-  starting: (_ run: Int, _ runs: Int, _ label: String) -> Void = { _, _, _ in }
+  starting: @escaping (_ run: Int, _ runs: Int, _ label: String) -> Void = { _, _, _ in }
 ) throws -> [ComparisonRow] {
-  guard base.count >= 2 else { throw DiffusionError.invalidSetting("a comparison needs at least 2 samples, got \(base.count)") }
-  var shared = base
-  shared.grid = base.grid
-  var runs: [SamplingConfiguration] = []
-  for sampler in samplers {
-    var configuration = shared
-    configuration.sampler = sampler
-    if sampler.descriptor.adaptive {
-      // Adaptive SDE samplers run per sample, as Gotta Go Fast does: in batch mode the worst of
-      // the batch would set every sample's steps.
-      if sampler.descriptor.family == .sde { configuration.mode = .perSample }
-      for tolerance in tolerances {
-        configuration.relativeTolerance = tolerance
-        configuration.absoluteTolerance = tolerance
-        runs.append(configuration)
-      }
-    } else {
-      for count in steps {
-        configuration.steps = count
-        runs.append(configuration)
+  let comparison = try SamplerComparison(base: base, samplers: samplers, steps: steps, tolerances: tolerances,
+                                         reference: reference, initial: initial, starting: starting)
+  return try comparison.runs.indices.map { try comparison.row($0, comparison.measure($0)) }
+}
+
+/// A comparison (see `compareSamplers`) measured over some of its rows: each run's statistics
+/// over this process's rows (`measure`) merge with other processes' (`ComparisonStatistics`)
+/// into the statistics of all rows, and so into the row one process would print (`row`). Every
+/// sample, and its pathwise reference, is a function of (seed, row) — the probability-flow
+/// reference of (seed, block of `BlockMoments.blockRows` rows) — so any split of the rows at
+/// block boundaries gives the same numbers; adaptive samplers in batch mode, whose one system is
+/// all the rows, are the exception (`splitsByRows`).
+public final class SamplerComparison {
+  /// Every sampler at every setting, in the order of the table.
+  public let runs: [SamplingConfiguration]
+  /// What the distribution metrics are measured against.
+  public let target: GaussianMixture
+  /// The rows this process measures.
+  public let rows: Range<Int>
+  private let count: Int
+  private let seed: UInt64
+  private let levels: Int
+  /// Every run's starting points when given (all rows), else nil: prior draws.
+  private let initial: StateBatch?
+  private let starting: (_ run: Int, _ runs: Int, _ label: String) -> Void
+  /// The pathwise references made so far, by `referenceKey`.
+  private var references: [String: StateBatch] = [:]
+  private var started = 0
+  private var floors: DistributionFloors?
+
+  /// Plans the runs and checks each.
+  /// - Parameters:
+  ///   - initial: every run's starting points, all `base.count` rows (nil: prior draws).
+  ///   - rows: the rows this process measures (all of them by default); they start at a
+  ///     multiple of `BlockMoments.blockRows`.
+  /// - Throws: `DiffusionError` naming a bad setting, before any sampling.
+  public init(base: SamplingConfiguration, samplers: [SamplerName], steps: [Int], tolerances: [Double],
+              reference: GaussianMixture? = nil, initial: StateBatch? = nil, rows: Range<Int>? = nil,
+              starting: @escaping (_ run: Int, _ runs: Int, _ label: String) -> Void = { _, _, _ in }) throws {
+    guard base.count >= 2 else { throw DiffusionError.invalidSetting("a comparison needs at least 2 samples, got \(base.count)") }
+    let rows = rows ?? 0..<base.count
+    guard rows.lowerBound >= 0, rows.upperBound <= base.count, rows.lowerBound % BlockMoments.blockRows == 0 else {
+      throw DiffusionError.invalidSetting(
+        "a share of a comparison takes rows from a multiple of \(BlockMoments.blockRows) within 0..<\(base.count), got \(rows)")
+    }
+    var runs: [SamplingConfiguration] = []
+    for sampler in samplers {
+      var configuration = base
+      configuration.sampler = sampler
+      if sampler.descriptor.adaptive {
+        // Adaptive SDE samplers run per sample, as Gotta Go Fast does: in batch mode the worst
+        // of the batch would set every sample's steps.
+        if sampler.descriptor.family == .sde { configuration.mode = .perSample }
+        for tolerance in tolerances {
+          configuration.relativeTolerance = tolerance
+          configuration.absoluteTolerance = tolerance
+          runs.append(configuration)
+        }
+      } else {
+        for count in steps {
+          configuration.steps = count
+          runs.append(configuration)
+        }
       }
     }
+    levels = try ComparisonReference.pathLevels(for: runs)
+    for index in runs.indices { runs[index].brownianPathLevels = levels }
+    for run in runs { try run.validate() }
+    self.runs = runs
+    self.initial = initial
+    self.rows = rows
+    target = reference ?? base.target.mixture
+    count = base.count
+    seed = base.seed
+    self.starting = starting
   }
-  let levels = try ComparisonReference.pathLevels(for: runs)
-  for index in runs.indices { runs[index].brownianPathLevels = levels }
-  for run in runs { try run.validate() }
 
-  let target = reference ?? base.target.mixture
-  let n = base.count
-  let floors = DistributionFloors(target: target, count: n, seed: base.seed)
-  var references: [String: (label: String, samples: StateBatch)] = [:]
-  let referenceCount = Set(runs.map { referenceKey($0) }).count
-  let total = runs.count + referenceCount
-  var started = 0
+  /// Whether every run's samples are a function of (seed, row), so that processes may split
+  /// the rows: false when an adaptive sampler runs in batch mode (one system of all the rows).
+  public var splitsByRows: Bool {
+    !runs.contains { $0.sampler.descriptor.adaptive && $0.mode == .batch }
+  }
 
-  func pathReference(for run: SamplingConfiguration) throws -> (label: String, samples: StateBatch) {
-    let key = referenceKey(run)
-    if let cached = references[key] { return cached }
-    if run.sampler.descriptor.family == .sde, run.sampler.descriptor.adaptive {
-      // Adaptive SDE samplers walk a Brownian tree, not the shared path: SRA1 on the same tree.
-      let label = "sra1 at 2^\(levels) steps on the same Brownian tree"
-      starting(started, total, "reference: " + label)
-      started += 1
-      let result = (label, try adaptiveSDEReference(run, steps: 1 << levels))
-      references[key] = result
-      return result
-    }
+  /// Steps counted by `starting`: every run and every distinct reference.
+  private var total: Int { runs.count + Set(runs.map(referenceKey)).count }
+
+  /// The label of run `index`: "ddim, 20 steps" or "ode-dopri5, tol 1e-03".
+  private func setting(_ run: SamplingConfiguration) -> String {
+    run.sampler.descriptor.adaptive ? String(format: "tol %.0e", run.relativeTolerance) : "\(run.steps) steps"
+  }
+
+  /// The pathwise reference of a run: its configuration and what the table calls it.
+  private func reference(for run: SamplingConfiguration) -> (configuration: SamplingConfiguration, label: String) {
     var configuration = run
-    let label: String
     switch run.sampler.descriptor.family {
     case .probabilityFlow:
       let tolerance = run.model == nil ? ComparisonReference.flowTolerance : ComparisonReference.learnedFlowTolerance
@@ -158,47 +205,165 @@ public func compareSamplers(
       configuration.absoluteTolerance = tolerance
       configuration.errorNorm = nil
       configuration.mode = .batch
-      label = String(format: "ode-dopri5 at rtol = atol = %.0e", tolerance)
+      return (configuration, String(format: "ode-dopri5 at rtol = atol = %.0e", tolerance))
+    case .sde where run.sampler.descriptor.adaptive:
+      // Adaptive SDE samplers walk a Brownian tree, not the shared path: SRA1 on the same tree
+      // (made by `adaptiveSDEReference`, not by this configuration).
+      return (configuration, "sra1 at 2^\(levels) steps on the same Brownian tree")
     case .sde:
       configuration.sampler = .reverseSDE(.sra1)
       configuration.steps = 1 << levels
       configuration.grid = .uniform
-      label = "sra1 at 2^\(levels) steps on the same path"
+      return (configuration, "sra1 at 2^\(levels) steps on the same path")
     case .diffusion:
       configuration.steps = run.steps * ComparisonReference.stepMultiple
-      label = "\(run.sampler.name) at \(configuration.steps) steps on the same path"
+      return (configuration, "\(run.sampler.name) at \(configuration.steps) steps on the same path")
     }
-    starting(started, total, "reference: " + label)
-    started += 1
-    let result = (label, try runSampler(configuration, initial: initial).samples)
-    references[key] = result
-    return result
   }
 
-  var rows: [ComparisonRow] = []
-  for run in runs {
-    let (label, referenceSamples) = try pathReference(for: run)
-    let adaptive = run.sampler.descriptor.adaptive
-    let setting = adaptive ? String(format: "tol %.0e", run.relativeTolerance) : "\(run.steps) steps"
-    starting(started, total, "\(run.sampler.name), \(setting)")
+  /// The reference samples of this process's rows for `run`, made on first use. The
+  /// probability-flow reference solves each block of rows as one system, so that it too is
+  /// the same for any split of the rows at block boundaries.
+  private func referenceSamples(for run: SamplingConfiguration) throws -> StateBatch {
+    let key = referenceKey(run)
+    if let cached = references[key] { return cached }
+    let (configuration, label) = reference(for: run)
+    starting(started, total, "reference: " + label)
     started += 1
-    let result = try runSampler(run, initial: initial)
-    let path = pathError(result.samples, referenceSamples)
-    let logDensity = logDensityStatistics(result.samples, target: target)
-    let (meanError, covarianceError) = momentErrors(result.samples, target: target)
-    let sw2 = slicedWasserstein(result.samples.rows(0..<min(n, StreamingMetrics.slicedW2Count)),
-                                floors.comparisonSet, projections: floors.projections)
-    rows.append(ComparisonRow(
-      sampler: run.sampler.name, setting: setting, steps: adaptive ? nil : run.steps,
-      tolerance: adaptive ? run.relativeTolerance : nil, nfe: result.nfe, seconds: result.seconds,
-      pathError: path.rms, pathErrorStderr: path.stderr, reference: label,
-      meanLogDensity: logDensity.mean, meanLogDensityError: logDensity.mean - floors.exactMeanLogDensity,
-      meanLogDensityStderr: (logDensity.variance / Double(n) + floors.exactLogDensityVariance).squareRoot(),
+    var samples = StateBatch(count: 0, dimension: target.dimension)
+    if !rows.isEmpty {
+      if run.sampler.descriptor.family == .sde, run.sampler.descriptor.adaptive {
+        samples = try adaptiveSDEReference(run, steps: 1 << levels, initial: initial).rows(rows)
+      } else if configuration.sampler.descriptor.adaptive {
+        var values: [Double] = []
+        for first in stride(from: rows.lowerBound, to: rows.upperBound, by: BlockMoments.blockRows) {
+          let block = first..<min(rows.upperBound, first + BlockMoments.blockRows)
+          values += try runSampler(configuration, rows: block, initial: initial).samples.values
+        }
+        samples = StateBatch(count: rows.count, dimension: target.dimension, values: values)
+      } else {
+        samples = try runSampler(configuration, rows: rows, initial: initial).samples
+      }
+    }
+    references[key] = samples
+    return samples
+  }
+
+  /// Samples run `index` on this process's rows and measures them against their reference.
+  /// - Throws: `DiffusionError` or `SolveError` from the sampler.
+  public func measure(_ index: Int) throws -> ComparisonStatistics {
+    let run = runs[index]
+    let referenceRows = try referenceSamples(for: run)
+    starting(started, total, "\(run.sampler.name), \(setting(run))")
+    started += 1
+    var statistics = ComparisonStatistics(target: target, seed: seed, firstRow: rows.lowerBound)
+    guard !rows.isEmpty else { return statistics }
+    let result = try runSampler(run, rows: rows, initial: initial)
+    statistics.add(result.samples, reference: referenceRows)
+    statistics.evaluations = result.evaluations
+    statistics.seconds = result.seconds
+    return statistics
+  }
+
+  /// The table row of run `index` from the statistics of all its rows.
+  /// - Throws: `DiffusionError.invalidSetting` when the statistics hold fewer rows than the run.
+  public func row(_ index: Int, _ statistics: ComparisonStatistics) throws -> ComparisonRow {
+    guard statistics.count == count else {
+      throw DiffusionError.invalidSetting("a comparison row needs the statistics of all \(count) rows, got \(statistics.count)")
+    }
+    let floors = self.floors ?? DistributionFloors(target: target, count: count, seed: seed)
+    self.floors = floors
+    let run = runs[index]
+    let adaptive = run.sampler.descriptor.adaptive
+    let n = Double(count)
+    // Per row: [‖x − x_ref‖², log p₀(x)].
+    let mean = statistics.moments.mean, variance = statistics.moments.variance
+    let rms = mean[0].squareRoot()
+    let (meanError, covarianceError) = statistics.metrics.momentErrors
+    let sw2 = slicedWasserstein(statistics.metrics.firstRows, floors.comparisonSet, projections: floors.projections)
+    return ComparisonRow(
+      sampler: run.sampler.name, setting: setting(run), steps: adaptive ? nil : run.steps,
+      tolerance: adaptive ? run.relativeTolerance : nil, nfe: statistics.evaluations / count, seconds: statistics.seconds,
+      // SE(√ē) = SE(ē)/(2√ē) by the delta method.
+      pathError: rms, pathErrorStderr: rms > 0 ? (variance[0] / n).squareRoot() / (2 * rms) : 0,
+      reference: reference(for: run).label,
+      meanLogDensity: mean[1], meanLogDensityError: mean[1] - floors.exactMeanLogDensity,
+      meanLogDensityStderr: (variance[1] / n + floors.exactLogDensityVariance).squareRoot(),
       covarianceError: covarianceError, covarianceErrorFloor: floors.covarianceError, meanError: meanError,
       sw2: sw2, sw2Floor: floors.sw2[floors.sw2.count / 2], sw2FloorLow: floors.sw2.first!,
-      sw2FloorHigh: floors.sw2.last!))
+      sw2FloorHigh: floors.sw2.last!)
   }
-  return rows
+}
+
+/// What one run of a comparison measured over some rows: per row ‖x − x_ref‖² and log p₀(x) as
+/// `BlockMoments`, the mean, covariance and first rows as `StreamingMetrics`, and the cost.
+/// Processes' statistics of consecutive rows merge (`partial`, `init(merging:)`) into those of
+/// all the rows, bit for bit.
+public struct ComparisonStatistics: Sendable {
+  /// Per row, ‖x − x_ref‖² and log p₀(x).
+  var moments: BlockMoments
+  var metrics: StreamingMetrics
+  /// Score evaluations summed over the rows, and the sampling seconds.
+  public var evaluations = 0
+  public var seconds = 0.0
+
+  init(target: GaussianMixture, seed: UInt64, firstRow: Int) {
+    moments = BlockMoments(width: 2, firstRow: firstRow)
+    metrics = StreamingMetrics(target: target, seed: seed, firstRow: firstRow)
+  }
+
+  /// Rows measured.
+  public var count: Int { moments.count }
+
+  /// Takes in a run's samples and their references, row for row.
+  mutating func add(_ samples: StateBatch, reference: StateBatch) {
+    let target = metrics.target
+    precondition(samples.count == reference.count && samples.dimension == reference.dimension,
+                 "ComparisonStatistics: samples and references differ in shape")
+    let n = samples.count, d = samples.dimension
+    var logs = [Double](repeating: 0, count: n)
+    samples.values.withUnsafeBufferPointer { xp in
+      logs.withUnsafeMutableBufferPointer { target.evaluate(xp, a: 1, s: 0, logDensity: $0, score: nil) }
+    }
+    var perRow = [Double](repeating: 0, count: 2 * n)
+    for r in 0..<n {
+      var sum = 0.0
+      for j in 0..<d {
+        let e = samples.values[r * d + j] - reference.values[r * d + j]
+        sum += e * e
+      }
+      perRow[2 * r] = sum
+      perRow[2 * r + 1] = logs[r]
+    }
+    moments.add(perRow)
+    try! metrics.add(samples)  // cannot throw: the samples have the target's dimension
+  }
+
+  /// The numbers another process needs to merge these statistics.
+  public var partial: [Double] {
+    let part = moments.partial
+    return [Double(evaluations), seconds, Double(part.count)] + part + metrics.partial
+  }
+
+  /// The statistics of all rows from the `partial`s of processes that took consecutive rows
+  /// from 0, in order: the same bits as one process that measured every row. Evaluations and
+  /// seconds are summed.
+  /// - Throws: `DiffusionError.invalidSetting` or `SolveError.invalidConfiguration` when a
+  ///   partial is cut short or the rows are not consecutive.
+  public init(target: GaussianMixture, seed: UInt64, merging partials: [[Double]]) throws {
+    var moments: [[Double]] = [], metrics: [[Double]] = []
+    for values in partials {
+      guard values.count >= 3, let length = Int(exactly: values[2]), length >= 0, 3 + length <= values.count else {
+        throw DiffusionError.invalidSetting("a comparison partial is cut short (\(values.count) numbers)")
+      }
+      evaluations += Int(values[0])
+      seconds += values[1]
+      moments.append(Array(values[3..<(3 + length)]))
+      metrics.append(Array(values[(3 + length)...]))
+    }
+    self.moments = try BlockMoments(width: 2, merging: moments)
+    self.metrics = try StreamingMetrics(target: target, seed: seed, merging: metrics)
+  }
 }
 
 /// Runs share a reference when it would be the same run.

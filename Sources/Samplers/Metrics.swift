@@ -91,8 +91,9 @@ public struct StreamingMetrics: Sendable {
 
   public static let slicedW2Count = 20_000
   /// Rows per leaf of the merge tree: the per-block cost (d² for the merge) is small beside the
-  /// block's own (blockRows·d²), and a process's rows may start at any multiple of it.
-  public static let blockRows = 4_096
+  /// block's own (blockRows·d²), and a process's rows may start at any multiple of it. The
+  /// same blocks as `BlockMoments`', so one split of the rows suits both.
+  public static let blockRows = BlockMoments.blockRows
 
   /// Metrics of rows taken in order from `firstRow`, which must be a multiple of `blockRows`.
   public init(target: GaussianMixture, seed: UInt64 = 0, firstRow: Int = 0) {
@@ -166,6 +167,12 @@ public struct StreamingMetrics: Sendable {
     guard var root = copy.nodes.last else { return nil }
     for node in copy.nodes.dropLast().reversed() { root = MomentNode(merging: node, root, level: node.level + 1, index: 0) }
     return root
+  }
+
+  /// The rows seen among the first `slicedW2Count` of the run (all of them when the rows were
+  /// taken from row 0, or merged): what sliced W2 is measured on.
+  public var firstRows: StateBatch {
+    StateBatch(count: head.count / target.dimension, dimension: target.dimension, values: head)
   }
 
   /// The unbiased covariance of the samples seen, row-major d × d.

@@ -50,11 +50,16 @@ public struct SamplingResult: Sendable {
   public var samples: StateBatch
   /// Score evaluations per sample, counted.
   public var nfe: Int
+  /// Score evaluations summed over the samples: nfe × count, except in per-sample adaptive
+  /// solves, where each sample takes its own number (and `nfe` is their mean rounded down).
+  /// Runs sampled in parts add these up exactly.
+  public var evaluations: Int
   public var seconds: Double
 
-  public init(samples: StateBatch, nfe: Int, seconds: Double) {
+  public init(samples: StateBatch, nfe: Int, seconds: Double, evaluations: Int? = nil) {
     self.samples = samples
     self.nfe = nfe
+    self.evaluations = evaluations ?? nfe * samples.count
     self.seconds = seconds
   }
 }
@@ -92,7 +97,8 @@ public func sample<P: DiffusionProcess, S: ScoreModel>(
   let clock = ContinuousClock(), start = clock.now
   let (t0, t1) = (times[0], times[times.count - 1])
 
-  func run<B: BrownianSource>(_ noise: B) throws -> (StateBatch, Int) {
+  // (samples, NFE per sample, evaluations summed over the samples when they differ per sample)
+  func run<B: BrownianSource>(_ noise: B) throws -> (StateBatch, Int, Int?) {
     switch sampler {
     case .reverseSDE(let name):
       guard case .sde(let solver) = name.solver else { throw notA("an SDE solver", name.rawValue) }
@@ -100,13 +106,13 @@ public func sample<P: DiffusionProcess, S: ScoreModel>(
                                diffusion: ProcessDiffusion(process: process), initial: initial, t0: t0, t1: t1)
       let solution = try solve(problem, solver: solver, grid: .times(times), noise: noise,
                                firstSample: firstSample, threads: threads)
-      return (solution.final, solution.statistics.driftEvaluations)
+      return (solution.final, solution.statistics.driftEvaluations, nil)
     case .probabilityFlow(let name):
       let ode = ODEProblem(field: ProbabilityFlowField(process: process, score: score), initial: initial, t0: t0, t1: t1)
       switch name.solver {
       case .ode(let solver):
         let solution = try solve(ode, solver: solver, grid: .times(times), threads: threads)
-        return (solution.final, solution.statistics.driftEvaluations)
+        return (solution.final, solution.statistics.driftEvaluations, nil)
       case .adaptiveODE:
         return try solveAdaptive(ode, solver: DormandPrince5(settings: settings.adaptive), mode: settings.mode,
                                  threads: threads)
@@ -130,31 +136,35 @@ public func sample<P: DiffusionProcess, S: ScoreModel>(
     case .annealedLangevin:
       return try runDiffusion(AnnealedLangevin(corrector: settings.corrector), noise)
     case .fast(let name):
-      return try name.run(settings.fastSamplers, DriveSampler(process: process, score: score, brownian: noise, seed: seed,
-                                                             initial: initial, times: times, firstSample: firstSample,
-                                                             threads: threads))
+      let (samples, nfe) = try name.run(settings.fastSamplers, DriveSampler(
+        process: process, score: score, brownian: noise, seed: seed, initial: initial, times: times,
+        firstSample: firstSample, threads: threads))
+      return (samples, nfe, nil)
     case .adaptiveSRA1, .gottaGoFast:
-      return try sampleAdaptiveSDE(sampler, settings: settings, process: process, score: score, initial: initial,
-                                   t0: t0, t1: t1, seed: seed, firstSample: firstSample, threads: threads)
+      let (samples, nfe) = try sampleAdaptiveSDE(sampler, settings: settings, process: process, score: score,
+                                                 initial: initial, t0: t0, t1: t1, seed: seed,
+                                                 firstSample: firstSample, threads: threads)
+      return (samples, nfe, nil)
     }
   }
 
-  func runDiffusion<D: DiffusionSampler, B: BrownianSource>(_ method: D, _ noise: B) throws -> (StateBatch, Int) {
+  func runDiffusion<D: DiffusionSampler, B: BrownianSource>(_ method: D, _ noise: B) throws -> (StateBatch, Int, Int?) {
     let result = try sample(with: method, process: process, score: score, initial: initial, times: times,
                             seed: seed, brownian: noise, firstSample: firstSample, threads: threads)
-    return (result.samples, result.nfe)
+    return (result.samples, result.nfe, nil)
   }
 
-  let (samples, nfe): (StateBatch, Int)
+  let (samples, nfe, evaluations): (StateBatch, Int, Int?)
   switch brownian {
   case .perStep:
-    (samples, nfe) = try run(BrownianIncrements(seed: seed))
+    (samples, nfe, evaluations) = try run(BrownianIncrements(seed: seed))
   case .path(let levels):
-    (samples, nfe) = try run(BrownianGrid(seed: seed, t0: t0, t1: t1, finestSteps: 1 << levels))
+    (samples, nfe, evaluations) = try run(BrownianGrid(seed: seed, t0: t0, t1: t1, finestSteps: 1 << levels))
   }
   let elapsed = clock.now - start
   return SamplingResult(samples: samples, nfe: nfe,
-                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                        evaluations: evaluations)
 }
 
 /// Runs a diffusion sampler of your own — any `DiffusionSampler` — through the driver every
@@ -229,13 +239,14 @@ func checkSampling<P: DiffusionProcess, S: ScoreModel>(
 }
 
 /// An adaptive solve of the probability-flow ODE; NFE per sample (summed over samples in
-/// per-sample mode, then divided by the count).
+/// per-sample mode, then divided by the count) and, in per-sample mode, that sum.
 private func solveAdaptive<F: VectorField, S: AdaptiveODESolver>(
   _ ode: ODEProblem<F>, solver: S, mode: SystemMode, threads: Int?
-) throws -> (StateBatch, Int) {
+) throws -> (StateBatch, Int, Int?) {
   let solution = try solve(ode, solver: solver, mode: mode, threads: threads)
   let evaluations = solution.statistics.driftEvaluations
-  return (solution.final, mode == .perSample ? evaluations / max(1, ode.initial.count) : evaluations)
+  guard mode == .perSample else { return (solution.final, evaluations, nil) }
+  return (solution.final, evaluations / max(1, ode.initial.count), evaluations)
 }
 
 /// A score model that reports each evaluation's time before evaluating.

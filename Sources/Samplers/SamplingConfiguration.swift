@@ -197,6 +197,7 @@ private func sample<P: DiffusionProcess, S: ScoreModel>(
   if configuration.denoise {
     denoise(&result.samples, process: process, score: score, t: times[times.count - 1])
     result.nfe += 1
+    result.evaluations += result.samples.count
   }
   return result
 }

@@ -118,6 +118,11 @@ final class MPISharedFile: SharedFile {
     guard Int(written) == expected else { throw ShortWrite(written: Int(written), expected: expected, offset: offset) }
   }
 
+  func sync() throws {
+    let code = MPI_File_sync(handle)
+    guard code == MPI_SUCCESS else { throw MPIError(code: code) }
+  }
+
   func close() throws {
     var code = MPI_File_sync(handle)
     guard code == MPI_SUCCESS else { throw MPIError(code: code) }

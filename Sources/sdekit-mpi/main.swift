@@ -1,5 +1,16 @@
 import CMPI
+import Foundation
 import sdekit
+
+// SIGINT and SIGTERM (mpirun's way of stopping a rank) are blocked before MPI starts its threads,
+// which inherit the mask: `Interrupt` takes them through a Dispatch signal source (a signalfd),
+// and a thread that left them unblocked would take and drop them instead (sdekit-mpi ignores
+// their default action) — rank 0's message was lost in half of the trials.
+var stopping = sigset_t()
+sigemptyset(&stopping)
+sigaddset(&stopping, SIGINT)
+sigaddset(&stopping, SIGTERM)
+pthread_sigmask(SIG_BLOCK, &stopping, nil)
 
 // MPI calls come from this thread only; sampling threads never make them.
 var provided: Int32 = 0

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ScoreModels
+import SDEKit
 
 /// The processes one run is spread over. `sdekit` runs in one process and has none;
 /// `sdekit-mpi` implements this over MPI and runs the commands through `runSDEKit(across:)`.
@@ -31,6 +32,8 @@ public protocol SharedFile: AnyObject {
   func writeAll(_ data: Data, at offset: Int) throws
   /// A write by this rank alone.
   func write(_ data: Data, at offset: Int) throws
+  /// Flushes every rank's writes so far to the device (collective).
+  func sync() throws
   /// Flushes and closes the file (collective).
   func close() throws
 }
@@ -40,23 +43,30 @@ enum ClusterRun {
   nonisolated(unsafe) static var current: Cluster?
 }
 
-/// Runs the command line on every rank of `cluster`: `sdekit-mpi sample …` splits the rows
-/// between the ranks (`SampleCommand.runAcrossRanks`). Bad input is agreed on before anything
-/// starts, so one rank prints one message and every rank exits with a non-zero status; a
-/// failure once sampling has started aborts the job.
+/// Runs the command line on every rank of `cluster`: `sdekit-mpi sample|compare|convergence …`
+/// split their rows (samples or paths) between the ranks and rank 0 prints the one report.
+/// Bad input is agreed on before anything starts, and failures while running at the next
+/// point where the ranks meet (after each chunk, run or level), so one rank prints one message
+/// and every rank exits with a non-zero status.
 public func runSDEKit(across cluster: Cluster) -> Never {
   ClusterRun.current = cluster
   _ = openBLASSingleThreaded
   var failure: (message: String, status: Int32)?
-  var command: ParsableCommandBox?
+  var command: ClusterCommand?
   do {
     var parsed = try SDEKitCommand.parseAsRoot()
-    if let sample = parsed as? SampleCommand { command = ParsableCommandBox(sample: sample) } else if "\(type(of: parsed))" == "HelpCommand" {
+    if let sample = parsed as? SampleCommand {
+      command = .sample(sample)
+    } else if let compare = parsed as? CompareCommand {
+      command = .compare(compare)
+    } else if let convergence = parsed as? ConvergenceCommand {
+      command = .convergence(convergence)
+    } else if "\(type(of: parsed))" == "HelpCommand" {
       // `sdekit-mpi help sample` and the like: rank 0 prints the help.
       if cluster.rank == 0 { try parsed.run() }
       cluster.finish(status: 0)
     } else {
-      failure = ("sdekit-mpi runs sample across ranks; run compare, convergence, train and list with sdekit", 64)
+      failure = ("sdekit-mpi runs sample, compare and convergence across ranks; run the others with sdekit", 64)
     }
   } catch {
     failure = SDEKitCommand.outcome(of: error)
@@ -65,29 +75,75 @@ public func runSDEKit(across cluster: Cluster) -> Never {
     if cluster.rank == 0 { print(failure.message) }  // --help
     cluster.finish(status: 0)
   }
-  if let failing = cluster.firstFailure(failure != nil) {
-    if cluster.rank == failing, let failure {
-      FileHandle.standardError.write(Data("sdekit-mpi: \(failure.message)\n".utf8))
-    }
-    cluster.finish(status: failure?.status ?? 1)
-  }
+  cluster.stopIfAnyFailed(setup: failure.map { CLIError($0.message) }, status: failure?.status)
   do {
-    try command!.sample.runAcrossRanks(cluster)
+    switch command! {
+    case .sample(let sample): try sample.runAcrossRanks(cluster)
+    case .compare(let compare): try compare.runAcrossRanks(cluster)
+    case .convergence(let convergence): try convergence.runAcrossRanks(cluster)
+    }
   } catch {
-    // runAcrossRanks agrees on its own setup errors; anything else stops the job.
-    clusterFailure(cluster, SDEKitCommand.outcome(of: error).message)
+    // Each command agrees on its failures, and ends the job itself when rank 0 fails after the
+    // last collective call; anything else may leave ranks waiting in one, so it stops the job.
+    FileHandle.standardError.write(Data("sdekit-mpi: rank \(cluster.rank): \(SDEKitCommand.outcome(of: error).message)\n".utf8))
+    cluster.abort(status: 1)
   }
   cluster.finish(status: 0)
 }
 
-/// Holds the parsed command (ParsableCommand is not a type to store as an existential here).
-struct ParsableCommandBox {
-  var sample: SampleCommand
+/// The parsed command (ParsableCommand is not a type to store as an existential here).
+enum ClusterCommand {
+  case sample(SampleCommand)
+  case compare(CompareCommand)
+  case convergence(ConvergenceCommand)
 }
 
-/// Prints one line for this rank's failure and ends the whole job.
-func clusterFailure(_ cluster: Cluster, _ message: String, removing temporary: String? = nil) -> Never {
-  if let temporary { unlink(temporary) }
-  FileHandle.standardError.write(Data("sdekit-mpi: rank \(cluster.rank): \(message)\n".utf8))
-  cluster.abort(status: 1)
+/// How ranks split rows (samples or paths): consecutive ranges that start at multiples of
+/// `BlockMoments.blockRows` (so merged statistics are one process's bits), as even as whole
+/// blocks allow. A rank may get none.
+enum RowSplit {
+  static func rows(rank: Int, of size: Int, count: Int) -> Range<Int> {
+    let block = BlockMoments.blockRows
+    let blocks = count / block + (count % block == 0 ? 0 : 1)
+    let first = blocks * rank / size, last = blocks * (rank + 1) / size
+    return min(count, first * block)..<min(count, last * block)
+  }
+}
+
+extension Cluster {
+  /// This rank's rows among `count` (see `RowSplit`).
+  func rows(count: Int) -> Range<Int> { RowSplit.rows(rank: rank, of: size, count: count) }
+
+  /// Setup: every rank says whether the run's setup failed on it; if any did, the lowest such
+  /// rank prints its message (as `sdekit` would, without a rank) and every rank ends with its
+  /// status (64 for bad input). Collective.
+  func stopIfAnyFailed(setup error: Error?, status: Int32? = nil) {
+    guard let failing = firstFailure(error != nil) else { return }
+    var mine = 0.0
+    if failing == rank, let error {
+      FileHandle.standardError.write(Data("sdekit-mpi: \(SDEKitCommand.outcome(of: error).message)\n".utf8))
+      mine = Double(status ?? SDEKitCommand.outcome(of: error).status)
+    }
+    // Every rank ends with the failing rank's status: mpirun reports whichever rank ends first.
+    finish(status: Int32(sum([mine])[0]))
+  }
+
+  /// While running: every rank says whether it failed since the last call; if any did, the
+  /// lowest such rank prints "rank r: " and its message (`describe` may add to it), `cleanup`
+  /// runs on every rank, and every rank ends with status 1. Collective.
+  func stopIfAnyFailed(_ error: Error?, describe: (String) -> String = { $0 }, cleanup: () -> Void = {}) {
+    guard let failing = firstFailure(error != nil) else { return }
+    cleanup()
+    if failing == rank, let error {
+      FileHandle.standardError.write(Data("sdekit-mpi: rank \(rank): \(describe(SDEKitCommand.outcome(of: error).message))\n".utf8))
+    }
+    finish(status: 1)
+  }
+
+  /// A failure of this rank alone once every collective call is done (rank 0 writing the report):
+  /// prints it and ends with status 1; the other ranks are finishing already.
+  func stop(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("sdekit-mpi: \(message)\n".utf8))
+    finish(status: 1)
+  }
 }

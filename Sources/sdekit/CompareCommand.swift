@@ -37,6 +37,9 @@ struct CompareCommand: ParsableCommand {
   @Option(help: "How steps are spread over [ε, T].")
   var grid: TimeGridKind = .uniform
 
+  @Option(help: "Adaptive samplers: the batch as one system or each sample on its own (sdekit-mpi needs per-sample).")
+  var mode: SystemMode = .batch
+
   @OptionGroup(title: "Fast samplers, grids in sigma and starting points") var fast: FastSamplerOptions
 
   @Option(help: "Output format.")
@@ -70,8 +73,8 @@ struct CompareCommand: ParsableCommand {
     return values.map { $0! }
   }
 
-  func run() throws {
-    Interrupt.install(outputs: [plot].compactMap { $0 })
+  /// What every run shares: the options above.
+  var base: SamplingConfiguration {
     var base = SamplingConfiguration()
     base.process = source.process
     base.target = source.target
@@ -80,7 +83,14 @@ struct CompareCommand: ParsableCommand {
     base.threads = source.threads
     base.model = source.model
     base.grid = grid
+    base.mode = mode
     fast.apply(to: &base, eta: nil)
+    return base
+  }
+
+  func run() throws {
+    Interrupt.install(outputs: [plot].compactMap { $0 })
+    let base = self.base
     let line = ProgressLine.make(quiet: source.quiet)
     defer { line?.finish() }
     let rows = try compareSamplers(base: base, samplers: try samplerList(), steps: try stepList(),
@@ -90,6 +100,12 @@ struct CompareCommand: ParsableCommand {
       line?.update(fraction: Double(run) / Double(runs), detail: "run \(run + 1)/\(runs): \(label)")
     }
     line?.finish()
+    try publish(rows)
+  }
+
+  /// Prints the table and writes the plot (--plot): the end of a comparison in one process or
+  /// across ranks.
+  func publish(_ rows: [ComparisonRow]) throws {
     print(CompareCommand.format(rows, as: format))
     if let plot {
       let title = "\(source.process.rawValue) · \(source.target.rawValue) · \(source.count) samples"

@@ -143,7 +143,7 @@ struct ConvergenceCommand: ParsableCommand {
 
   /// Prints a study and, with --plot, draws its errors against dt with the fitted line and a
   /// line of the declared order through the finest point.
-  private func show(_ study: ConvergenceStudy) throws {
+  func show(_ study: ConvergenceStudy) throws {
     print(json ? try jsonString(study) : ConvergenceCommand.table(study))
     guard let plot else { return }
     var svg = SVGPlot(title: "\(study.problem) · \(study.solver) · \(study.kind.rawValue) error", xLabel: "dt",

@@ -6,41 +6,33 @@ import ScoreModels
 import SDEKit
 
 extension SampleCommand {
-  /// The rows of rank `rank` of `size`: consecutive ranges that start at multiples of
-  /// `StreamingMetrics.blockRows` (so the merged metrics are one process's bits), as even as
-  /// whole blocks allow. A rank may get none.
-  static func rows(rank: Int, of size: Int, count: Int) -> Range<Int> {
-    let block = StreamingMetrics.blockRows
-    let blocks = count / block + (count % block == 0 ? 0 : 1)
-    let first = blocks * rank / size, last = blocks * (rank + 1) / size
-    return min(count, first * block)..<min(count, last * block)
-  }
-
   /// Chunks of at most `valuesPerChunk` values covering `rows`.
   static func chunks(of rows: Range<Int>, dimension: Int) -> [Range<Int>] {
     let size = max(1, valuesPerChunk / dimension)
     return stride(from: rows.lowerBound, to: rows.upperBound, by: size).map { $0..<min(rows.upperBound, $0 + size) }
   }
 
-  /// `sample` on every rank of an MPI job. Each rank samples a consecutive range of rows and
-  /// writes them with MPI-IO at their offset in one .npy under a temporary name (rank 0 writes
-  /// the header), which rank 0 renames once every rank has closed it. The metrics merge as
-  /// `StreamingMetrics.init(merging:)`, evaluations and seconds are summed, and rank 0 prints
-  /// the one report: the same file and numbers as one process (seconds aside, which add up
-  /// each rank's sampling time).
+  /// `sample` on every rank of an MPI job. Each rank samples a consecutive range of rows, chunk
+  /// by chunk, and writes them with MPI-IO at their offset in one .npy under a temporary name
+  /// (rank 0 writes the header), which rank 0 renames once every rank has closed it. In round k
+  /// every rank samples and writes its k-th chunk; the ranks agree after each whether any failed.
+  /// The metrics merge as `StreamingMetrics.init(merging:)`, evaluations and seconds are summed,
+  /// and rank 0 prints the one report: the same file and numbers as one process (seconds aside,
+  /// which add up each rank's sampling time).
+  ///
+  /// With --resume the temporary file is `.NAME.partial` and rank 0 keeps its sidecar: after
+  /// every round is synced to the device, the rounds done and the evaluations and seconds so
+  /// far. A run of the same configuration on as many ranks continues after those rounds.
   func runAcrossRanks(_ cluster: Cluster) throws {
     // Setup: every rank checks the run; one message if any rank refuses it.
-    var setup: (configuration: SamplingConfiguration, target: GaussianMixture, reference: GaussianMixture?,
-                initial: StateBatch?)?
+    var setup: (configuration: SamplingConfiguration, target: GaussianMixture, initial: StateBatch?)?
     var setupError: Error?
     do {
       let configuration = try resolvedConfiguration()
-      let reference = try source.referenceMixture()
-      let target = reference ?? configuration.target.mixture
+      let target = try source.referenceMixture() ?? configuration.target.mixture
       if configuration.sampler.descriptor.adaptive && configuration.mode == .batch {
         throw ValidationError("\(configuration.sampler) in --mode batch solves all samples as one system, which ranks cannot split; use --mode per-sample")
       }
-      if resume { throw ValidationError("--resume is not available in sdekit-mpi yet; run sdekit sample --resume") }
       if let output {
         guard (format ?? SampleFileFormat(path: output) ?? .npy) == .npy else {
           throw ValidationError("-o \(output): sdekit-mpi writes .npy files (every rank writes its rows at a fixed offset, which .csv rows do not have)")
@@ -48,103 +40,183 @@ extension SampleCommand {
       }
       let size = try Preflight.outputSize(count: configuration.count, dimension: target.dimension, format: .npy)
       if cluster.rank == 0, let output { try Preflight.checkFreeSpace(for: output, bytes: size.bytes, exact: true) }
-      setup = (configuration, target, reference, try FastSamplerOptions.initialPoints(of: configuration))
+      setup = (configuration, target, try FastSamplerOptions.initialPoints(of: configuration))
     } catch {
       setupError = error
     }
-    if let failing = cluster.firstFailure(setupError != nil) {
-      if failing == cluster.rank, let setupError {
-        FileHandle.standardError.write(Data("sdekit-mpi: \(SDEKitCommand.outcome(of: setupError).message)\n".utf8))
-      }
-      cluster.finish(status: setupError.map { SDEKitCommand.outcome(of: $0).status } ?? 1)
-    }
-    let (configuration, target, reference, initial) = setup!
+    cluster.stopIfAnyFailed(setup: setupError)
+    let (configuration, target, initial) = setup!
     let d = target.dimension, count = configuration.count
-    let mine = Self.rows(rank: cluster.rank, of: cluster.size, count: count)
+    let header = NPYFile.header(count: count, dimension: d)
+    let mine = cluster.rows(count: count)
     let chunks = Self.chunks(of: mine, dimension: d)
-    let rounds = (0..<cluster.size).map { Self.chunks(of: Self.rows(rank: $0, of: cluster.size, count: count), dimension: d).count }.max()!
+    let chunksPerRank = (0..<cluster.size).map { Self.chunks(of: RowSplit.rows(rank: $0, of: cluster.size, count: count), dimension: d) }
+    let rounds = chunksPerRank.map(\.count).max()!
 
-    // The shared temporary file, named by rank 0.
+    // --resume: rank 0 holds the lock and the sidecar; every rank learns how far the run got.
+    let identity = ResumeSidecar(run: configuration, format: .npy, dimension: d, reference: source.reference,
+                                 ranks: cluster.size)
+    var resumeState: ResumeState?
+    var done = (rounds: 0, evaluations: 0, seconds: 0.0)
+    if resume, let output {
+      var failure: Error?
+      var found = ""
+      if cluster.rank == 0 {
+        do {
+          let state = try ResumeState(output: output)
+          try state.lock()
+          if let record = try state.load() {
+            try record.checkSameRun(as: identity)
+            let rounds = record.rounds ?? 0
+            let needed = Self.promisedBytes(rounds: rounds, chunks: chunksPerRank, header: header.count, dimension: d)
+            guard let length = state.partialLength, length >= needed else {
+              throw CLIError("cannot resume \(output): \(state.partial.path) is shorter than its sidecar \(state.sidecar.path) records (\(needed) bytes); remove both to start afresh")
+            }
+            found = "\(rounds) \(record.evaluations) \(record.seconds)"
+          } else {
+            // A partial file without a sidecar holds nothing promised: start it afresh.
+            guard truncate(state.partial.path, 0) == 0 else {
+              throw CLIError("cannot write \(state.partial.path): \(String(cString: strerror(errno)))")
+            }
+            try state.save(identity)
+          }
+          resumeState = state
+        } catch {
+          failure = error
+        }
+      }
+      cluster.stopIfAnyFailed(setup: failure)
+      let fields = cluster.broadcast(found).split(separator: " ")
+      if fields.count == 3, let rounds = Int(fields[0]), let evaluations = Int(fields[1]), let seconds = Double(fields[2]) {
+        done = (rounds, evaluations, seconds)
+      }
+    }
+
+    // The shared file: rank 0's temporary name, or the fixed partial name with --resume.
     var file: SharedFile?
-    var temporary: String?
+    var shared: String?
     if let output {
-      let name = cluster.broadcast(cluster.rank == 0 ? temporaryURL(for: output).path : "")
-      temporary = name
+      let name = cluster.broadcast(cluster.rank == 0 ? (resumeState?.partial.path ?? temporaryURL(for: output).path) : "")
+      shared = name
+      // Rank 0 speaks for every rank: mpirun sends SIGTERM to all of them.
+      Interrupt.install(outputs: [output, plot, report].compactMap { $0 }, resumable: resume ? output : nil,
+                        temporaries: resume ? [] : [name], quiet: cluster.rank != 0)
       var openError: Error?
       do { file = try cluster.openShared(name) } catch { openError = error }
-      if let failing = cluster.firstFailure(openError != nil) {
-        if failing == cluster.rank, let openError {
-          FileHandle.standardError.write(Data("sdekit-mpi: cannot write \(output): \(openError)\n".utf8))
-        }
-        if cluster.rank == 0 { unlink(name) }
-        cluster.finish(status: 1)
-      }
-      // Quiet on every rank: mpirun sends SIGTERM to all ranks when one fails, and that rank has
-      // already said why.
-      Interrupt.install(outputs: [output, plot, report].compactMap { $0 }, temporaries: [name], quiet: true)
+      if openError != nil, cluster.rank == 0, resumeState == nil { unlink(name) }
+      cluster.stopIfAnyFailed(openError, describe: { "cannot write \(output): \($0)" })
+    } else {
+      Interrupt.install(outputs: [plot, report].compactMap { $0 }, quiet: cluster.rank != 0)
+    }
+    // A failure ends the job with no file under the final name; with --resume the partial file
+    // and its sidecar stay, to be continued.
+    let describe: (String) -> String = { message in
+      guard let output, let shared else { return message }
+      return resume ? "cannot write \(output): \(message); the samples so far stay in \(shared) for --resume"
+                    : "cannot write \(output): \(message); nothing was written under that name"
+    }
+    let cleanup = {
+      if !resume, cluster.rank == 0, let shared { unlink(shared) }
     }
 
+    var failure: Error?
+    var metrics = StreamingMetrics(target: target, seed: configuration.seed, firstRow: mine.lowerBound)
+    var plotted: [Double] = []
+    var evaluations = 0, seconds = 0.0
+    // The rows an interrupted run wrote are read back, for the metrics and the plot.
+    var reader: ResumedRowsReader?
     do {
-      let header = NPYFile.header(count: count, dimension: d)
       if cluster.rank == 0 { try file?.write(header, at: 0) }
-      var metrics = StreamingMetrics(target: target, seed: configuration.seed, firstRow: mine.lowerBound)
-      var plotted: [Double] = []
-      var evaluations = 0, seconds = 0.0
-      for round in 0..<rounds {
-        guard round < chunks.count else {
-          try file?.writeAll(Data(), at: 0)
-          continue
-        }
-        let rows = chunks[round]
-        let result = try runSampler(configuration, rows: rows, initial: initial)
-        try metrics.add(result.samples)
-        if rows.lowerBound < Self.plottedSamples {
-          plotted += result.samples.values.prefix((Self.plottedSamples - rows.lowerBound) * d)
-        }
-        evaluations += result.nfe * rows.count
-        seconds += result.seconds
-        try file?.writeAll(NPYFile.body(result.samples), at: header.count + rows.lowerBound * d * 8)
+      if done.rounds > 0, !chunks.isEmpty, let shared {
+        reader = try ResumedRowsReader(path: shared, format: .npy, dimension: d, start: header.count + mine.lowerBound * d * 8)
       }
-      try file?.close()
-      let totals = cluster.sum([Double(evaluations), seconds])
-      let partials = cluster.gather(metrics.partial)
-      let plots = cluster.gather(plotted)
-      guard cluster.rank == 0 else { return }
-      if let output, let temporary {
+    } catch {
+      failure = error
+    }
+    for round in 0..<rounds {
+      var body = Data(), offset = 0
+      if failure == nil, round < chunks.count {
+        let rows = chunks[round]
+        do {
+          if round < done.rounds {
+            let samples = try reader!.next(rows: rows.count)
+            try metrics.add(samples)
+            if rows.lowerBound < Self.plottedSamples { plotted += samples.values.prefix((Self.plottedSamples - rows.lowerBound) * d) }
+          } else {
+            let result = try runSampler(configuration, rows: rows, initial: initial)
+            try metrics.add(result.samples)
+            if rows.lowerBound < Self.plottedSamples {
+              plotted += result.samples.values.prefix((Self.plottedSamples - rows.lowerBound) * d)
+            }
+            evaluations += result.evaluations
+            seconds += result.seconds
+            body = NPYFile.body(result.samples)
+            offset = header.count + rows.lowerBound * d * 8
+          }
+        } catch {
+          failure = error
+        }
+      }
+      // Nothing is written once any rank has failed.
+      cluster.stopIfAnyFailed(failure, describe: describe, cleanup: cleanup)
+      guard round >= done.rounds, let file else { continue }
+      do {
+        try file.writeAll(body, at: offset)
+        if resume { try file.sync() }
+      } catch {
+        failure = error
+      }
+      if resume {
+        // Every rank's chunk of this round is on the device before the sidecar says so.
+        cluster.stopIfAnyFailed(failure, describe: describe, cleanup: cleanup)
+        let totals = cluster.sum([Double(evaluations), seconds])
+        if let state = resumeState {
+          var record = identity
+          record.rounds = round + 1
+          record.rows = chunksPerRank.reduce(0) { $0 + $1.prefix(round + 1).reduce(0) { $0 + $1.count } }
+          record.bytes = Self.promisedBytes(rounds: round + 1, chunks: chunksPerRank, header: header.count, dimension: d)
+          record.evaluations = done.evaluations + Int(totals[0])
+          record.seconds = done.seconds + totals[1]
+          do { try state.save(record) } catch { failure = error }
+        }
+      }
+    }
+    do { try file?.close() } catch { failure = error }
+    cluster.stopIfAnyFailed(failure, describe: describe, cleanup: cleanup)
+
+    let totals = cluster.sum([Double(evaluations), seconds])
+    let partials = cluster.gather(metrics.partial)
+    let plots = cluster.gather(plotted)
+    guard cluster.rank == 0 else { return }
+    do {
+      if let output, let shared {
         // Every rank's writes are checked; the length of the closed file is checked once more.
-        let length = (try? FileManager.default.attributesOfItem(atPath: temporary)[.size] as? Int) ?? nil
+        let length = (try? FileManager.default.attributesOfItem(atPath: shared)[.size] as? Int) ?? nil
         let expected = header.count + count * d * 8
         guard length == expected else {
-          clusterFailure(cluster, "cannot write \(output): the file holds \(length.map(String.init) ?? "no") bytes of \(expected); nothing was written under that name", removing: temporary)
+          throw CLIError("the file holds \(length.map(String.init) ?? "no") bytes of \(expected)")
         }
-        guard rename(temporary, output) == 0 else {
-          clusterFailure(cluster, "cannot write \(output): \(String(cString: strerror(errno)))", removing: temporary)
-        }
+        guard rename(shared, output) == 0 else { throw CLIError(String(cString: strerror(errno))) }
+        resumeState?.remove()
       }
+    } catch {
+      cleanup()
+      cluster.stop(describe(SDEKitCommand.outcome(of: error).message))
+    }
+    do {
       let floor = slicedW2Floor(target: target, count: min(count, StreamingMetrics.slicedW2Count), seed: configuration.seed)
       let measured = try StreamingMetrics(target: target, seed: configuration.seed, merging: partials).finish(floor: floor)
-      let summary = SampleReport(version: sdekitVersion, commandLine: CommandLine.arguments, configuration: configuration,
-                                 sampler: configuration.sampler.name, process: configuration.process.rawValue,
-                                 target: configuration.target.rawValue, steps: configuration.steps,
-                                 count: count, seed: configuration.seed,
-                                 nfe: Int(totals[0]) / count, seconds: totals[1],
-                                 sw2: measured.slicedW2, sw2Floor: measured.slicedW2Floor, meanErr: measured.meanError,
-                                 covErr: measured.covarianceError, meanLogDensity: measured.meanLogDensity,
-                                 exactMeanLogDensity: measured.exactMeanLogDensity,
-                                 modeOccupancy: reference == nil ? measured.modeOccupancy : [], reference: source.reference,
-                                 output: output, plot: plot, report: report)
-      if let report { try writeAtomically(Data(try jsonString(summary).utf8 + [0x0A]), to: report) }
-      if let plot {
-        let values = plots.flatMap { $0 }
-        let samples = StateBatch(count: values.count / d, dimension: d, values: values)
-        let centres = reference == nil ? configuration.target.mixture.means : []
-        try writeAtomically(Data(samplePlot(samples, total: count, configuration, centres: centres).utf8), to: plot)
-      }
-      print(json ? try jsonString(summary) : summary.text + "\n\(cluster.size) ranks")
+      try publish(configuration, measured: measured, evaluations: done.evaluations + Int(totals[0]),
+                  seconds: done.seconds + totals[1], plotted: plots.flatMap { $0 }, footer: "\(cluster.size) ranks")
     } catch {
-      let message = SDEKitCommand.outcome(of: error).message
-      clusterFailure(cluster, output.map { "cannot write \($0): \(message); nothing was written under that name" } ?? message,
-                     removing: temporary)
+      cluster.stop(SDEKitCommand.outcome(of: error).message)
     }
+  }
+
+  /// The bytes of the partial file that `rounds` complete rounds promise: up to the end of the
+  /// furthest chunk written.
+  static func promisedBytes(rounds: Int, chunks: [[Range<Int>]], header: Int, dimension: Int) -> Int {
+    let end = chunks.map { $0.prefix(rounds).last?.upperBound ?? 0 }.max() ?? 0
+    return header + end * dimension * 8
   }
 }

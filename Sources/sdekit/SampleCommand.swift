@@ -188,7 +188,7 @@ struct SampleCommand: ParsableCommand {
       let result = try runSampler(configuration, rows: rows, progress: progress, initial: initial)
       try metrics.add(result.samples)
       plotted += result.samples.values.prefix(max(0, SampleCommand.plottedSamples * d - plotted.count))
-      evaluations += result.nfe * rows.count
+      evaluations += result.evaluations
       seconds += result.seconds
       try file?.append(result.samples, rowsDone: rows.upperBound, evaluations: evaluations, seconds: seconds)
     }
@@ -197,23 +197,36 @@ struct SampleCommand: ParsableCommand {
                               seed: configuration.seed)
     let measured = try metrics.finish(floor: floor)
     try file?.commit()
+    try publish(configuration, measured: measured, evaluations: evaluations, seconds: seconds, plotted: plotted)
+  }
+
+  /// The end of a run, in one process or across ranks: builds the report from the merged
+  /// numbers, writes it (--report) and the plot of the first rows (--plot), and prints it.
+  /// - Parameters:
+  ///   - evaluations: score evaluations summed over every sample; `seconds` the sampling time.
+  ///   - plotted: the first rows (up to `plottedSamples`), row-major.
+  ///   - footer: a last line for the text form.
+  func publish(_ configuration: SamplingConfiguration, measured: SampleMetrics, evaluations: Int, seconds: Double,
+               plotted: [Double], footer: String? = nil) throws {
+    let againstTarget = source.reference == nil
     let summary = SampleReport(version: sdekitVersion, commandLine: CommandLine.arguments, configuration: configuration,
-                              sampler: configuration.sampler.name, process: configuration.process.rawValue,
-                              target: configuration.target.rawValue, steps: configuration.steps,
-                              count: configuration.count, seed: configuration.seed,
-                              nfe: evaluations / configuration.count, seconds: seconds,
-                              sw2: measured.slicedW2, sw2Floor: measured.slicedW2Floor, meanErr: measured.meanError,
-                              covErr: measured.covarianceError, meanLogDensity: measured.meanLogDensity,
-                              exactMeanLogDensity: measured.exactMeanLogDensity,
-                              modeOccupancy: reference == nil ? measured.modeOccupancy : [], reference: source.reference,
-                              output: output, plot: plot, report: report)
+                               sampler: configuration.sampler.name, process: configuration.process.rawValue,
+                               target: configuration.target.rawValue, steps: configuration.steps,
+                               count: configuration.count, seed: configuration.seed,
+                               nfe: evaluations / configuration.count, seconds: seconds,
+                               sw2: measured.slicedW2, sw2Floor: measured.slicedW2Floor, meanErr: measured.meanError,
+                               covErr: measured.covarianceError, meanLogDensity: measured.meanLogDensity,
+                               exactMeanLogDensity: measured.exactMeanLogDensity,
+                               modeOccupancy: againstTarget ? measured.modeOccupancy : [], reference: source.reference,
+                               output: output, plot: plot, report: report)
     if let report { try writeAtomically(Data(try jsonString(summary).utf8 + [0x0A]), to: report) }
     if let plot {
+      let d = configuration.target.mixture.dimension
       let samples = StateBatch(count: plotted.count / d, dimension: d, values: plotted)
-      let centres = reference == nil ? configuration.target.mixture.means : []
+      let centres = againstTarget ? configuration.target.mixture.means : []
       try writeAtomically(Data(samplePlot(samples, total: configuration.count, configuration, centres: centres).utf8), to: plot)
     }
-    print(json ? try jsonString(summary) : summary.text)
+    print(json ? try jsonString(summary) : summary.text + (footer.map { "\n" + $0 } ?? ""))
   }
 
   /// At most this many values (rows × dimension) are held at once: larger runs are sampled in

@@ -93,13 +93,17 @@ struct ResumeSidecar: Codable, Equatable {
   /// Score evaluations summed over the rows done, and the sampling seconds they took.
   var evaluations = 0
   var seconds = 0.0
+  /// Under sdekit-mpi: the ranks, which decide each one's rows (nil for one process), and the
+  /// rounds complete — in round k every rank writes its k-th chunk.
+  var ranks: Int?
+  var rounds: Int?
 
   /// Throws naming every field in which `run` differs from the run this sidecar recorded.
   /// Threads do not change the samples, so a resumed run may use another count.
   func checkSameRun(as run: ResumeSidecar) throws {
     func fields(_ record: ResumeSidecar) throws -> [String: String] {
       var copy = record
-      (copy.rows, copy.bytes, copy.evaluations, copy.seconds) = (0, 0, 0, 0)
+      (copy.rows, copy.bytes, copy.evaluations, copy.seconds, copy.rounds) = (0, 0, 0, 0, nil)
       copy.configuration.threads = nil
       let data = try jsonString(copy)
       let object = try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any] ?? [:]
@@ -249,9 +253,10 @@ extension JSONDecoder {
 }
 
 extension ResumeSidecar {
-  /// The identity of a run about to start.
-  init(run configuration: SamplingConfiguration, format: SampleFileFormat, dimension: Int, reference: String?) {
+  /// The identity of a run about to start (`ranks` under sdekit-mpi).
+  init(run configuration: SamplingConfiguration, format: SampleFileFormat, dimension: Int, reference: String?,
+       ranks: Int? = nil) {
     self.init(version: sdekitVersion, configuration: configuration, format: format.rawValue, dimension: dimension,
-              reference: reference)
+              reference: reference, ranks: ranks)
   }
 }

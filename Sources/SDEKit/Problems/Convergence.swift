@@ -80,6 +80,8 @@ public let referenceLevelOffset = 4
 /// Errors are measured against the exact solution X(T) as a function of W(T) when the problem
 /// has one; otherwise the weak error uses the exact mean when known, and everything else a
 /// reference solve on the same path, `referenceSolver` at level k_max + `referenceLevelOffset`.
+/// The mean error and its standard error come from `BlockMoments`, so a study whose paths are
+/// split between processes (`convergenceErrors(rows:)`, merged) gives the same bits.
 ///
 /// - Parameters:
 ///   - paths: number of sample paths M (≥ 2); standard errors are sample standard deviations / √M.
@@ -92,17 +94,37 @@ public func convergenceStudy<P: SDETestProblem, S: SDESolver>(
   problem: P, named name: String, solver: S, kind: ErrorKind, paths: Int, levels: [Int],
   seed: UInt64 = 0, threads: Int? = nil, referenceSolver: (any SDESolver)? = nil
 ) throws -> ConvergenceStudy {
+  ConvergenceStudy(try convergenceErrors(problem: problem, named: name, solver: solver, kind: kind, paths: paths,
+                                         levels: levels, seed: seed, threads: threads,
+                                         referenceSolver: referenceSolver))
+}
+
+/// The per-path errors of a convergence study (see `convergenceStudy`) over the paths `rows` of
+/// `paths` (all of them by default): path i is the same whichever process solves it, since its
+/// Brownian path is addressed by i. Processes that each take consecutive rows starting at a
+/// multiple of `BlockMoments.blockRows` merge their `partial`s with `merging(_:)` into the
+/// errors of all paths, and so into the study one process would print.
+/// - Throws: `SolveError` for invalid settings, an incompatible solver or a non-finite state.
+public func convergenceErrors<P: SDETestProblem, S: SDESolver>(
+  problem: P, named name: String, solver: S, kind: ErrorKind, paths: Int, levels: [Int], rows: Range<Int>? = nil,
+  seed: UInt64 = 0, threads: Int? = nil, referenceSolver: (any SDESolver)? = nil
+) throws -> ConvergenceErrors {
   guard paths >= 2 else {
     throw SolveError.invalidConfiguration("paths must be at least 2 to estimate a standard error, got \(paths)")
   }
+  let rows = rows ?? 0..<paths
+  guard rows.lowerBound >= 0, rows.upperBound <= paths, rows.lowerBound % BlockMoments.blockRows == 0 else {
+    throw SolveError.invalidConfiguration(
+      "a share of a convergence study takes paths from a multiple of \(BlockMoments.blockRows) within 0..<\(paths), got \(rows)")
+  }
   try validateLevels(levels)
-  let sde = problem.problem(paths: paths)
+  let sde = problem.problem(paths: rows.count)
   let noise = sde.diffusion.noise
   try checkCompatibility(solver: solver.descriptor, noise: noise,
                          providesDerivative: sde.diffusion.providesDerivative, calculus: sde.calculus)
   let span = abs(problem.t1 - problem.t0)
   let width = sde.noiseWidth
-  let dimension = sde.initial.dimension
+  let dimension = problem.initialState.count
 
   // What each path is compared with: the exact X(T) from W(T), a reference solve, or (weak
   // error only) the exact mean.
@@ -110,10 +132,12 @@ public func convergenceStudy<P: SDETestProblem, S: SDESolver>(
   var source = BrownianGrid(seed: seed, t0: problem.t0, t1: problem.t1, finestSteps: 1 << levels.last!)
   let reference: String
   let exactMean = problem.exactMean
-  var endpoint = StateBatch(count: paths, dimension: width)
-  endpoint.values.withUnsafeMutableBufferPointer { w in
-    source.fill(rows: 0..<paths, width: width, step: GridStep(index: 0, count: 1, t: problem.t0, next: problem.t1),
-                increments: w.baseAddress!, spaceTime: nil)
+  var endpoint = StateBatch(count: rows.count, dimension: width)
+  if !rows.isEmpty {
+    endpoint.values.withUnsafeMutableBufferPointer { w in
+      source.fill(rows: rows, width: width, step: GridStep(index: 0, count: 1, t: problem.t0, next: problem.t1),
+                  increments: w.baseAddress!, spaceTime: nil)
+    }
   }
   if let exact = problem.exactSolution(brownian: endpoint) {
     target = exact
@@ -128,20 +152,30 @@ public func convergenceStudy<P: SDETestProblem, S: SDESolver>(
     }
     let method: any SDESolver = referenceSolver ?? defaultReference(for: solver.descriptor, noise: noise)
     source = BrownianGrid(seed: seed, t0: problem.t0, t1: problem.t1, finestSteps: 1 << referenceLevel)
-    target = try solve(sde, solver: method, grid: .uniform(steps: 1 << referenceLevel), noise: source,
-                       threads: threads).final
+    if !rows.isEmpty {
+      target = try solve(sde, solver: method, grid: .uniform(steps: 1 << referenceLevel), noise: source,
+                         firstSample: rows.lowerBound, threads: threads).final
+    } else {
+      target = StateBatch(count: 0, dimension: dimension)
+    }
     reference = "reference \(method.descriptor.name) at dt = 2^-\(referenceLevel)"
   }
 
-  var results: [ConvergenceLevel] = []
+  var moments: [BlockMoments] = []
+  var seconds: [Double] = []
   for level in levels {
-    let steps = 1 << level
+    var errors = BlockMoments(width: 1, firstRow: rows.lowerBound)
+    guard !rows.isEmpty else {
+      moments.append(errors)
+      seconds.append(0)
+      continue
+    }
     let clock = ContinuousClock(), start = clock.now
-    let final = try solve(sde, solver: solver, grid: .uniform(steps: steps), noise: source,
-                          threads: threads).final
+    let final = try solve(sde, solver: solver, grid: .uniform(steps: 1 << level), noise: source,
+                          firstSample: rows.lowerBound, threads: threads).final
     let elapsed = clock.now - start
-    var samples = [Double](repeating: 0, count: paths)
-    for r in 0..<paths {
+    var samples = [Double](repeating: 0, count: rows.count)
+    for r in 0..<rows.count {
       if let target, kind == .strong {
         var squared = 0.0
         for j in 0..<dimension { let e = final[r, j] - target[r, j]; squared += e * e }
@@ -153,16 +187,90 @@ public func convergenceStudy<P: SDETestProblem, S: SDESolver>(
         samples[r] = difference / Double(dimension)
       }
     }
-    let (mean, standardError) = meanAndStandardError(samples)
-    results.append(ConvergenceLevel(level: level, dt: span / Double(steps), error: abs(mean),
-                                    stderr: standardError,
-                                    seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
+    errors.add(samples)
+    moments.append(errors)
+    seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
   }
   let order = solver.descriptor.order(for: noise)
-  return ConvergenceStudy(
-    problem: name, solver: solver.descriptor.name, kind: kind, paths: paths, seed: seed,
-    reference: reference, declaredOrder: kind == .strong ? order?.strong : order?.weak,
-    fittedOrder: fitOrder(results), levels: results)
+  return ConvergenceErrors(
+    problem: name, solver: solver.descriptor.name, kind: kind, paths: paths, seed: seed, reference: reference,
+    declaredOrder: kind == .strong ? order?.strong : order?.weak, levels: levels,
+    dt: levels.map { span / Double(1 << $0) }, moments: moments, seconds: seconds)
+}
+
+/// A convergence study before its last step: per level, the moments of the per-path errors
+/// (strong: ‖X_N − X(T)‖; weak: the mean over components of X_N − X(T), or of X_N − E X(T))
+/// over the paths seen, and the wall time. `ConvergenceStudy.init(_:)` turns the errors of all
+/// paths into the study.
+public struct ConvergenceErrors: Sendable {
+  public var problem: String
+  public var solver: String
+  public var kind: ErrorKind
+  /// Paths in the whole study (this value may hold only some of them).
+  public var paths: Int
+  public var seed: UInt64
+  public var reference: String
+  public var declaredOrder: Double?
+  public var levels: [Int]
+  public var dt: [Double]
+  /// Per level, the per-path errors seen.
+  public var moments: [BlockMoments]
+  /// Per level, the seconds the solves took (summed over processes once merged).
+  public var seconds: [Double]
+
+  /// The numbers another process needs to merge these errors: the seconds, then each level's
+  /// `BlockMoments.partial` after its length.
+  public var partial: [Double] {
+    var out = seconds
+    for level in moments {
+      let part = level.partial
+      out += [Double(part.count)] + part
+    }
+    return out
+  }
+
+  /// These errors with the numbers replaced by the merge of `partials` — one per process, in
+  /// the order of their rows, this one's included — whose settings equal these.
+  /// - Throws: `SolveError.invalidConfiguration` when a partial is cut short or the rows are
+  ///   not consecutive from 0.
+  public func merging(_ partials: [[Double]]) throws -> ConvergenceErrors {
+    var merged = self
+    merged.seconds = [Double](repeating: 0, count: levels.count)
+    var parts = [[[Double]]](repeating: [], count: levels.count)
+    for values in partials {
+      guard values.count >= levels.count else {
+        throw SolveError.invalidConfiguration("a convergence partial is cut short (\(values.count) numbers)")
+      }
+      for l in levels.indices { merged.seconds[l] += values[l] }
+      var position = levels.count
+      for l in levels.indices {
+        guard position < values.count, let length = Int(exactly: values[position]), length >= 0,
+              position + 1 + length <= values.count else {
+          throw SolveError.invalidConfiguration("a convergence partial is cut short (\(values.count) numbers)")
+        }
+        parts[l].append(Array(values[(position + 1)..<(position + 1 + length)]))
+        position += 1 + length
+      }
+    }
+    merged.moments = try parts.map { try BlockMoments(width: 1, merging: $0) }
+    return merged
+  }
+}
+
+extension ConvergenceStudy {
+  /// The study of the errors of all its paths: per level |mean error| with its standard error,
+  /// and the fitted order.
+  public init(_ errors: ConvergenceErrors) {
+    let levels = errors.levels.indices.map { l in
+      let moments = errors.moments[l]
+      let n = Double(max(1, moments.count))
+      return ConvergenceLevel(level: errors.levels[l], dt: errors.dt[l], error: abs(moments.mean[0]),
+                              stderr: (moments.variance[0] / n).squareRoot(), seconds: errors.seconds[l])
+    }
+    self.init(problem: errors.problem, solver: errors.solver, kind: errors.kind, paths: errors.paths,
+              seed: errors.seed, reference: errors.reference, declaredOrder: errors.declaredOrder,
+              fittedOrder: fitOrder(levels), levels: levels)
+  }
 }
 
 func fitOrder(_ levels: [ConvergenceLevel]) -> Double? {

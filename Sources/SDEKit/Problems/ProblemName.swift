@@ -57,12 +57,8 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
   public func convergence(solver: SolverName, kind: ErrorKind, paths: Int, levels: [Int],
                           seed: UInt64 = 0, threads: Int? = nil) throws -> ConvergenceStudy {
     func sde<P: SDETestProblem>(_ problem: P) throws -> ConvergenceStudy {
-      guard case .sde(let method) = solver.solver else {
-        throw SolveError.incompatible(
-          solver: solver.rawValue, reason: "is an ODE solver; problem \(rawValue) is an SDE")
-      }
-      return try convergenceStudy(problem: problem, named: rawValue, solver: method, kind: kind,
-                                  paths: paths, levels: levels, seed: seed, threads: threads)
+      ConvergenceStudy(try convergenceErrors(solver: solver, kind: kind, paths: paths, levels: levels, seed: seed,
+                                             threads: threads))
     }
     func ode<P: ODETestProblem>(_ problem: P) throws -> ConvergenceStudy {
       switch solver.solver {
@@ -82,6 +78,30 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
     case .ou: return try sde(OrnsteinUhlenbeck())
     case .doubleWell: return try sde(DoubleWell())
     case .linearODE, .lotkaVolterra, .arenstorf, .vanDerPol: return try ode(odeProblem!)
+    }
+  }
+
+  /// The per-path errors of an SDE problem's convergence study over the paths `rows` (all by
+  /// default), to be merged with other processes' (see `convergenceErrors(problem:…)`).
+  /// - Throws: `SolveError` for an ODE problem or solver, and whatever the study throws.
+  public func convergenceErrors(solver: SolverName, kind: ErrorKind, paths: Int, levels: [Int],
+                                seed: UInt64 = 0, rows: Range<Int>? = nil, threads: Int? = nil) throws -> ConvergenceErrors {
+    func sde<P: SDETestProblem>(_ problem: P) throws -> ConvergenceErrors {
+      guard case .sde(let method) = solver.solver else {
+        throw SolveError.incompatible(
+          solver: solver.rawValue, reason: "is an ODE solver; problem \(rawValue) is an SDE")
+      }
+      return try SDEKit.convergenceErrors(problem: problem, named: rawValue, solver: method, kind: kind, paths: paths,
+                                          levels: levels, rows: rows, seed: seed, threads: threads)
+    }
+    switch self {
+    case .gbm: return try sde(GeometricBrownianMotion())
+    case .gbmDiagonal: return try sde(DiagonalGeometricBrownianMotion())
+    case .additive: return try sde(LinearAdditiveSDE())
+    case .ou: return try sde(OrnsteinUhlenbeck())
+    case .doubleWell: return try sde(DoubleWell())
+    case .linearODE, .lotkaVolterra, .arenstorf, .vanDerPol:
+      throw SolveError.invalidConfiguration("\(rawValue) is an ODE problem: one solution, no paths to split")
     }
   }
 }
