@@ -41,11 +41,13 @@ public let adaptiveSRA1Controller = PIController(alpha: 0.7 / 1.5, beta: 0.4 / 1
 /// evaluations for the same mean log-density on gmm2d8 (rtol = atol = 0.05: NFE 67 against 38
 /// weighted at 0.03, both within 0.03 of the exact value).
 ///
-/// Returns the samples and score evaluations per sample.
+/// Returns the samples, score evaluations per sample (in per-sample mode their mean rounded down)
+/// and, in per-sample mode, the evaluations summed over the samples, counted: a run split into
+/// parts then adds up to the whole run's total (`SamplingResult.evaluations`).
 func sampleAdaptiveSDE<P: DiffusionProcess, S: ScoreModel>(
   _ sampler: SamplerName, settings: SamplerSettings, process: P, score: S, initial: StateBatch,
   t0: Double, t1: Double, seed: UInt64, firstSample: Int, threads: Int?
-) throws -> (StateBatch, Int) {
+) throws -> (StateBatch, Int, Int?) {
   let problem = SDEProblem(drift: ReverseDrift(process: process, score: score),
                            diffusion: ProcessDiffusion(process: process), initial: initial, t0: t0, t1: t1)
   let tree = try BrownianTree(seed: seed, t0: t0, t1: t1, depth: adaptiveSamplerTreeDepth)
@@ -64,7 +66,8 @@ func sampleAdaptiveSDE<P: DiffusionProcess, S: ScoreModel>(
                          firstSample: firstSample, threads: threads, errorWeight: { sensitivity.at($0) })
   }
   let evaluations = solution.statistics.driftEvaluations
-  return (solution.final, settings.mode == .perSample ? evaluations / max(1, initial.count) : evaluations)
+  guard settings.mode == .perSample else { return (solution.final, evaluations, nil) }
+  return (solution.final, evaluations / max(1, initial.count), evaluations)
 }
 
 /// How much of a perturbation of x at time t reaches the sample at `end` under the reverse

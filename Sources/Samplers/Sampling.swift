@@ -141,10 +141,8 @@ public func sample<P: DiffusionProcess, S: ScoreModel>(
         firstSample: firstSample, threads: threads))
       return (samples, nfe, nil)
     case .adaptiveSRA1, .gottaGoFast:
-      let (samples, nfe) = try sampleAdaptiveSDE(sampler, settings: settings, process: process, score: score,
-                                                 initial: initial, t0: t0, t1: t1, seed: seed,
-                                                 firstSample: firstSample, threads: threads)
-      return (samples, nfe, nil)
+      return try sampleAdaptiveSDE(sampler, settings: settings, process: process, score: score, initial: initial,
+                                   t0: t0, t1: t1, seed: seed, firstSample: firstSample, threads: threads)
     }
   }
 

@@ -91,6 +91,25 @@ struct AdaptiveSamplerTests {
     #expect(batch.nfe > whole.nfe, "batch NFE \(batch.nfe), per-sample NFE \(whole.nfe)")
   }
 
+  @Test("Per sample, the adaptive samplers report the evaluations they made, summed exactly over the rows",
+        arguments: [SamplerName.adaptiveSRA1, .gottaGoFast])
+  func perSampleEvaluations(_ sampler: SamplerName) throws {
+    var c = SamplingConfiguration()
+    c.sampler = sampler
+    c.count = 12
+    c.seed = 4
+    c.mode = .perSample
+    c.relativeTolerance = 1e-2
+    c.absoluteTolerance = 1e-2
+    let whole = try runSampler(c)
+    // Each row alone counts its own evaluations; the whole run's total is their sum, so that any
+    // split of the rows (processes, MPI ranks) adds up to one process's number. Counts, exact.
+    let perRow = try (0..<c.count).map { try runSampler(c, rows: $0..<($0 + 1)).evaluations }
+    #expect(Set(perRow).count > 1, "every row took the same steps: the test would not tell a mean from a sum")
+    #expect(whole.evaluations == perRow.reduce(0, +), "per row \(perRow)")
+    #expect(whole.nfe == perRow.reduce(0, +) / c.count)
+  }
+
   @Test("The sensitivity weight is a(t)/a(ε) for VP and falls from 1 at ε to a(T)/a(ε) at T")
   func sensitivity() {
     let vp = VPSDE()
