@@ -56,6 +56,9 @@ func sampleAdaptiveSDE<P: DiffusionProcess, S: ScoreModel>(
   let solution: Solution
   switch sampler {
   case .gottaGoFast:
+    // The paper's acceptance, E ≤ 1: SDEKit's default ratio 10 was measured for SRA1 and SRIW1's
+    // embedded estimates (`AdaptiveSDESettings.rejectionRatio`), not for this method.
+    adaptive.rejectionRatio = 1
     solution = try solve(problem, method: GottaGoFast(), settings: adaptive, noise: tree, mode: settings.mode,
                          firstSample: firstSample, threads: threads)
   default:
