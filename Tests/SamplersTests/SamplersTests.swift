@@ -384,6 +384,16 @@ struct SamplersTests {
     #expect(failure { $0.steps = 0 }?.contains("steps") == true)
     #expect(failure { $0.sampler = SamplerName(name: "ddpm")!; $0.process = .ve }?.contains("ve") == true)
     #expect(failure { $0.sampler = SamplerName(name: "annealed-langevin")!; $0.process = .vp }?.contains("vp") == true)
+    // diffusers' DDIM stride ⌊N/n⌋ is 0 beyond N steps: refused, naming both.
+    let stride = failure {
+      $0.process = .ddpm
+      $0.sampler = .ddim
+      $0.steps = 2000
+      var fast = FastSamplerSettings()
+      fast.diffusersDDIMStride = true
+      $0.fastSamplers = fast
+    }
+    #expect(stride?.contains("2000") == true && stride?.contains("1000") == true, "\(stride ?? "no error")")
     let unknown = try #require({ () -> String? in
       do { _ = try SamplerName.named("nope"); return nil } catch { return "\(error)" }
     }())
