@@ -394,6 +394,14 @@ struct SamplersTests {
       $0.fastSamplers = fast
     }
     #expect(stride?.contains("2000") == true && stride?.contains("1000") == true, "\(stride ?? "no error")")
+    // η of a sampler that takes none.
+    let eta = failure {
+      $0.sampler = .fast(.dpmSolver1)
+      var fast = FastSamplerSettings()
+      fast.eta = 0.5
+      $0.fastSamplers = fast
+    }
+    #expect(eta?.contains("--eta") == true && eta?.contains("dpm-solver-1") == true, "\(eta ?? "no error")")
     let unknown = try #require({ () -> String? in
       do { _ = try SamplerName.named("nope"); return nil } catch { return "\(error)" }
     }())
