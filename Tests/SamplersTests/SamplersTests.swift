@@ -402,6 +402,15 @@ struct SamplersTests {
       $0.fastSamplers = fast
     }
     #expect(eta?.contains("--eta") == true && eta?.contains("dpm-solver-1") == true, "\(eta ?? "no error")")
+    // gotta-go-fast's norm is the paper's RMS; another is not silently ignored.
+    let norm = failure {
+      $0.sampler = .gottaGoFast
+      $0.mode = .perSample
+      $0.relativeTolerance = 1e-2
+      $0.absoluteTolerance = 1e-2
+      $0.errorNorm = .maximum
+    }
+    #expect(norm?.contains("gotta-go-fast") == true && norm?.contains("max") == true, "\(norm ?? "no error")")
     let unknown = try #require({ () -> String? in
       do { _ = try SamplerName.named("nope"); return nil } catch { return "\(error)" }
     }())
