@@ -95,9 +95,12 @@ public struct FinalSampleSensitivity<P: DiffusionProcess>: Sendable {
 /// The pathwise reference of an adaptive SDE sampler's run (`compareSamplers`): SRA1 on `steps`
 /// uniform steps from the same prior points (or `initial`) on the same Brownian tree, with the run's process
 /// and score (the target's exact one or its learned model).
+/// - Throws: `DiffusionError` for a bad configuration, or `initial` not of `configuration.count`
+///   rows of the target's dimension.
 public func adaptiveSDEReference(_ configuration: SamplingConfiguration, steps: Int,
                                  initial: StateBatch? = nil) throws -> StateBatch {
   try configuration.validate()
+  let initial = try startingRows(configuration, initial: initial, rows: 0..<configuration.count)
   let network = try configuration.model.map { try SafeTensors.read($0) }
   func run<P: DiffusionProcess>(_ process: P) throws -> StateBatch {
     let times = configuration.times
