@@ -323,15 +323,7 @@ public struct DDPMBound<S: ScoreModel>: Sendable {
   }
 
   func check(_ data: StateBatch) throws {
-    guard data.dimension == score.dimension else {
-      throw DiffusionError.dimensionMismatch(
-        "the data have dimension \(data.dimension) but the score model has dimension \(score.dimension)")
-    }
-    guard data.count >= 1 else { throw DiffusionError.invalidSetting("the data have no rows") }
-    if let index = data.values.firstIndex(where: { !$0.isFinite }) {
-      throw DiffusionError.invalidSetting(
-        "data row \(index / data.dimension), coordinate \(index % data.dimension) is \(data.values[index]); every value must be finite")
-    }
+    try checkLikelihoodData(data, dimension: score.dimension)
     if case .sampled(let k) = settings.terms, k < 1 {
       throw DiffusionError.invalidSetting("the bound needs at least 1 sampled term, got \(k)")
     }
