@@ -128,6 +128,8 @@ public final class SamplerComparison {
   /// Every run's starting points when given (all rows), else nil: prior draws.
   private let initial: StateBatch?
   private let starting: (_ run: Int, _ runs: Int, _ label: String) -> Void
+  /// Each run's `referenceKey`.
+  private let referenceKeys: [String]
   /// The pathwise references made so far, by `referenceKey`.
   private var references: [String: StateBatch] = [:]
   private var started = 0
@@ -168,9 +170,19 @@ public final class SamplerComparison {
         }
       }
     }
-    levels = try ComparisonReference.pathLevels(for: runs)
+    if let reference, reference.dimension != base.target.mixture.dimension {
+      throw DiffusionError.dimensionMismatch(
+        "the metrics' reference mixture has dimension \(reference.dimension) but the target \(base.target.rawValue) has dimension \(base.target.mixture.dimension)")
+    }
+    _ = try startingRows(base, initial: initial, rows: rows)
+    let levels = try ComparisonReference.pathLevels(for: runs)
     for index in runs.indices { runs[index].brownianPathLevels = levels }
-    for run in runs { try run.validate() }
+    for run in runs {
+      try run.validate()
+      try SamplerComparison.checkReference(for: run, levels: levels)
+    }
+    self.levels = levels
+    referenceKeys = runs.map(referenceKey)
     self.runs = runs
     self.initial = initial
     self.rows = rows
@@ -187,15 +199,20 @@ public final class SamplerComparison {
   }
 
   /// Steps counted by `starting`: every run and every distinct reference.
-  private var total: Int { runs.count + Set(runs.map(referenceKey)).count }
+  private var total: Int { runs.count + Set(referenceKeys).count }
 
   /// The label of run `index`: "ddim, 20 steps" or "ode-dopri5, tol 1e-03".
-  private func setting(_ run: SamplingConfiguration) -> String {
+  private static func setting(_ run: SamplingConfiguration) -> String {
     run.sampler.descriptor.adaptive ? String(format: "tol %.0e", run.relativeTolerance) : "\(run.steps) steps"
   }
 
   /// The pathwise reference of a run: its configuration and what the table calls it.
   private func reference(for run: SamplingConfiguration) -> (configuration: SamplingConfiguration, label: String) {
+    Self.reference(for: run, levels: levels)
+  }
+
+  private static func reference(for run: SamplingConfiguration,
+                                levels: Int) -> (configuration: SamplingConfiguration, label: String) {
     var configuration = run
     switch run.sampler.descriptor.family {
     case .probabilityFlow:
@@ -211,9 +228,16 @@ public final class SamplerComparison {
       // (made by `adaptiveSDEReference`, not by this configuration).
       return (configuration, "sra1 at 2^\(levels) steps on the same Brownian tree")
     case .sde:
+      // Uniform steps over the run's own interval: the run's ρ and diffusers' timesteps do not
+      // apply to it, its ends do (a final step to 0 stays; with none, the run's last time is ε).
       configuration.sampler = .reverseSDE(.sra1)
       configuration.steps = 1 << levels
       configuration.grid = .uniform
+      configuration.rho = nil
+      configuration.timestepSpacing = nil
+      configuration.fastSamplers = nil
+      configuration.finalStep = run.samplingGrid.resolvedFinalStep
+      if configuration.finalStep == FinalStep.none, let end = run.times.last { configuration.epsilon = end }
       return (configuration, "sra1 at 2^\(levels) steps on the same path")
     case .diffusion:
       configuration.steps = run.steps * ComparisonReference.stepMultiple
@@ -221,11 +245,34 @@ public final class SamplerComparison {
     }
   }
 
+  /// Throws when a run's reference cannot be made (its configuration is refused) or would not
+  /// span the run's interval [ε, T] (its pathwise error would then compare different things), so
+  /// that a comparison fails in `init`, not partway through.
+  private static func checkReference(for run: SamplingConfiguration, levels: Int) throws {
+    let descriptor = run.sampler.descriptor
+    // Adaptive SDE samplers' reference is SRA1 on the run's own tree (`adaptiveSDEReference`).
+    guard !(descriptor.family == .sde && descriptor.adaptive) else { return }
+    let (reference, label) = Self.reference(for: run, levels: levels)
+    let setting = Self.setting(run)
+    do {
+      try reference.validate()
+    } catch let error as DiffusionError {
+      throw DiffusionError.invalidSetting("the reference of \(run.sampler.name), \(setting) (\(label)) is refused: \(error)")
+    }
+    let (runTimes, referenceTimes) = (run.times, reference.times)
+    guard runTimes.first == referenceTimes.first, runTimes.last == referenceTimes.last else {
+      let hint = run.timestepSpacing == .leading
+        ? " (--timestep-spacing leading starts each step count at its own timestep; use linspace or trailing)" : ""
+      throw DiffusionError.invalidSetting(
+        "the reference of \(run.sampler.name), \(setting) (\(label)) runs from t = \(referenceTimes.first ?? .nan) to \(referenceTimes.last ?? .nan), the run from \(runTimes.first ?? .nan) to \(runTimes.last ?? .nan)\(hint)")
+    }
+  }
+
   /// The reference samples of this process's rows for `run`, made on first use. The
   /// probability-flow reference solves each block of rows as one system, so that it too is
   /// the same for any split of the rows at block boundaries.
-  private func referenceSamples(for run: SamplingConfiguration) throws -> StateBatch {
-    let key = referenceKey(run)
+  private func referenceSamples(for index: Int) throws -> StateBatch {
+    let run = runs[index], key = referenceKeys[index]
     if let cached = references[key] { return cached }
     let (configuration, label) = reference(for: run)
     starting(started, total, "reference: " + label)
@@ -253,13 +300,13 @@ public final class SamplerComparison {
   /// - Throws: `DiffusionError` or `SolveError` from the sampler.
   public func measure(_ index: Int) throws -> ComparisonStatistics {
     let run = runs[index]
-    let referenceRows = try referenceSamples(for: run)
-    starting(started, total, "\(run.sampler.name), \(setting(run))")
+    let referenceRows = try referenceSamples(for: index)
+    starting(started, total, "\(run.sampler.name), \(Self.setting(run))")
     started += 1
     var statistics = ComparisonStatistics(target: target, seed: seed, firstRow: rows.lowerBound)
     guard !rows.isEmpty else { return statistics }
     let result = try runSampler(run, rows: rows, initial: initial)
-    statistics.add(result.samples, reference: referenceRows)
+    try statistics.add(result.samples, reference: referenceRows)
     statistics.evaluations = result.evaluations
     statistics.seconds = result.seconds
     return statistics
@@ -282,7 +329,7 @@ public final class SamplerComparison {
     let (meanError, covarianceError) = statistics.metrics.momentErrors
     let sw2 = slicedWasserstein(statistics.metrics.firstRows, floors.comparisonSet, projections: floors.projections)
     return ComparisonRow(
-      sampler: run.sampler.name, setting: setting(run), steps: adaptive ? nil : run.steps,
+      sampler: run.sampler.name, setting: Self.setting(run), steps: adaptive ? nil : run.steps,
       tolerance: adaptive ? run.relativeTolerance : nil, nfe: statistics.evaluations / count, seconds: statistics.seconds,
       // SE(√ē) = SE(ē)/(2√ē) by the delta method.
       pathError: rms, pathErrorStderr: rms > 0 ? (variance[0] / n).squareRoot() / (2 * rms) : 0,
@@ -316,10 +363,15 @@ public struct ComparisonStatistics: Sendable {
   public var count: Int { moments.count }
 
   /// Takes in a run's samples and their references, row for row.
-  mutating func add(_ samples: StateBatch, reference: StateBatch) {
+  /// - Throws: `DiffusionError.dimensionMismatch` when the two, or the samples and the target,
+  ///   differ in shape.
+  mutating func add(_ samples: StateBatch, reference: StateBatch) throws {
     let target = metrics.target
-    precondition(samples.count == reference.count && samples.dimension == reference.dimension,
-                 "ComparisonStatistics: samples and references differ in shape")
+    guard samples.count == reference.count, samples.dimension == reference.dimension,
+          samples.dimension == target.dimension else {
+      throw DiffusionError.dimensionMismatch(
+        "a comparison's samples are \(samples.count) × \(samples.dimension), their references \(reference.count) × \(reference.dimension) and the metrics' target has dimension \(target.dimension)")
+    }
     let n = samples.count, d = samples.dimension
     var logs = [Double](repeating: 0, count: n)
     samples.values.withUnsafeBufferPointer { xp in
@@ -336,7 +388,7 @@ public struct ComparisonStatistics: Sendable {
       perRow[2 * r + 1] = logs[r]
     }
     moments.add(perRow)
-    try! metrics.add(samples)  // cannot throw: the samples have the target's dimension
+    try metrics.add(samples)
   }
 
   /// The numbers another process needs to merge these statistics.
@@ -366,12 +418,15 @@ public struct ComparisonStatistics: Sendable {
   }
 }
 
-/// Runs share a reference when it would be the same run.
+/// Runs share a reference when it would be the same run: of one family and, but for the
+/// diffusion samplers' (which differ by step count anyway), over the same interval, as the first
+/// time of diffusers' leading timesteps depends on the step count.
 private func referenceKey(_ run: SamplingConfiguration) -> String {
-  switch run.sampler.descriptor.family {
-  case .probabilityFlow: "flow"
-  case .sde where run.sampler.descriptor.adaptive: "tree"
-  case .sde: "sde"
+  let times = run.times, interval = "[\(times.last ?? .nan), \(times.first ?? .nan)]"
+  return switch run.sampler.descriptor.family {
+  case .probabilityFlow: "flow " + interval
+  case .sde where run.sampler.descriptor.adaptive: "tree " + interval
+  case .sde: "sde " + interval
   case .diffusion: "\(run.sampler.name)/\(run.steps)"
   }
 }

@@ -126,11 +126,13 @@ public func sample<P: DiffusionProcess, S: ScoreModel>(
     case .ddpm:
       return try runDiffusion(DDPMAncestral(usesBeta: settings.ancestralUsesBeta), noise)
     case .ddim:
-      if settings.fastSamplers.diffusersDDIMStride == true, let chain = process as? DDPMChain {
-        return try runDiffusion(DDIMDiffusersStride(eta: settings.eta, trainSteps: chain.schedule.steps,
-                                                    steps: times.count - 1), noise)
+      guard settings.fastSamplers.diffusersDDIMStride == true else { return try runDiffusion(DDIM(eta: settings.eta), noise) }
+      // checkFastSampling has refused the stride on any other process already.
+      guard let chain = process as? DDPMChain else {
+        throw DiffusionError.invalidSetting("--diffusers-ddim-stride applies to the ddpm chain; got \(process.name)")
       }
-      return try runDiffusion(DDIM(eta: settings.eta), noise)
+      return try runDiffusion(DDIMDiffusersStride(eta: settings.eta, trainSteps: chain.schedule.steps,
+                                                  steps: times.count - 1), noise)
     case .pcLangevin:
       return try runDiffusion(PredictorCorrector(predictor: settings.predictor, corrector: settings.corrector), noise)
     case .annealedLangevin:
@@ -141,10 +143,8 @@ public func sample<P: DiffusionProcess, S: ScoreModel>(
         firstSample: firstSample, threads: threads))
       return (samples, nfe, nil)
     case .adaptiveSRA1, .gottaGoFast:
-      let (samples, nfe) = try sampleAdaptiveSDE(sampler, settings: settings, process: process, score: score,
-                                                 initial: initial, t0: t0, t1: t1, seed: seed,
-                                                 firstSample: firstSample, threads: threads)
-      return (samples, nfe, nil)
+      return try sampleAdaptiveSDE(sampler, settings: settings, process: process, score: score, initial: initial,
+                                   t0: t0, t1: t1, seed: seed, firstSample: firstSample, threads: threads)
     }
   }
 

@@ -110,6 +110,10 @@ public struct SamplingConfiguration: Sendable, Codable, Hashable {
     if errorNorm != nil, !sampler.descriptor.adaptive {
       throw DiffusionError.invalidSetting("an error norm applies to adaptive samplers; \(sampler.name) takes fixed steps")
     }
+    if let errorNorm, sampler == .gottaGoFast {
+      throw DiffusionError.invalidSetting(
+        "--error-norm \(errorNorm.rawValue) does not apply to gotta-go-fast, which always takes the paper's RMS norm")
+    }
     if let threads, threads < 1 { throw DiffusionError.invalidSetting("threads must be at least 1, got \(threads)") }
     func check<P: DiffusionProcess>(_ process: P) throws {
       try checkSampling(sampler, settings: samplerSettings, process: process,

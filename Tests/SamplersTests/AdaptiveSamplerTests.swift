@@ -91,6 +91,52 @@ struct AdaptiveSamplerTests {
     #expect(batch.nfe > whole.nfe, "batch NFE \(batch.nfe), per-sample NFE \(whole.nfe)")
   }
 
+  @Test("Per sample, the adaptive samplers report the evaluations they made, summed exactly over the rows",
+        arguments: [SamplerName.adaptiveSRA1, .gottaGoFast])
+  func perSampleEvaluations(_ sampler: SamplerName) throws {
+    var c = SamplingConfiguration()
+    c.sampler = sampler
+    c.count = 12
+    c.seed = 4
+    c.mode = .perSample
+    c.relativeTolerance = 1e-2
+    c.absoluteTolerance = 1e-2
+    let whole = try runSampler(c)
+    // Each row alone counts its own evaluations; the whole run's total is their sum, so that any
+    // split of the rows (processes, MPI ranks) adds up to one process's number. Counts, exact.
+    let perRow = try (0..<c.count).map { try runSampler(c, rows: $0..<($0 + 1)).evaluations }
+    #expect(Set(perRow).count > 1, "every row took the same steps: the test would not tell a mean from a sum")
+    #expect(whole.evaluations == perRow.reduce(0, +), "per row \(perRow)")
+    #expect(whole.nfe == perRow.reduce(0, +) / c.count)
+  }
+
+  @Test("gotta-go-fast accepts a step when E ≤ 1, the paper's rule: SDEKit's solve with rejection ratio 1, bit for bit")
+  func gottaGoFastAcceptance() throws {
+    var c = SamplingConfiguration()
+    c.sampler = .gottaGoFast
+    c.count = 16
+    c.seed = 6
+    c.mode = .perSample
+    c.relativeTolerance = 1e-2
+    c.absoluteTolerance = 1e-2
+    let sampled = try runSampler(c)
+    func direct(rejectionRatio: Double) throws -> Solution {
+      let process = VPSDE(), t0 = process.T, t1 = process.defaultEpsilon
+      let score = ExactMixtureScore(mixture: c.target.mixture, process: process)
+      let problem = SDEProblem(drift: ReverseDrift(process: process, score: score),
+                               diffusion: ProcessDiffusion(process: process),
+                               initial: priorSamples(process, count: c.count, dimension: 2, seed: c.seed), t0: t0, t1: t1)
+      let tree = try BrownianTree(seed: c.seed, t0: t0, t1: t1, depth: adaptiveSamplerTreeDepth)
+      let settings = AdaptiveSDESettings(relativeTolerance: 1e-2, absoluteTolerance: 1e-2, rejectionRatio: rejectionRatio)
+      return try solve(problem, method: GottaGoFast(), settings: settings, noise: tree, mode: .perSample)
+    }
+    let paper = try direct(rejectionRatio: 1)
+    #expect(sampled.samples == paper.final)
+    #expect(sampled.evaluations == paper.statistics.driftEvaluations)
+    // SDEKit's default ratio, 10, accepts steps with 1 < E ≤ 10 and ends elsewhere.
+    #expect(try direct(rejectionRatio: 10).final != paper.final)
+  }
+
   @Test("The sensitivity weight is a(t)/a(ε) for VP and falls from 1 at ε to a(T)/a(ε) at T")
   func sensitivity() {
     let vp = VPSDE()

@@ -103,6 +103,73 @@ struct ComparisonTests {
   }
 }
 
+extension ComparisonTests {
+  /// A small comparison's base: 16 rows.
+  static func smallBase(_ process: ProcessName) -> SamplingConfiguration {
+    var base = SamplingConfiguration()
+    base.process = process
+    base.count = 16
+    base.seed = 2
+    return base
+  }
+
+  /// The error `SamplerComparison.init` throws for these runs, or nil.
+  static func refusal(_ base: SamplingConfiguration, _ samplers: [String], steps: [Int],
+                      reference: GaussianMixture? = nil, initial: StateBatch? = nil) -> String? {
+    do {
+      _ = try SamplerComparison(base: base, samplers: samplers.map { SamplerName(name: $0)! }, steps: steps,
+                                tolerances: [1e-2], reference: reference, initial: initial)
+      return nil
+    } catch { return "\(error)" }
+  }
+
+  @Test("An SDE sampler's reference takes the run's interval, not its grid options: --rho and --timestep-spacing runs measure")
+  func sdeReferenceGrid() throws {
+    var karras = Self.smallBase(.edm)
+    karras.grid = .karras
+    karras.rho = 5
+    var spaced = Self.smallBase(.ddpm)
+    spaced.timestepSpacing = .linspace
+    for base in [karras, spaced] {
+      let comparison = try SamplerComparison(base: base, samplers: [.reverseSDE(.eulerMaruyama)], steps: [6],
+                                             tolerances: [])
+      #expect(try comparison.measure(0).count == 16)
+    }
+  }
+
+  @Test("Probability-flow runs that start at different times get their own references; SDE and diffusion runs whose reference would start elsewhere are refused")
+  func referencesFollowTheInterval() throws {
+    var leading = Self.smallBase(.ddpm)
+    leading.timestepSpacing = .leading
+    // diffusers' leading timesteps start at 10·⌊1000/11⌋ = 900 for 10 steps, 20·⌊1000/21⌋ = 940
+    // for 20: two dopri5 references, so two runs and two references are counted.
+    let comparison = try SamplerComparison(base: leading, samplers: [.probabilityFlow(.heun)], steps: [10, 20],
+                                           tolerances: [], starting: { _, runs, label in
+                                             if label.hasPrefix("reference") { #expect(runs == 4, "\(label)") }
+                                           })
+    #expect(comparison.runs.map { $0.times[0] } == [901.0 / 1000, 941.0 / 1000])
+    _ = try comparison.measure(0)
+    _ = try comparison.measure(1)
+    // SRA1's uniform steps start at T, the run at t = 0.901; DDIM at 16× the steps at another
+    // leading timestep: refused before sampling, naming the spacing.
+    for sampler in ["euler-maruyama", "ddim"] {
+      let refusal = Self.refusal(leading, [sampler], steps: [10])
+      #expect(refusal?.contains("leading") == true, "\(sampler): \(refusal ?? "no error")")
+    }
+  }
+
+  @Test("A comparison refuses starting points of the wrong shape and a metrics reference of another dimension, before sampling")
+  func comparisonShapes() {
+    let base = Self.smallBase(.vp)
+    let rows = Self.refusal(base, ["ode-heun"], steps: [4], initial: StateBatch(count: 3, dimension: 2))
+    #expect(rows?.contains("3 × 2") == true && rows?.contains("16 × 2") == true, "\(rows ?? "no error")")
+    let sde = Self.refusal(base, ["adaptive-sra1"], steps: [4], initial: StateBatch(count: 3, dimension: 2))
+    #expect(sde?.contains("3 × 2") == true, "\(sde ?? "no error")")
+    let dimension = Self.refusal(base, ["ode-heun"], steps: [4], reference: TargetName.gmm64d16.mixture)
+    #expect(dimension?.contains("64") == true && dimension?.contains("gmm2d8") == true, "\(dimension ?? "no error")")
+  }
+}
+
 @Suite("The DDPM chain")
 struct DDPMChainTests {
   @Test("The chain's ᾱ: a(t_i)² = ᾱ_i at step times, 1 at t = 0, and VP (a² + s² = 1) in between")

@@ -429,3 +429,33 @@ extension FastSamplersTests {
     #expect(try decoder.decode(SamplingConfiguration.self, from: JSONSerialization.data(withJSONObject: older)) == SamplingConfiguration())
   }
 }
+
+extension FastSamplersTests {
+  @Test("dpm-solver++-2s-ancestral where σ_down = 0 (η = 10): k-diffusion's Euler branch plus noise, Euler ancestral's bits")
+  func ancestralEulerBranch() throws {
+    let process = EDMProcess()
+    let score = ExactMixtureScore(mixture: TargetName.gmm2d8.mixture, process: process)
+    let prior = priorSamples(process, count: 32, dimension: 2, seed: 5)
+    let times = try SamplingGrid(kind: .karras, finalStep: .zero).times(process: process, steps: 10, epsilon: 0.002)
+    // At η = 10 every step has σ_up = σ′ and σ_down = 0 (σ′/σ < 0.995 on this grid), so each is
+    // k-diffusion's `sample_dpmpp_2s_ancestral` Euler branch: x′ = a′(m + σ′ z), which is also
+    // `sample_euler_ancestral`'s step, on the same z. The two samplers' arithmetic then agrees
+    // term for term (a = 1 on edm): the same bits are expected, not a tolerance.
+    for (t, next) in zip(times, times.dropFirst()) {
+      #expect(ancestralLevels(from: process.noiseLevel(t), to: process.noiseLevel(next), eta: 10).down == 0)
+    }
+    var settings = SamplerSettings()
+    settings.fastSamplers.eta = 10
+    func run(_ name: FastSamplerName) throws -> SamplingResult {
+      try sample(.fast(name), settings: settings, process: process, score: score, initial: prior, times: times,
+                 seed: 8, threads: 1)
+    }
+    let twoS = try run(.dpmSolverPlusPlus2SAncestral), euler = try run(.eulerAncestral)
+    #expect(twoS.samples == euler.samples)
+    // One evaluation per step on this branch, as k-diffusion's.
+    #expect(twoS.nfe == 10)
+    // The noise is there: at η = 0 the same sampler ends elsewhere.
+    settings.fastSamplers.eta = 0
+    #expect(try run(.dpmSolverPlusPlus2SAncestral).samples != twoS.samples)
+  }
+}

@@ -516,6 +516,23 @@ struct LikelihoodTests {
     #expect(part.bound == Array(sampled.bound[1000..<1300]))
   }
 
+  @Test("Sampled terms: the rows that drew a step, evaluated together, give each row's bits alone")
+  func sampledTermsBatched() throws {
+    let mixture = TargetName.gmm2d8.mixture, chain = Self.chain(steps: 100)
+    let score = ExactMixtureScore(mixture: mixture, process: chain)
+    let data = Self.samples(.gmm2d8, count: 64, seed: 2)
+    // 64 rows × 8 draws of 99 steps: about five rows per step (a row may draw one twice).
+    let settings = DDPMBoundSettings(terms: .sampled(8))
+    let whole = try ddpmBound(data, chain: chain, score: score, settings: settings, seed: 3, threads: 1)
+    #expect(whole.bound.allSatisfy(\.isFinite) && whole.standardError?.allSatisfy(\.isFinite) == true)
+    for r in [0, 1, 17, 40, 63] {
+      let alone = try ddpmBound(data.rows(r..<(r + 1)), chain: chain, score: score, settings: settings, seed: 3,
+                                firstSample: r, threads: 1)
+      #expect(alone.bound[0] == whole.bound[r], "row \(r)")
+      #expect(alone.standardError?[0] == whole.standardError?[r], "row \(r)")
+    }
+  }
+
   @Test("The discretised decoder: cell probabilities from the accurate tail; the density times the cell's width where σ ≫ the cell; end cells reach to infinity")
   func discretisedDecoder() {
     let chain = Self.chain(steps: 10), levels = DiscreteLevels(levels: 256, range: .centered)

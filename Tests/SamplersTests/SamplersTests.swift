@@ -384,6 +384,33 @@ struct SamplersTests {
     #expect(failure { $0.steps = 0 }?.contains("steps") == true)
     #expect(failure { $0.sampler = SamplerName(name: "ddpm")!; $0.process = .ve }?.contains("ve") == true)
     #expect(failure { $0.sampler = SamplerName(name: "annealed-langevin")!; $0.process = .vp }?.contains("vp") == true)
+    // diffusers' DDIM stride ⌊N/n⌋ is 0 beyond N steps: refused, naming both.
+    let stride = failure {
+      $0.process = .ddpm
+      $0.sampler = .ddim
+      $0.steps = 2000
+      var fast = FastSamplerSettings()
+      fast.diffusersDDIMStride = true
+      $0.fastSamplers = fast
+    }
+    #expect(stride?.contains("2000") == true && stride?.contains("1000") == true, "\(stride ?? "no error")")
+    // η of a sampler that takes none.
+    let eta = failure {
+      $0.sampler = .fast(.dpmSolver1)
+      var fast = FastSamplerSettings()
+      fast.eta = 0.5
+      $0.fastSamplers = fast
+    }
+    #expect(eta?.contains("--eta") == true && eta?.contains("dpm-solver-1") == true, "\(eta ?? "no error")")
+    // gotta-go-fast's norm is the paper's RMS; another is not silently ignored.
+    let norm = failure {
+      $0.sampler = .gottaGoFast
+      $0.mode = .perSample
+      $0.relativeTolerance = 1e-2
+      $0.absoluteTolerance = 1e-2
+      $0.errorNorm = .maximum
+    }
+    #expect(norm?.contains("gotta-go-fast") == true && norm?.contains("max") == true, "\(norm ?? "no error")")
     let unknown = try #require({ () -> String? in
       do { _ = try SamplerName.named("nope"); return nil } catch { return "\(error)" }
     }())

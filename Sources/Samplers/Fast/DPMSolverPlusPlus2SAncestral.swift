@@ -7,7 +7,8 @@ import SDEKit
 /// then fresh noise up to σ′ as in Euler ancestral.
 ///
 /// Stochastic for η > 0 (default η = 1; η = 0 is deterministic DPM-Solver++(2S), second order);
-/// two evaluations per step, one on a step to σ′ = 0. On x̃ = x/a, with (σ_down, σ_up) =
+/// two evaluations per step, one where σ_down = 0 (a step to σ′ = 0, or a step where η is large
+/// enough that σ_up = σ′: x′ = a′(m + S_noise σ′ z), k-diffusion's Euler branch). On x̃ = x/a, with (σ_down, σ_up) =
 /// `ancestralLevels(σ, σ′, η)`, h = log(σ/σ_down), the intermediate level σ_u = √(σ σ_down) at
 /// its time u:
 ///
@@ -38,7 +39,18 @@ public struct DPMSolverPlusPlus2SAncestral: DiffusionSampler {
     let level = model.level(step.t), next = model.level(step.next)
     model.denoised(x.view, t: step.t, into: workspace.denoised)
     let (down, up) = ancestralLevels(from: level.sigma, to: next.sigma, eta: eta)
-    guard down != 0 else { return firstOrderStep(x, denoised: workspace.denoised.view, from: level, to: next) }
+    guard down != 0 else {
+      // σ_down = 0 (a step to σ′ = 0, or η large enough that σ_up = σ′): as k-diffusion, Euler to
+      // σ_down, which lands on the data prediction, then the noise up to σ′: x′ = a′(m + S_noise σ′ z).
+      let xv = x.values, m = workspace.denoised.values
+      if next.s > 0, up > 0 {
+        let z = noise.standardNormals(over: step).values, spread = next.a * noiseScale * up
+        for e in 0..<xv.count { xv[e] = next.a * m[e] + spread * z[e] }
+      } else {
+        for e in 0..<xv.count { xv[e] = next.a * m[e] }
+      }
+      return
+    }
     let h = log(level.sigma / down)
     let middle = model.level(atNoiseLevel: level.sigma * exp(-0.5 * h))
     // x_u = a_u x̃_u with x̃_u = (σ_u/σ)(x/a) + (1 − σ_u/σ) m.

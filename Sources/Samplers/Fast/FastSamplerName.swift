@@ -114,12 +114,21 @@ struct DriveSampler<P: DiffusionProcess, S: ScoreModel, B: BrownianSource>: Fast
 
 /// The checks of issue 21's samplers and settings before a run: the settings apply to the
 /// sampler and lie in range, σ is finite at the first time where the sampler needs it, churn has
-/// a process whose σ(t) it can invert beyond the grid, the DDIM stride has the chain.
+/// a process whose σ(t) it can invert beyond the grid, the DDIM stride has the chain and a stride
+/// of at least one timestep.
 func checkFastSampling<P: DiffusionProcess>(_ sampler: SamplerName, settings: FastSamplerSettings, process: P,
                                             times: [Double]) throws {
   try settings.validate(for: sampler)
-  if settings.diffusersDDIMStride == true, !(process is DDPMChain) {
-    throw DiffusionError.invalidSetting("--diffusers-ddim-stride applies to the ddpm chain; got \(process.name)")
+  if settings.diffusersDDIMStride == true {
+    guard let chain = process as? DDPMChain else {
+      throw DiffusionError.invalidSetting("--diffusers-ddim-stride applies to the ddpm chain; got \(process.name)")
+    }
+    // The stride ⌊N/n⌋ is 0 for n > N: every step would stay at its timestep.
+    let steps = times.count - 1, trainSteps = chain.schedule.steps
+    guard steps <= trainSteps else {
+      throw DiffusionError.invalidSetting(
+        "--diffusers-ddim-stride steps by ⌊N/n⌋ timesteps, so it needs at most the chain's N = \(trainSteps) steps; got \(steps)")
+    }
   }
   guard case .fast(let name) = sampler else { return }
   let churning = settings.resolvedChurn > 0

@@ -16,12 +16,16 @@ public struct FastSamplerSettings: Sendable, Hashable, Codable {
   public var churnMaximum: Double?
   /// S_noise: the scale of the churn and ancestral noise. nil: 1.
   public var noiseScale: Double?
-  /// η ≥ 0 of the ancestral and SDE samplers (0: their deterministic counterpart). nil: 1.
+  /// η ≥ 0 of the ancestral and SDE samplers (`euler-ancestral`, `dpm-solver++-2s-ancestral`,
+  /// `dpm-solver++-2m-sde`; 0: their deterministic counterpart). nil: 1. DDIM's η is
+  /// `SamplerSettings.eta`, not this.
   public var eta: Double?
   /// Multistep samplers (`dpm-solver++-2m`, `-3m`, `unipc`): lower the order of the last steps
   /// as diffusers does (`lower_order_final`): DPM-Solver++ for fewer than 15 steps (last step
   /// first order, the one before at most second), UniPC for any number (order min(p, steps left)).
-  /// nil: true. A step to σ = 0 is first order either way (it returns the data prediction).
+  /// nil: true for 2M and UniPC (diffusers' default), false for 3M (as k-diffusion's
+  /// `sample_dpmpp_3m_sde`, its parity reference). A step to σ = 0 is first order either way (it
+  /// returns the data prediction).
   public var lowerOrderFinal: Bool?
   /// `dpm-solver++-3m`: the third-order term as k-diffusion, diffusers and the DPM-Solver
   /// authors' code compute it, half the Taylor coefficient, which makes the method second order
@@ -55,7 +59,6 @@ public struct FastSamplerSettings: Sendable, Hashable, Codable {
   public var resolvedChurn: Double { churn ?? 0 }
   public var resolvedNoiseScale: Double { noiseScale ?? 1 }
   public var resolvedEta: Double { eta ?? 1 }
-  public var resolvedLowerOrderFinal: Bool { lowerOrderFinal ?? true }
   public var resolvedOrder: Int { order ?? 2 }
 
   /// Throws naming the first setting out of range, or one set for a sampler it does not apply to.
@@ -72,7 +75,9 @@ public struct FastSamplerSettings: Sendable, Hashable, Codable {
     try applies("--churn", churn, to: karras)
     try applies("--s-tmin", churnMinimum, to: karras)
     try applies("--s-tmax", churnMaximum, to: karras)
-    try applies("--s-noise", noiseScale, to: karras + [.eulerAncestral, .dpmSolverPlusPlus2SAncestral, .dpmSolverPlusPlus2MSDE])
+    let noisy: [FastSamplerName] = [.eulerAncestral, .dpmSolverPlusPlus2SAncestral, .dpmSolverPlusPlus2MSDE]
+    try applies("--s-noise", noiseScale, to: karras + noisy)
+    try applies("--eta", eta, to: noisy)
     try applies("--lower-order-final", lowerOrderFinal, to: [.dpmSolverPlusPlus2M, .dpmSolverPlusPlus3M, .uniPC])
     try applies("--solver-type", solverType, to: [.dpmSolverPlusPlus2MSDE])
     try applies("--k-diffusion-3m", kDiffusion3M, to: [.dpmSolverPlusPlus3M])
@@ -90,7 +95,7 @@ public struct FastSamplerSettings: Sendable, Hashable, Codable {
     if let churnMaximum, !(churnMaximum >= (churnMinimum ?? 0)) {
       throw DiffusionError.invalidSetting("--s-tmax must be at least --s-tmin (\(churnMinimum ?? 0)), got \(churnMaximum)")
     }
-    if let eta, !(eta >= 0 && eta.isFinite), fast != nil {
+    if let eta, !(eta >= 0 && eta.isFinite) {
       throw DiffusionError.invalidSetting("--eta must be finite and at least 0 for \(sampler.name), got \(eta)")
     }
     if let order, !(1...3).contains(order) {

@@ -115,11 +115,8 @@ public struct UniPC: DiffusionSampler {
     if modelAtTarget == nil {
       if p == 2 { rho[0] = 0.5 } else if p == 3 { rho = solveVandermonde(ratios, b, size: 2) }
     } else {
-      if p == 1 { rho[0] = 0.5 } else {
-        var withTarget = ratios
-        withTarget[p - 1] = 1
-        rho = solveVandermonde(withTarget, b, size: p)
-      }
+      // The nodes are r_1 … r_{p−1} and r_p = 1, the target, which `ratios` holds already.
+      if p == 1 { rho[0] = 0.5 } else { rho = solveVandermonde(ratios, b, size: p) }
     }
     let ratio = target.s / origin.s, startWeight = -target.a * hPhi1, scale = -target.a * bh
     // Σ_j ρ_j (m_{−j} − m₀)/r_j as weights per earlier prediction.

@@ -136,6 +136,11 @@ public struct DDPMBound<S: ScoreModel>: Sendable {
       NormalSource(seed: seed).fill(rows: samples, stream: .boundNoise(term: n), count: x0.dimension, scale: 1,
                                     into: $0.baseAddress!)
     }
+    return noised(x0, step: n, normals: z)
+  }
+
+  /// x_n = √ᾱ_n x₀ + √(1 − ᾱ_n) z for the normals z, row for row of x₀.
+  func noised(_ x0: BatchView, step n: Int, normals z: [Double]) -> [Double] {
     let (a, s) = (alphaBar(n).squareRoot(), (1 - alphaBar(n)).squareRoot())
     return (0..<x0.count).map { a * x0[$0] + s * z[$0] }
   }
@@ -143,8 +148,31 @@ public struct DDPMBound<S: ScoreModel>: Sendable {
   /// Term n − 1 (Ho et al.'s L_{n−1}, n = 1 … N) of each row of x₀: one draw of x_n, one score
   /// evaluation.
   func term(_ x0: BatchView, step n: Int, samples: Range<Int>, seed: UInt64) -> [Double] {
+    term(x0, step: n, xn: noised(x0, step: n, samples: samples, seed: seed))
+  }
+
+  /// Term n − 1 of the rows `rows` of x₀ (a row listed twice is evaluated twice), in one score
+  /// evaluation: each row with its own draw of x_n, that of sample `firstSample + row`.
+  func term(_ x0: BatchView, rows: [Int], step n: Int, firstSample: Int, seed: UInt64) -> [Double] {
+    let d = x0.dimension, source = NormalSource(seed: seed)
+    var gathered = [Double](repeating: 0, count: rows.count * d), z = gathered
+    z.withUnsafeMutableBufferPointer { z in
+      for (i, r) in rows.enumerated() {
+        for j in 0..<d { gathered[i * d + j] = x0[r, j] }
+        let sample = firstSample + r
+        source.fill(rows: sample..<(sample + 1), stream: .boundNoise(term: n), count: d, scale: 1,
+                    into: z.baseAddress! + i * d)
+      }
+    }
+    return gathered.withUnsafeBufferPointer { x0p in
+      let view = BatchView(x0p, dimension: d)
+      return term(view, step: n, xn: noised(view, step: n, normals: z))
+    }
+  }
+
+  /// Term n − 1 of each row of x₀ from its x_n: one score evaluation.
+  func term(_ x0: BatchView, step n: Int, xn: [Double]) -> [Double] {
     let d = x0.dimension
-    let xn = noised(x0, step: n, samples: samples, seed: seed)
     return xn.withUnsafeBufferPointer { xnp in
       let xnView = BatchView(xnp, dimension: d)
       let (mean, variance) = model(xn: xnView, step: n)
@@ -252,7 +280,10 @@ public struct DDPMBound<S: ScoreModel>: Sendable {
         counts[n - 1] += rows
       }
     case .sampled(let K):
-      // Each row's K steps, then one score evaluation per (step, rows drawing it).
+      // Each row's K steps, then one score evaluation per (step, rows drawing it). A score
+      // model's rows are independent (a row's result is the bits of evaluating it alone, which
+      // the samplers' splits rely on too), so a row's terms do not depend on which other rows
+      // drew the same step.
       let generator = NoiseStream.boundTerms.generator(seed: seed)
       var drawn = [[Double]](repeating: [], count: rows)
       var byStep: [Int: [Int]] = [:]
@@ -273,9 +304,9 @@ public struct DDPMBound<S: ScoreModel>: Sendable {
       for n in byStep.keys.sorted() {
         // A row drawing step n twice gets the same x_n and term twice, as the estimator's
         // sampling with replacement says.
-        for r in byStep[n]! {
-          let row = samples.lowerBound + r
-          let value = term(x0.rows(r..<(r + 1)), step: n, samples: row..<(row + 1), seed: seed)[0]
+        let drawers = byStep[n]!
+        let values = term(x0, rows: drawers, step: n, firstSample: samples.lowerBound, seed: seed)
+        for (r, value) in zip(drawers, values) {
           drawn[r].append(value)
           sums[n - 1] += value
           counts[n - 1] += 1
@@ -292,15 +323,7 @@ public struct DDPMBound<S: ScoreModel>: Sendable {
   }
 
   func check(_ data: StateBatch) throws {
-    guard data.dimension == score.dimension else {
-      throw DiffusionError.dimensionMismatch(
-        "the data have dimension \(data.dimension) but the score model has dimension \(score.dimension)")
-    }
-    guard data.count >= 1 else { throw DiffusionError.invalidSetting("the data have no rows") }
-    if let index = data.values.firstIndex(where: { !$0.isFinite }) {
-      throw DiffusionError.invalidSetting(
-        "data row \(index / data.dimension), coordinate \(index % data.dimension) is \(data.values[index]); every value must be finite")
-    }
+    try checkLikelihoodData(data, dimension: score.dimension)
     if case .sampled(let k) = settings.terms, k < 1 {
       throw DiffusionError.invalidSetting("the bound needs at least 1 sampled term, got \(k)")
     }

@@ -270,12 +270,29 @@ private func terminalLogDensity<P: DiffusionProcess, S: ScoreModel>(
   case .prior:
     return process.priorLogDensity(x.values, dimension: x.dimension)
   case .marginal:
-    guard let model = score as? any MarginalLogDensity else {
-      throw DiffusionError.unsupported("the terminal density 'marginal' needs a model with a closed-form log p_T (the exact mixture scores); \(S.self) has none — use 'prior'")
-    }
+    // checkLikelihood has refused a model without one already.
+    guard let model = score as? any MarginalLogDensity else { throw noMarginal(S.self) }
     var out = [Double](repeating: 0, count: x.count)
     x.withView { view in out.withUnsafeMutableBufferPointer { model.logDensity(view, t: process.T, into: $0) } }
     return out
+  }
+}
+
+private func noMarginal(_ model: Any.Type) -> DiffusionError {
+  .unsupported("the terminal density 'marginal' needs a model with a closed-form log p_T (the exact mixture scores); \(model) has none — use 'prior'")
+}
+
+/// The checks of data a likelihood is computed for: of the score model's dimension, at least one
+/// row, every value finite.
+func checkLikelihoodData(_ data: StateBatch, dimension: Int) throws {
+  guard data.dimension == dimension else {
+    throw DiffusionError.dimensionMismatch(
+      "the data have dimension \(data.dimension) but the score model has dimension \(dimension)")
+  }
+  guard data.count >= 1 else { throw DiffusionError.invalidSetting("the data have no rows") }
+  if let index = data.values.firstIndex(where: { !$0.isFinite }) {
+    throw DiffusionError.invalidSetting(
+      "data row \(index / data.dimension), coordinate \(index % data.dimension) is \(data.values[index]); every value must be finite")
   }
 }
 
@@ -284,22 +301,12 @@ private func terminalLogDensity<P: DiffusionProcess, S: ScoreModel>(
 func checkLikelihood<P: DiffusionProcess, S: ScoreModel>(
   _ data: StateBatch, process: P, score: S, epsilon: Double, settings: LikelihoodSettings
 ) throws {
-  guard data.dimension == score.dimension else {
-    throw DiffusionError.dimensionMismatch(
-      "the data have dimension \(data.dimension) but the score model has dimension \(score.dimension)")
-  }
-  guard data.count >= 1 else { throw DiffusionError.invalidSetting("the data have no rows") }
-  if let index = data.values.firstIndex(where: { !$0.isFinite }) {
-    throw DiffusionError.invalidSetting(
-      "data row \(index / data.dimension), coordinate \(index % data.dimension) is \(data.values[index]); every value must be finite")
-  }
+  try checkLikelihoodData(data, dimension: score.dimension)
   try process.validate(epsilon: epsilon)
   guard epsilon > 0 else {
     throw DiffusionError.invalidSetting("the probability-flow likelihood needs ε > 0 (the score is singular at t = 0), got \(epsilon)")
   }
-  if settings.terminal == .marginal, !(score is any MarginalLogDensity) {
-    throw DiffusionError.unsupported("the terminal density 'marginal' needs a model with a closed-form log p_T (the exact mixture scores); \(S.self) has none — use 'prior'")
-  }
+  if settings.terminal == .marginal, !(score is any MarginalLogDensity) { throw noMarginal(S.self) }
   if case .hutchinson(let probes, _) = settings.divergence, probes < 1 {
     throw DiffusionError.invalidSetting("Hutchinson's estimator needs at least 1 probe, got \(probes)")
   }

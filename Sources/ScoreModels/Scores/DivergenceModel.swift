@@ -89,23 +89,7 @@ extension ParameterisedScore: DivergenceModel where N: DifferentiableNetwork {
     network.predictWithJacobianProducts(x, t: process.networkTime(t), tangents: tangents, prediction: score,
                                         products: products)
     let a = process.meanCoefficient(t), s = process.standardDeviation(t)
-    switch parameterisation {
-    case .score:
-      break
-    case .noise:
-      for e in 0..<score.count { score[e] = -score[e] / s }
-      for e in 0..<products.count { products[e] = -products[e] / s }
-    case .data:
-      for e in 0..<score.count { score[e] = (a * score[e] - x[e]) / (s * s) }
-      for e in 0..<products.count { products[e] = (a * products[e] - tangents[e]) / (s * s) }
-    case .velocity:
-      let norm = a * a + s * s
-      for e in 0..<score.count { score[e] = -((s * x[e] + a * score[e]) / norm) / s }
-      for e in 0..<products.count { products[e] = -((s * tangents[e] + a * products[e]) / norm) / s }
-    case .flowVelocity:
-      let norm = a + s
-      for e in 0..<score.count { score[e] = -((x[e] + a * score[e]) / norm) / s }
-      for e in 0..<products.count { products[e] = -((tangents[e] + a * products[e]) / norm) / s }
-    }
+    parameterisation.convertToScore(score, at: x, a: a, s: s)
+    parameterisation.convertToScore(products, at: tangents, a: a, s: s)
   }
 }

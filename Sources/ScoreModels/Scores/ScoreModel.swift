@@ -95,6 +95,35 @@ public protocol DenoisingNetwork: Sendable {
   func predict(_ x: BatchView, t: Double, into output: MutableBatchView)
 }
 
+extension Parameterisation {
+  /// Converts a network's prediction p at x into the score, in place (a, s of x = a x₀ + s n at
+  /// the evaluation's time):
+  ///
+  /// ```
+  /// score: p;   noise: −p/s;   data: (a p − x)/s²;   velocity: −(s x + a p)/((a² + s²) s);
+  /// flow-velocity: −(x + a p)/((a + s) s)
+  /// ```
+  ///
+  /// Each is affine in (p, x) with no constant term, so the same map takes a Jacobian–vector
+  /// product J_p v with the tangent v in place of x to J_s v (`DivergenceModel`).
+  func convertToScore(_ p: MutableBatchView, at x: BatchView, a: Double, s: Double) {
+    switch self {
+    case .score:
+      break
+    case .noise:
+      for e in 0..<p.count { p[e] = -p[e] / s }
+    case .data:
+      for e in 0..<p.count { p[e] = (a * p[e] - x[e]) / (s * s) }
+    case .velocity:
+      let norm = a * a + s * s
+      for e in 0..<p.count { p[e] = -((s * x[e] + a * p[e]) / norm) / s }
+    case .flowVelocity:
+      let norm = a + s
+      for e in 0..<p.count { p[e] = -((x[e] + a * p[e]) / norm) / s }
+    }
+  }
+}
+
 /// A score model from a network of any parameterisation, converting in place.
 public struct ParameterisedScore<N: DenoisingNetwork, P: DiffusionProcess>: ScoreModel {
   public let network: N
@@ -111,21 +140,7 @@ public struct ParameterisedScore<N: DenoisingNetwork, P: DiffusionProcess>: Scor
 
   public func score(_ x: BatchView, t: Double, into output: MutableBatchView) {
     network.predict(x, t: process.networkTime(t), into: output)
-    let a = process.meanCoefficient(t), s = process.standardDeviation(t)
-    switch parameterisation {
-    case .score:
-      break
-    case .noise:
-      for e in 0..<output.count { output[e] = -output[e] / s }
-    case .data:
-      for e in 0..<output.count { output[e] = (a * output[e] - x[e]) / (s * s) }
-    case .velocity:
-      let norm = a * a + s * s
-      for e in 0..<output.count { output[e] = -((s * x[e] + a * output[e]) / norm) / s }
-    case .flowVelocity:
-      let norm = a + s
-      for e in 0..<output.count { output[e] = -((x[e] + a * output[e]) / norm) / s }
-    }
+    parameterisation.convertToScore(output, at: x, a: process.meanCoefficient(t), s: process.standardDeviation(t))
   }
 
   /// x̂₀ straight from a data, velocity or flow-velocity prediction (no division by a, so a = 0
