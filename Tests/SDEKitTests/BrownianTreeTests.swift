@@ -176,6 +176,29 @@ struct BrownianTreeTests {
     }
   }
 
+  @Test("A tree of depth 0 is its root with the root's bridge inside: the bits of depth 1 at the midpoint")
+  func depthZero() throws {
+    // Depth 0 places the midpoint by the leaf bridge at u = ½ from the normals of heap node 1,
+    // which are the normals and coefficients depth 1 splits its root with: the same operations,
+    // so the same bits over [t0, mid], [mid, t1] and [t0, t1], in either direction of time.
+    for (t0, t1) in [(0.0, 2.0), (1.0, 0.25)] {
+      let flat = try BrownianTree(seed: 17, t0: t0, t1: t1, depth: 0)
+      let split = try BrownianTree(seed: 17, t0: t0, t1: t1, depth: 1)
+      let mid = t0 + 0.5 * (t1 - t0)
+      for (s, t) in [(t0, mid), (mid, t1), (t0, t1)] {
+        let a = fillBoth(flat, rows: 3..<14, width: 2, s, t), b = fillBoth(split, rows: 3..<14, width: 2, s, t)
+        #expect(a.w == b.w && a.z == b.z, "[\(s), \(t)] over [\(t0), \(t1)]")
+      }
+    }
+    // What init(tolerance:) makes for a tolerance of the whole span, and an adaptive solve on
+    // it: one step of the whole interval (dt_min is the leaf, the span).
+    let tree = try BrownianTree(seed: 3, t0: 0, t1: 1, tolerance: 1)
+    #expect(tree.depth == 0)
+    let problem = GeometricBrownianMotion().problem(paths: 4)
+    let solution = try solve(problem, solver: SRIW1(), settings: AdaptiveSDESettings(), noise: tree, threads: 1)
+    #expect(solution.statistics.steps == 4 && solution.statistics.rejectedSteps == 0)
+  }
+
   @Test("The split is the leaf bridge at u = ½; bad settings are refused")
   func splitAndSettings() throws {
     let c = BridgeCoefficients(u: 0.5, h: 0.25)

@@ -286,7 +286,7 @@ extension BrownianTree {
       if us == 0 {
         let whole = min(ls.trailingZeroBitCount, b)
         start = depth - whole
-        let (w, z) = start == 0 ? (UnsafePointer(rootW), UnsafePointer(rootZ)) : node(start, ls >> whole)
+        let (w, z) = node(start, ls >> whole)
         copy(w, z, into: aW, aZ)
         lengthA = tree.span / Double(1 << start)
       } else {
@@ -405,10 +405,11 @@ extension BrownianTree {
 
     // MARK: Nodes
 
-    /// (W, Z) of node `index` of level `level` ≥ 1, from the kept splits or by splitting its
-    /// parent (found the same way). The pointers stay valid until the next split of that level
-    /// replaces the slot.
+    /// (W, Z) of node `index` of level `level`, from the kept splits or by splitting its parent
+    /// (found the same way); level 0 is the root (the only leaf of a tree of depth 0). The
+    /// pointers stay valid until the next split of that level replaces the slot.
     private mutating func node(_ level: Int, _ index: Int) -> (UnsafePointer<Double>, UnsafePointer<Double>) {
+      if level == 0 { return (UnsafePointer(rootW), UnsafePointer(rootZ)) }
       let parent = index >> 1
       clock += 1
       var slot = 2 * (level - 1)
@@ -418,7 +419,7 @@ extension BrownianTree {
         } else {
           // Replace the slot used longer ago.
           if splits[slot + 1].used < splits[slot].used { slot += 1 }
-          let (w, z) = level == 1 ? (UnsafePointer(rootW), UnsafePointer(rootZ)) : node(level - 1, parent)
+          let (w, z) = node(level - 1, parent)
           split(w, z, node: (1 << (level - 1)) + parent, level: level - 1, into: splits[slot])
           splits[slot].parent = parent
         }
