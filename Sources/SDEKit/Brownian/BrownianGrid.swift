@@ -62,13 +62,10 @@ public struct BrownianGrid: BrownianSource, Hashable {
     return Place(interval: interval, fraction: position - Double(interval))
   }
 
+  /// Throws for times outside [t0, t1], a step against the direction from t0 to t1, or a step
+  /// inside one fine interval.
   public func validate(times: [Double]) throws {
-    let tolerance = 1e-12 * abs(t1 - t0)
-    let (low, high) = (min(t0, t1) - tolerance, max(t0, t1) + tolerance)
-    for t in times where !(t >= low && t <= high) {
-      throw SolveError.invalidConfiguration(
-        "a Brownian path over [\(min(t0, t1)), \(max(t0, t1))] cannot serve time \(t), which lies outside it")
-    }
+    try validateBrownianTimes(times, t0: t0, t1: t1, source: "a Brownian path")
     for i in 1..<max(1, times.count) {
       let a = place(times[i - 1]), b = place(times[i])
       if a.fraction > 0, a.interval == b.interval {

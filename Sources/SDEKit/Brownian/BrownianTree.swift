@@ -85,13 +85,9 @@ public struct BrownianTree: BrownianSource, Hashable {
   /// The length of a leaf, |t1 − t0|/2^depth: the resolution of the path.
   public var leafSize: Double { span / Double(1 << depth) }
 
+  /// Throws for times outside [t0, t1] or a step against the direction from t0 to t1.
   public func validate(times: [Double]) throws {
-    let tolerance = 1e-12 * span
-    let (low, high) = (min(t0, t1) - tolerance, max(t0, t1) + tolerance)
-    for t in times where !(t >= low && t <= high) {
-      throw SolveError.invalidConfiguration(
-        "a Brownian tree over [\(min(t0, t1)), \(max(t0, t1))] cannot serve time \(t), which lies outside it")
-    }
+    try validateBrownianTimes(times, t0: t0, t1: t1, source: "a Brownian tree")
   }
 
   public func fill(rows: Range<Int>, width: Int, step: GridStep,

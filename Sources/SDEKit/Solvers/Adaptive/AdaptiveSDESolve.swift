@@ -229,10 +229,7 @@ func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
   guard t0.isFinite, t1.isFinite, t0 != t1 else {
     throw SolveError.invalidConfiguration("the interval [\(t0), \(t1)] must have finite, distinct ends")
   }
-  guard (t1 - t0) * (tree.t1 - tree.t0) > 0 else {
-    throw SolveError.invalidConfiguration(
-      "the Brownian tree runs from \(tree.t0) to \(tree.t1), the problem from \(t0) to \(t1): they must run the same way")
-  }
+  // Also refuses a tree that runs the other way.
   try tree.validate(times: [t0, t1])
   guard firstSample >= 0 else { throw SolveError.invalidConfiguration("firstSample must be at least 0, got \(firstSample)") }
   let threadCount = try resolvedThreadCount(threads)
