@@ -81,9 +81,10 @@ public let adaptiveStudyTreeDepth = 20
 
 /// Solves `problem` adaptively at each tolerance (rtol = atol), every tolerance on one Brownian
 /// tree, and measures the strong error at t1 against the exact solution on the tree's W(t1) or,
-/// when the problem has none, against SRA1 (additive noise) or SRIW1 at 2^`referenceLevel`
-/// uniform steps on the same tree; and the mean and second moment of φ(X) = mean of X's
-/// components beside their exact values.
+/// when the problem has none, against `defaultReference(for:noise:)` (SRA1 for additive noise,
+/// SRIW1 when SRA1 is studied or the noise is not additive) at 2^`referenceLevel` uniform steps
+/// on the same tree; and the mean and second moment of φ(X) = mean of X's components beside
+/// their exact values.
 ///
 /// - Throws: `SolveError` for invalid settings, an incompatible solver or a failed solve.
 public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
@@ -118,7 +119,7 @@ public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
     guard referenceLevel <= treeDepth else {
       throw SolveError.invalidConfiguration("the reference at 2^\(referenceLevel) steps needs a tree of at least that depth, got \(treeDepth)")
     }
-    let method: any SDESolver = noise == .additive ? SRA1() : SRIW1()
+    let method = defaultReference(for: solver.descriptor, noise: noise)
     target = try solveOnTreeGrid(sde, solver: method, steps: 1 << referenceLevel, tree: tree, threads: threads)
     reference = "reference \(method.descriptor.name) at dt = 2^-\(referenceLevel) on the same tree"
   }
