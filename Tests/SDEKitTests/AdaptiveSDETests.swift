@@ -183,6 +183,13 @@ struct AdaptiveSDETests {
     #expect(refused(AdaptiveSDESettings(relativeTolerance: 0, absoluteTolerance: 0)))
     #expect(refused(AdaptiveSDESettings(minStep: -1)))
     #expect(refused(AdaptiveSDESettings(minStep: 0.5, maxStep: 0.1)))
+    // dt_max below the default dt_min, the leaf (1/16 at depth 4): refused, not stepped past.
+    let coarse = try BrownianTree(seed: 0, t0: 0, t1: 1, depth: 4)
+    #expect(throws: SolveError.invalidConfiguration("dt_max = 0.01 is below the Brownian tree's leaf size 0.0625 (dt_min by default), the shortest step the tree resolves; use a deeper tree or a larger dt_max")) {
+      try solve(gbm.problem(paths: 2), solver: SRIW1(), settings: AdaptiveSDESettings(maxStep: 0.01), noise: coarse)
+    }
+    // An explicit dt_min below the leaf lets dt_max go there too.
+    #expect(!refused(AdaptiveSDESettings(minStep: 0.001, maxStep: 0.01), noise: coarse))
     #expect(refused(AdaptiveSDESettings(maxSteps: 0)))
     #expect(refused(AdaptiveSDESettings(rejectionRatio: 0.5)))
     #expect(refused(AdaptiveSDESettings(maxSteps: 3)))  // too few steps to reach t1

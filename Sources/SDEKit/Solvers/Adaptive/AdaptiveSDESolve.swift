@@ -240,6 +240,12 @@ func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
   let times = try adaptiveSDESaveTimes(saveAt, t0: t0, t1: t1)
   let span = abs(t1 - t0)
   let minStep = settings.minStep ?? tree.leafSize
+  // validate() compares dt_max with an explicit dt_min only; below the default one the clamp
+  // max(dt_min, min(h, dt_max)) would step past dt_max.
+  guard settings.maxStep >= minStep else {
+    throw SolveError.invalidConfiguration(
+      "dt_max = \(settings.maxStep) is below the Brownian tree's leaf size \(minStep) (dt_min by default), the shortest step the tree resolves; use a deeper tree or a larger dt_max")
+  }
   let tolerance = max(settings.relativeTolerance, settings.absoluteTolerance)
   let initial = settings.initialStep ?? span * min(0.01, pow(tolerance, 1 / order))
   let plan = AdaptivePlan(settings: settings, controller: settings.controller ?? AdaptiveSDESettings.defaultController(order: order),
