@@ -146,7 +146,7 @@ struct BrownianTreeTests {
     // Fresh: each interval by `fill` (a new walker per call).
     let fresh = intervals.map { fillBoth(tree, rows: rows, width: width, $0.0, $0.1) }
     // One walker, forward then backward through the list, its kept nodes carried along.
-    var walker = BrownianTree.Walker(tree: tree, capacity: rows.count, width: width)
+    let walker = BrownianTree.Walker(tree: tree, capacity: rows.count, width: width)
     walker.reset(rows: rows)
     for order in [Array(intervals.indices), intervals.indices.reversed()] {
       for i in order {
@@ -160,7 +160,7 @@ struct BrownianTreeTests {
       }
     }
     // Row by row (scalar normals) gives the bits of the group.
-    var single = BrownianTree.Walker(tree: tree, capacity: 1, width: width)
+    let single = BrownianTree.Walker(tree: tree, capacity: 1, width: width)
     for row in rows {
       single.reset(rows: row..<(row + 1))
       for i in intervals.indices {

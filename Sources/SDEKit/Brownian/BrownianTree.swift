@@ -102,7 +102,7 @@ public struct BrownianTree: BrownianSource, Hashable {
                    increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
     guard !rows.isEmpty else { return }
     let group = 32
-    var walker = Walker(tree: self, capacity: min(group, rows.count), width: width)
+    let walker = Walker(tree: self, capacity: min(group, rows.count), width: width)
     for first in stride(from: rows.lowerBound, to: rows.upperBound, by: group) {
       let part = first..<min(first + group, rows.upperBound)
       walker.reset(rows: part)
@@ -135,7 +135,8 @@ extension BrownianTree {
   /// follow a solve's steps hit what the previous step left (the new step starts where the last
   /// ended). Answers do not depend on what is kept: a node's values are computed by the same
   /// operations from the same numbers whether it was kept or not. Not thread-safe; one per chunk.
-  public struct Walker {
+  /// A class: its buffers are its state, so a copy could only share them and corrupt both.
+  public final class Walker {
     public let tree: BrownianTree
     public let width: Int
     /// The most rows it can serve at once.
@@ -148,8 +149,8 @@ extension BrownianTree {
     private let depth: Int
     /// Philox keyed by the seed and the tree's key tweak.
     private let generator: Philox4x32
-    /// Frees the buffers with the last copy of the walker.
-    private let owner: Owner
+    /// Every buffer below but the splits, in one allocation.
+    private let storage: UnsafeMutableBufferPointer<Double>
     private var clock = 0
 
     /// The root's W and Z.
@@ -176,34 +177,20 @@ extension BrownianTree {
     private let zeta: UnsafeMutablePointer<Double>
     private let scratch: UnsafeMutablePointer<Double>
 
-    private final class Owner {
-      let storage: UnsafeMutableBufferPointer<Double>
-      let splits: UnsafeMutablePointer<Split>
-      let splitCount: Int
-      init(storage: UnsafeMutableBufferPointer<Double>, splits: UnsafeMutablePointer<Split>, splitCount: Int) {
-        self.storage = storage
-        self.splits = splits
-        self.splitCount = splitCount
-      }
-      deinit {
-        splits.deinitialize(count: splitCount)
-        splits.deallocate()
-        storage.deallocate()
-      }
-    }
-
     /// A walker for up to `capacity` rows of `width` Wiener processes each.
     public init(tree: BrownianTree, capacity: Int, width: Int) {
       precondition(capacity >= 1 && width >= 1, "a walker needs at least one row and one Wiener process")
       self.tree = tree
       self.width = width
       self.capacity = capacity
-      self.depth = tree.depth
+      let depth = tree.depth
+      self.depth = depth
       generator = NoiseStream.brownianTree(node: 0).generator(seed: tree.normals.seed)
       let n = capacity * width
       // Root 2, splits 4 per slot, leaves 2 × 2, scratch 2 + 3 × 2.
       let buffers = 2 + 8 * depth + 4 + 8
       let storage = VectorMath.allocateAligned(zeros: buffers * n)
+      self.storage = storage
       var next = storage.baseAddress!
       func take(_ count: Int = 1) -> UnsafeMutablePointer<Double> {
         defer { next += count * n }
@@ -212,19 +199,25 @@ extension BrownianTree {
       rootW = take()
       rootZ = take()
       let splitCount = 2 * depth
-      splits = UnsafeMutablePointer<Split>.allocate(capacity: max(1, splitCount))
+      let splits = UnsafeMutablePointer<Split>.allocate(capacity: max(1, splitCount))
+      self.splits = splits
       for i in 0..<splitCount {
         (splits + i).initialize(to: Split(leftW: take(), leftZ: take(), rightW: take(), rightZ: take()))
       }
       leafNormals = (take(2), take(2))
       zeta = take(2)
       scratch = take(6)
-      owner = Owner(storage: storage, splits: splits, splitCount: splitCount)
       splitCoefficients = (0..<max(1, depth)).map { BridgeCoefficients(u: 0.5, h: tree.span / Double(1 << $0)) }
     }
 
+    deinit {
+      splits.deinitialize(count: 2 * depth)
+      splits.deallocate()
+      storage.deallocate()
+    }
+
     /// Serves `rows` (at most `capacity` of them) from now on, forgetting every kept node.
-    public mutating func reset(rows: Range<Int>) {
+    public func reset(rows: Range<Int>) {
       precondition(rows.count <= capacity, "a walker for \(capacity) rows cannot serve \(rows.count)")
       self.rows = rows
       lanes = rows.count * width
@@ -242,8 +235,8 @@ extension BrownianTree {
     }
 
     /// ΔW and (when `spaceTime` is not nil) ΔZ over [s, t] for the current rows, row-major.
-    public mutating func increments(from s: Double, to t: Double, into increments: UnsafeMutablePointer<Double>,
-                                    spaceTime: UnsafeMutablePointer<Double>?) {
+    public func increments(from s: Double, to t: Double, into increments: UnsafeMutablePointer<Double>,
+                           spaceTime: UnsafeMutablePointer<Double>?) {
       let n = lanes
       let ps = position(s), pt = position(t)
       precondition(ps <= pt, "a Brownian tree is queried forward from t0 to t1; got \(s) then \(t)")
@@ -404,7 +397,7 @@ extension BrownianTree {
     /// (W, Z) of node `index` of level `level`, from the kept splits or by splitting its parent
     /// (found the same way); level 0 is the root (the only leaf of a tree of depth 0). The
     /// pointers stay valid until the next split of that level replaces the slot.
-    private mutating func node(_ level: Int, _ index: Int) -> (UnsafePointer<Double>, UnsafePointer<Double>) {
+    private func node(_ level: Int, _ index: Int) -> (UnsafePointer<Double>, UnsafePointer<Double>) {
       if level == 0 { return (UnsafePointer(rootW), UnsafePointer(rootZ)) }
       let parent = index >> 1
       clock += 1
@@ -444,7 +437,7 @@ extension BrownianTree {
     }
 
     /// The bridge normals of leaf `leaf`, kept for the two latest leaves.
-    private mutating func normals(ofLeaf leaf: Int) -> UnsafePointer<Double> {
+    private func normals(ofLeaf leaf: Int) -> UnsafePointer<Double> {
       clock += 1
       if leafIndex.0 == leaf {
         leafUsed.0 = clock

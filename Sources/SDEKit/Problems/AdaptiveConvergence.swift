@@ -222,7 +222,7 @@ func solveOnTreeGrid<F: Drift, G: Diffusion>(
       let shared = SharedPointer(buffer: values)
       forEachRowChunk(rows, threads: threadCount) { c, chunk in
         let tile = 256
-        var walker = BrownianTree.Walker(tree: tree, capacity: min(tile, chunk.count), width: width)
+        let walker = BrownianTree.Walker(tree: tree, capacity: min(tile, chunk.count), width: width)
         let buffers = AdaptiveBuffers(count: 2, elements: min(tile, chunk.count) * dimension)
         var workspace = solver.makeWorkspace(rows: min(tile, chunk.count), dimension: dimension)
         for first in stride(from: chunk.lowerBound, to: chunk.upperBound, by: tile) {

@@ -92,7 +92,7 @@ public func solve<F: Drift, G: Diffusion>(
 protocol AdaptiveSDEStepper: SendableMetatype {
   /// Attempts a step from `x` at t to `next`, its noise from `walker`: writes the step's result
   /// to `candidate` and each row's error ratio (≤ 1 passes) to `ratios`.
-  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: inout BrownianTree.Walker,
+  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: BrownianTree.Walker,
                         candidate: MutableBatchView, ratios: UnsafeMutableBufferPointer<Double>)
   /// The last attempt was accepted (methods that remember accepted steps update here).
   mutating func accepted(_ candidate: BatchView)
@@ -156,7 +156,7 @@ struct AdaptivePlan: Sendable {
 /// Walks one system (`x`: its rows) from plan.t0 through plan.times, saving the state at each
 /// time through `save(slot, x)`.
 func integrateAdaptively<Stepper: AdaptiveSDEStepper>(
-  _ x: MutableBatchView, stepper: inout Stepper, walker: inout BrownianTree.Walker, plan: AdaptivePlan,
+  _ x: MutableBatchView, stepper: inout Stepper, walker: BrownianTree.Walker, plan: AdaptivePlan,
   candidate: MutableBatchView, ratios: UnsafeMutableBufferPointer<Double>, save: (Int, BatchView) -> Void
 ) throws -> AdaptiveCounts {
   var counts = AdaptiveCounts()
@@ -177,7 +177,7 @@ func integrateAdaptively<Stepper: AdaptiveSDEStepper>(
       let lands = h >= remaining * (1 - 1e-12)
       let size = lands ? remaining : h
       let next = lands ? target : t + direction * size
-      stepper.attempt(x.view, t: t, next: next, walker: &walker, candidate: candidate, ratios: ratios)
+      stepper.attempt(x.view, t: t, next: next, walker: walker, candidate: candidate, ratios: ratios)
       if let weight = plan.errorWeight {
         let w = weight(next)
         for r in ratios.indices { ratios[r] *= w }
@@ -259,13 +259,13 @@ func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
     let counter = EvaluationCounter()
     var stepper = makeStepper(CountingDrift(base: problem.drift, counter: counter),
                               CountingDiffusion(base: problem.diffusion, counter: counter), rows, dimension, width, settings)
-    var walker = BrownianTree.Walker(tree: tree, capacity: max(1, rows), width: width)
+    let walker = BrownianTree.Walker(tree: tree, capacity: max(1, rows), width: width)
     walker.reset(rows: firstSample..<(firstSample + rows))
     let buffers = AdaptiveBuffers(count: 3, elements: rows * dimension)
     _ = buffers[0].update(fromContentsOf: problem.initial.values)
     let ratios = UnsafeMutableBufferPointer(rebasing: buffers[2][..<rows])
     let counts = try saved.withUnsafeMutableBufferPointer { out in
-      try integrateAdaptively(MutableBatchView(buffers[0], dimension: dimension), stepper: &stepper, walker: &walker,
+      try integrateAdaptively(MutableBatchView(buffers[0], dimension: dimension), stepper: &stepper, walker: walker,
                               plan: plan, candidate: MutableBatchView(buffers[1], dimension: dimension), ratios: ratios) { slot, x in
         for e in 0..<x.count { out[slot * rows * dimension + e] = x[e] }
       }
@@ -281,7 +281,7 @@ func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
         let counter = EvaluationCounter()
         var stepper = makeStepper(CountingDrift(base: problem.drift, counter: counter),
                                   CountingDiffusion(base: problem.diffusion, counter: counter), 1, dimension, width, settings)
-        var walker = BrownianTree.Walker(tree: tree, capacity: 1, width: width)
+        let walker = BrownianTree.Walker(tree: tree, capacity: 1, width: width)
         // The state, the candidate and the ratio of one sample.
         let buffers = AdaptiveBuffers(count: 3, elements: dimension)
         let x = MutableBatchView(buffers[0], dimension: dimension)
@@ -292,7 +292,7 @@ func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
           for j in 0..<dimension { x[j] = problem.initial[row, j] }
           walker.reset(rows: (firstSample + row)..<(firstSample + row + 1))
           do {
-            let counts = try integrateAdaptively(x, stepper: &stepper, walker: &walker, plan: plan, candidate: candidate,
+            let counts = try integrateAdaptively(x, stepper: &stepper, walker: walker, plan: plan, candidate: candidate,
                                                  ratios: ratios) { slot, state in
               for j in 0..<dimension { output.buffer[(slot * rows + row) * dimension + j] = state[j] }
             }

@@ -76,7 +76,7 @@ struct GottaGoFastStepper<F: Drift, G: Diffusion>: AdaptiveSDEStepper {
     }
   }
 
-  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: inout BrownianTree.Walker,
+  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: BrownianTree.Walker,
                         candidate: MutableBatchView, ratios: UnsafeMutableBufferPointer<Double>) {
     let (dW, f1, f2, euler, previous, g, error) = (buffers[0], buffers[1], buffers[2], buffers[3], buffers[4],
                                                    buffers[5], buffers[6])

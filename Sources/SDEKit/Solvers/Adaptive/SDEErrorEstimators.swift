@@ -54,7 +54,7 @@ struct EmbeddedRungeKutta<M: StochasticRungeKuttaMethod, F: Drift, G: Diffusion>
 
   var evaluations: EvaluationCount { EvaluationCount(drift: drift.counter.drift, diffusion: drift.counter.diffusion) }
 
-  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: inout BrownianTree.Walker,
+  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: BrownianTree.Walker,
                         candidate: MutableBatchView, ratios: UnsafeMutableBufferPointer<Double>) {
     let dW = buffers[0], dZ = buffers[1], error = buffers[2]
     let h = next - t, absH = abs(h)
@@ -122,7 +122,7 @@ struct StepDoubling<S: SDESolver, F: Drift, G: Diffusion>: AdaptiveSDEStepper {
 
   var evaluations: EvaluationCount { EvaluationCount(drift: drift.counter.drift, diffusion: drift.counter.diffusion) }
 
-  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: inout BrownianTree.Walker,
+  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: BrownianTree.Walker,
                         candidate: MutableBatchView, ratios: UnsafeMutableBufferPointer<Double>) {
     let (w1, z1, w2, z2, w, z, full) = (buffers[0], buffers[1], buffers[2], buffers[3], buffers[4], buffers[5], buffers[6])
     let rows = ratios.count
