@@ -486,23 +486,39 @@ extension BrownianTree {
 /// In units of the interval (W ∝ √h, Z ∝ h^{3/2}) the means are (3u² − 2u)w + (6u − 6u²)z and
 /// (u³ − u²)w + (3u² − 2u³)z and the noise is the Cholesky factor L of the conditional
 /// covariance, C₁₁ = u(1 − u)(1 − 3u + 3u²), C₁₂ = ½u²(1 − u)²(1 − 2u), det C = u⁴(1 − u)⁴/12
-/// (from Cov(W_r, W_q) = min(r, q)); `BrownianGrid.addPiece` uses the same law.
+/// (from Cov(W_r, W_q) = min(r, q)).
 struct BridgeCoefficients {
   let wW: Double, wZ: Double, w1: Double
   let zW: Double, zZ: Double, z1: Double, z2: Double
 
   init(u: Double, h: Double) {
-    let v = 1 - u, rootH = h.squareRoot()
+    let unit = UnitBridge(u: u), rootH = h.squareRoot()
+    wW = unit.wW
+    wZ = unit.wZ / h
+    w1 = rootH * unit.w1
+    zW = unit.zW * h
+    zZ = unit.zZ
+    z1 = h * rootH * unit.z1
+    z2 = h * rootH * unit.z2
+  }
+}
+
+/// `BridgeCoefficients` in units of the interval (h = 1), what `BrownianGrid.addPiece` applies
+/// to increments it keeps in those units: the means' coefficients and the Cholesky factor L.
+struct UnitBridge {
+  let wW: Double, wZ: Double, w1: Double
+  let zW: Double, zZ: Double, z1: Double, z2: Double
+
+  init(u: Double) {
+    let v = 1 - u
     let c11 = u * v * (1 - 3 * u + 3 * u * u), c12 = 0.5 * u * u * v * v * (1 - 2 * u)
-    let l11 = c11.squareRoot(), l21 = c12 / l11
-    let l22 = (u * u * u * v * v * v / (12 * (1 - 3 * u + 3 * u * u))).squareRoot()
+    w1 = c11.squareRoot()
+    z1 = c12 / w1
+    z2 = (u * u * u * v * v * v / (12 * (1 - 3 * u + 3 * u * u))).squareRoot()
     wW = 3 * u * u - 2 * u
-    wZ = 6 * u * v / h
-    w1 = rootH * l11
-    zW = (u * u * u - u * u) * h
+    wZ = 6 * u * v
+    zW = u * u * u - u * u
     zZ = 3 * u * u - 2 * u * u * u
-    z1 = h * rootH * l21
-    z2 = h * rootH * l22
   }
 }
 

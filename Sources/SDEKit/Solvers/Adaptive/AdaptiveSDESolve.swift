@@ -112,16 +112,25 @@ func scaledErrorRatios(error: UnsafeBufferPointer<Double>, state: UnsafeBufferPo
                        candidate: UnsafeBufferPointer<Double>, dimension: Int, settings: AdaptiveSDESettings,
                        into ratios: UnsafeMutableBufferPointer<Double>) {
   let atol = settings.absoluteTolerance, rtol = settings.relativeTolerance
+  errorRatios(dimension: dimension, norm: settings.norm, into: ratios) { e in
+    abs(error[e]) / (atol + rtol * max(abs(state[e]), abs(candidate[e])))
+  }
+}
+
+/// For each row, the `norm` over its elements e of `scaled(e)`, the element's scaled error.
+@inline(__always)
+func errorRatios(dimension: Int, norm: ErrorNorm, into ratios: UnsafeMutableBufferPointer<Double>,
+                 _ scaled: (Int) -> Double) {
   for row in 0..<ratios.count {
     var largest = 0.0, sumOfSquares = 0.0
     for e in (row * dimension)..<((row + 1) * dimension) {
-      let scaled = abs(error[e]) / (atol + rtol * max(abs(state[e]), abs(candidate[e])))
-      largest = max(largest, scaled)
-      sumOfSquares += scaled * scaled
+      let value = scaled(e)
+      largest = max(largest, value)
+      sumOfSquares += value * value
     }
     // A NaN anywhere makes the ratio NaN, which never passes.
     if sumOfSquares.isNaN { largest = .nan }
-    ratios[row] = settings.norm == .maximum ? largest : (sumOfSquares / Double(dimension)).squareRoot()
+    ratios[row] = norm == .maximum ? largest : (sumOfSquares / Double(dimension)).squareRoot()
   }
 }
 
@@ -237,7 +246,7 @@ func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
   if let row = firstNonFiniteRow(problem.initial.values, dimension: dimension) {
     throw SolveError.invalidConfiguration("the initial state of sample row \(row) is not finite")
   }
-  let times = try adaptiveSDESaveTimes(saveAt, t0: t0, t1: t1)
+  let times = try adaptiveSaveTimes(saveAt, t0: t0, t1: t1)
   let span = abs(t1 - t0)
   let minStep = settings.minStep ?? tree.leafSize
   // validate() compares dt_max with an explicit dt_min only; below the default one the clamp
@@ -323,28 +332,4 @@ func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
                values: Array(saved[(slot * rows * dimension)..<((slot + 1) * rows * dimension)]))
   }
   return Solution(times: times, states: states, statistics: statistics)
-}
-
-/// The times an adaptive solve saves at: t1, or the given ones (strictly monotone towards t1,
-/// after t0, not beyond t1).
-func adaptiveSDESaveTimes(_ saveAt: SaveAt, t0: Double, t1: Double) throws -> [Double] {
-  switch saveAt {
-  case .final:
-    return [t1]
-  case .everyStep:
-    throw SolveError.invalidConfiguration(
-      "SaveAt.everyStep needs a fixed time grid; with an adaptive solve give the times to save")
-  case .times(let times):
-    let direction: Double = t1 > t0 ? 1 : -1
-    guard !times.isEmpty else { throw SolveError.invalidConfiguration("SaveAt.times needs at least one time") }
-    for (i, t) in times.enumerated() {
-      guard t.isFinite, (t - t0) * direction > 0, (t1 - t) * direction >= 0 else {
-        throw SolveError.invalidConfiguration("save time \(t) must lie after t0 = \(t0) and not beyond t1 = \(t1)")
-      }
-      if i > 0, !((t - times[i - 1]) * direction > 0) {
-        throw SolveError.invalidConfiguration("save times must be strictly monotone toward t1; \(times[i - 1]) is followed by \(t)")
-      }
-    }
-    return times
-  }
 }

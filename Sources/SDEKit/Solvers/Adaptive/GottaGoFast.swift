@@ -98,14 +98,7 @@ struct GottaGoFastStepper<F: Drift, G: Diffusion>: AdaptiveSDEStepper {
       // The error scaled by δ_i = max(ε_abs, ε_rel · max(|x′_i|, |x′_prev,i|)).
       error[e] = 0.5 * (k2 - f1[e]) / max(atol, rtol * max(abs(euler[e]), abs(previous[e])))
     }
-    for row in ratios.indices {
-      var largest = 0.0, sumOfSquares = 0.0
-      for e in (row * dimension)..<((row + 1) * dimension) {
-        largest = max(largest, abs(error[e]))
-        sumOfSquares += error[e] * error[e]
-      }
-      if sumOfSquares.isNaN { largest = .nan }
-      ratios[row] = settings.norm == .maximum ? largest : (sumOfSquares / Double(dimension)).squareRoot()
-    }
+    // |e|² = e²: the bits of squaring the signed error.
+    errorRatios(dimension: dimension, norm: settings.norm, into: ratios) { abs(error[$0]) }
   }
 }

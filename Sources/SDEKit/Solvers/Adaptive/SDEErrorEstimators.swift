@@ -135,7 +135,13 @@ struct StepDoubling<S: SDESolver, F: Drift, G: Diffusion>: AdaptiveSDEStepper {
       if needsSpaceTime { z[e] = z1[e] + z2[e] + w1[e] * second }
     }
     if width != dimension {
-      for buffer in [w1, z1, w2, z2, w, z] { repeatAcrossRows(buffer, rows: rows, dimension: dimension) }
+      // One call each: an array of the six would be allocated on every attempt.
+      repeatAcrossRows(w1, rows: rows, dimension: dimension)
+      repeatAcrossRows(z1, rows: rows, dimension: dimension)
+      repeatAcrossRows(w2, rows: rows, dimension: dimension)
+      repeatAcrossRows(z2, rows: rows, dimension: dimension)
+      repeatAcrossRows(w, rows: rows, dimension: dimension)
+      repeatAcrossRows(z, rows: rows, dimension: dimension)
     }
     func noise(_ increments: UnsafeMutableBufferPointer<Double>, _ spaceTime: UnsafeMutableBufferPointer<Double>,
                _ size: Double) -> StepNoise {
