@@ -270,14 +270,12 @@ extension BrownianTree {
 
       // [s, midpoint]: the rest of s's leaf (or, when s starts a node, that whole node), then
       // the right siblings of s's path, small to large.
-      var lengthA: Double
       var start = depth
       if us == 0 {
         let whole = min(ls.trailingZeroBitCount, b)
         start = depth - whole
         let (w, z) = node(start, ls >> whole)
         copy(w, z, into: aW, aZ)
-        lengthA = tree.span / Double(1 << start)
       } else {
         let (leafW, leafZ) = node(depth, ls)
         leftPart(leafW, leafZ, zeta: normals(ofLeaf: ls), u: us, into: pW, pZ)
@@ -286,16 +284,13 @@ extension BrownianTree {
           aW[e] = leafW[e] - pW[e]
           aZ[e] = leafZ[e] - pZ[e] - pW[e] * rest
         }
-        lengthA = rest
       }
       var level = start
       while level >= shallowest {
         let index = ls >> (depth - level)
         if index & 1 == 0 {
           let (w, z) = node(level, index + 1)
-          let size = tree.span / Double(1 << level)
-          append(w, z, length: size, to: aW, aZ, length: lengthA)
-          lengthA += size
+          append(w, z, length: tree.span / Double(1 << level), to: aW, aZ)
         }
         level -= 1
       }
@@ -314,7 +309,7 @@ extension BrownianTree {
           if index & 1 == 1 {
             let (w, z) = node(level, index - 1)
             let size = tree.span / Double(1 << level)
-            append(w, z, length: size, to: bW, bZ, length: lengthB)
+            append(w, z, length: size, to: bW, bZ)
             lengthB += size
           }
         }
@@ -322,7 +317,7 @@ extension BrownianTree {
       if ut > 0 {
         let (leafW, leafZ) = node(depth, lt)
         leftPart(leafW, leafZ, zeta: normals(ofLeaf: lt), u: ut, into: pW, pZ)
-        append(pW, pZ, length: ut * hLeaf, to: bW, bZ, length: lengthB)
+        append(pW, pZ, length: ut * hLeaf, to: bW, bZ)
         lengthB += ut * hLeaf
       }
       // Whole = [s, midpoint] followed by [midpoint, t].
@@ -376,7 +371,7 @@ extension BrownianTree {
     /// (W, Z) of a run of length `length` followed by a piece of length `size`:
     /// W += W_piece, Z += Z_piece + W·size.
     private func append(_ w: UnsafePointer<Double>, _ z: UnsafePointer<Double>, length size: Double,
-                        to accW: UnsafeMutablePointer<Double>, _ accZ: UnsafeMutablePointer<Double>, length: Double) {
+                        to accW: UnsafeMutablePointer<Double>, _ accZ: UnsafeMutablePointer<Double>) {
       for e in 0..<lanes {
         accZ[e] = accZ[e] + z[e] + accW[e] * size
         accW[e] = accW[e] + w[e]

@@ -38,7 +38,7 @@ public func solve<F: Drift, G: Diffusion, S: SDESolver>(
 ) throws -> Solution {
   try checkCompatibility(solver: solver.descriptor, noise: problem.diffusion.noise,
                          providesDerivative: problem.diffusion.providesDerivative, calculus: problem.calculus)
-  let estimate = settings.errorEstimate ?? solver.descriptor.errorEstimate ?? .stepDoubling
+  let estimate = settings.errorEstimate(for: solver.descriptor)
   let noiseOrder = solver.descriptor.order(for: problem.diffusion.noise)!.strong
   switch estimate {
   case .embedded:
@@ -98,8 +98,6 @@ protocol AdaptiveSDEStepper: SendableMetatype {
   mutating func accepted(_ candidate: BatchView)
   /// A new solve starts from `x` (per-sample mode: the next sample).
   mutating func start(_ x: BatchView)
-  /// Drift and diffusion calls so far.
-  var evaluations: EvaluationCount { get }
 }
 
 extension AdaptiveSDEStepper {

@@ -55,8 +55,6 @@ struct GottaGoFastStepper<F: Drift, G: Diffusion>: AdaptiveSDEStepper {
     buffers = AdaptiveBuffers(count: 7, elements: rows * dimension)
   }
 
-  var evaluations: EvaluationCount { EvaluationCount(drift: drift.counter.drift, diffusion: drift.counter.diffusion) }
-
   mutating func start(_ x: BatchView) {
     let previous = buffers[4]
     for e in 0..<x.count { previous[e] = x[e] }

@@ -52,8 +52,6 @@ struct EmbeddedRungeKutta<M: StochasticRungeKuttaMethod, F: Drift, G: Diffusion>
     beta4 = tableau.beta4
   }
 
-  var evaluations: EvaluationCount { EvaluationCount(drift: drift.counter.drift, diffusion: drift.counter.diffusion) }
-
   mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: BrownianTree.Walker,
                         candidate: MutableBatchView, ratios: UnsafeMutableBufferPointer<Double>) {
     let dW = buffers[0], dZ = buffers[1], error = buffers[2]
@@ -119,8 +117,6 @@ struct StepDoubling<S: SDESolver, F: Drift, G: Diffusion>: AdaptiveSDEStepper {
     needsSpaceTime = solver.descriptor.needsSpaceTimeIntegral
     buffers = AdaptiveBuffers(count: 7, elements: rows * dimension)
   }
-
-  var evaluations: EvaluationCount { EvaluationCount(drift: drift.counter.drift, diffusion: drift.counter.diffusion) }
 
   mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: BrownianTree.Walker,
                         candidate: MutableBatchView, ratios: UnsafeMutableBufferPointer<Double>) {
