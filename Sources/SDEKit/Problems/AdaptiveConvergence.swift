@@ -120,7 +120,7 @@ public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
       throw SolveError.invalidConfiguration("the reference at 2^\(referenceLevel) steps needs a tree of at least that depth, got \(treeDepth)")
     }
     let method = defaultReference(for: solver.descriptor, noise: noise)
-    target = try solveOnTreeGrid(sde, solver: method, steps: 1 << referenceLevel, tree: tree, threads: threads)
+    target = try solve(sde, solver: method, grid: .uniform(steps: 1 << referenceLevel), noise: tree, threads: threads).final
     reference = "reference \(method.descriptor.name) at dt = 2^-\(referenceLevel) on the same tree"
   }
 
@@ -191,74 +191,16 @@ extension SDETestProblem {
 
 /// X(t1) of `problem` by `solver` on `steps` uniform steps with its noise from `tree` (sample r
 /// on row `firstSample + r`): the fixed-grid solve on the path an adaptive solve on the same tree
-/// walks, e.g. its reference. Rows run in tiles that each keep their tree walker from step to step.
-/// - Throws: `SolveError` for an incompatible solver, bad times or a non-finite final state.
+/// walks, e.g. its reference. `solve(_:solver:grid:noise:…)`'s final state, for a solver held as
+/// `any SDESolver`.
+/// - Throws: `SolveError` for an incompatible solver or bad times, `.nonFinite` with the row, step
+///   and time where the state stopped being finite.
 public func solveOnTree<F: Drift, G: Diffusion>(
   _ problem: SDEProblem<F, G>, solver: any SDESolver, steps: Int, tree: BrownianTree, firstSample: Int = 0,
   threads: Int? = nil
 ) throws -> StateBatch {
-  try solveOnTreeGrid(problem, solver: solver, steps: steps, tree: tree, firstSample: firstSample, threads: threads)
-}
-
-/// X(t1) of `problem` by `solver` on `steps` uniform steps, with its noise from `tree`: rows in
-/// tiles of 256, each tile walked through every step by one `BrownianTree.Walker`, so that
-/// consecutive steps reuse the nodes they share (a dyadic grid costs about two node splits per
-/// step and row). The same numbers as `solve(_:solver:grid:noise:)` with the tree, faster.
-func solveOnTreeGrid<F: Drift, G: Diffusion>(
-  _ problem: SDEProblem<F, G>, solver: any SDESolver, steps: Int, tree: BrownianTree, firstSample: Int = 0,
-  threads: Int?
-) throws -> StateBatch {
-  func run<S: SDESolver>(_ solver: S) throws -> StateBatch {
-    try checkCompatibility(solver: solver.descriptor, noise: problem.diffusion.noise,
-                           providesDerivative: problem.diffusion.providesDerivative, calculus: problem.calculus)
-    let times = try TimeGrid.uniform(steps: steps).times(from: problem.t0, to: problem.t1)
-    try tree.validate(times: times)
-    let rows = problem.initial.count, dimension = problem.initial.dimension, width = problem.noiseWidth
-    let needsSpaceTime = solver.descriptor.needsSpaceTimeIntegral
-    var state = problem.initial
-    let threadCount = try resolvedThreadCount(threads)
-    let failures = PerChunk<Int?>(rowChunks(rows, threads: threadCount).count, initial: nil)
-    state.values.withUnsafeMutableBufferPointer { values in
-      let shared = SharedPointer(buffer: values)
-      forEachRowChunk(rows, threads: threadCount) { c, chunk in
-        let tile = 256
-        let walker = BrownianTree.Walker(tree: tree, capacity: min(tile, chunk.count), width: width)
-        let buffers = AdaptiveBuffers(count: 2, elements: min(tile, chunk.count) * dimension)
-        var workspace = solver.makeWorkspace(rows: min(tile, chunk.count), dimension: dimension)
-        for first in stride(from: chunk.lowerBound, to: chunk.upperBound, by: tile) {
-          let part = first..<min(first + tile, chunk.upperBound)
-          // Callbacks see views of exactly the tile's rows.
-          if workspace.rows != part.count { workspace = solver.makeWorkspace(rows: part.count, dimension: dimension) }
-          walker.reset(rows: (firstSample + part.lowerBound)..<(firstSample + part.upperBound))
-          let n = part.count * dimension
-          let x = UnsafeMutableBufferPointer(rebasing: shared.buffer[(first * dimension)..<(first * dimension + n)])
-          let dW = UnsafeMutableBufferPointer(rebasing: buffers[0][..<n]), dZ = UnsafeMutableBufferPointer(rebasing: buffers[1][..<n])
-          for step in 0..<steps {
-            walker.increments(from: times[step], to: times[step + 1], into: dW.baseAddress!,
-                              spaceTime: needsSpaceTime ? dZ.baseAddress! : nil)
-            if width != dimension {
-              repeatAcrossRows(dW, rows: part.count, dimension: dimension)
-              repeatAcrossRows(dZ, rows: part.count, dimension: dimension)
-            }
-            solver.step(drift: problem.drift, diffusion: problem.diffusion, x: x, t: times[step],
-                        h: times[step + 1] - times[step],
-                        noise: StepNoise(increments: UnsafeBufferPointer(dW),
-                                         spaceTime: needsSpaceTime ? UnsafeBufferPointer(dZ) : nil,
-                                         absStep: abs(times[step + 1] - times[step])),
-                        dimension: dimension, workspace: workspace)
-          }
-          if let bad = firstNonFiniteRow(UnsafeBufferPointer(x), dimension: dimension), failures[c] == nil {
-            failures[c] = first + bad
-          }
-        }
-      }
-    }
-    if let row = failures.values.compactMap({ $0 }).min() {
-      throw SolveError.nonFinite(row: row, step: steps - 1, time: problem.t1)
-    }
-    return state
-  }
-  return try run(solver)
+  try solve(problem, solver: solver, grid: .uniform(steps: steps), noise: tree, firstSample: firstSample,
+            threads: threads).final
 }
 
 extension ProblemName {
