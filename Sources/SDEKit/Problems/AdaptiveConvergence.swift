@@ -210,20 +210,12 @@ extension ProblemName {
     solver: any SDESolver, tolerances: [Double], paths: Int, seed: UInt64 = 0, mode: SystemMode = .perSample,
     errorEstimate: SDEErrorEstimate? = nil, treeDepth: Int = adaptiveStudyTreeDepth, threads: Int? = nil
   ) throws -> AdaptiveConvergenceStudy {
-    func study<P: SDETestProblem>(_ problem: P) throws -> AdaptiveConvergenceStudy {
-      try adaptiveConvergenceStudy(problem: problem, named: rawValue, solver: solver, tolerances: tolerances,
-                                   paths: paths, seed: seed, mode: mode, errorEstimate: errorEstimate,
-                                   treeDepth: treeDepth, threads: threads)
-    }
-    switch self {
-    case .gbm: return try study(GeometricBrownianMotion())
-    case .gbmDiagonal: return try study(DiagonalGeometricBrownianMotion())
-    case .additive: return try study(LinearAdditiveSDE())
-    case .ou: return try study(OrnsteinUhlenbeck())
-    case .doubleWell: return try study(DoubleWell())
-    case .linearODE, .lotkaVolterra, .arenstorf, .vanDerPol:
+    guard let problem = sdeProblem else {
       throw SolveError.incompatible(solver: solver.descriptor.name, reason: "is an SDE solver; problem \(rawValue) is an ODE")
     }
+    return try adaptiveConvergenceStudy(problem: problem, named: rawValue, solver: solver, tolerances: tolerances,
+                                        paths: paths, seed: seed, mode: mode, errorEstimate: errorEstimate,
+                                        treeDepth: treeDepth, threads: threads)
   }
 }
 

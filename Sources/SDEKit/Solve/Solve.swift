@@ -137,22 +137,22 @@ struct SDEStepper<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>: Grid
                   spaceTime: spaceTime?.baseAddress)
     }
     if width != dimension {
-      repeatAcrossRows(increments)
-      if let spaceTime { repeatAcrossRows(spaceTime) }
+      repeatAcrossRows(increments, rows: samples.count, dimension: dimension)
+      if let spaceTime { repeatAcrossRows(spaceTime, rows: samples.count, dimension: dimension) }
     }
     solver.step(drift: drift, diffusion: diffusion, x: x.values, t: step.t, h: step.h,
                 noise: StepNoise(increments: UnsafeBufferPointer(increments),
                                  spaceTime: spaceTime.map { UnsafeBufferPointer($0) }, absStep: step.size),
                 dimension: dimension, workspace: workspace)
   }
+}
 
-  /// Scalar noise: spreads each row's single value over its `dimension` slots, in place, from
-  /// the last row back so nothing is overwritten before it is read.
-  private func repeatAcrossRows(_ buffer: UnsafeMutableBufferPointer<Double>) {
-    for row in stride(from: samples.count - 1, through: 0, by: -1) {
-      let value = buffer[row]
-      for j in 0..<dimension { buffer[row * dimension + j] = value }
-    }
+/// Scalar noise: spreads each row's single value over its `dimension` slots, in place, from the
+/// last row back so nothing is overwritten before it is read.
+func repeatAcrossRows(_ buffer: UnsafeMutableBufferPointer<Double>, rows: Int, dimension: Int) {
+  for row in stride(from: rows - 1, through: 0, by: -1) {
+    let value = buffer[row]
+    for j in 0..<dimension { buffer[row * dimension + j] = value }
   }
 }
 

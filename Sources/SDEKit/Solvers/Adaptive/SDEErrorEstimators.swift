@@ -159,12 +159,3 @@ struct StepDoubling<S: SDESolver, F: Drift, G: Diffusion>: AdaptiveSDEStepper {
                       dimension: dimension, settings: settings, into: ratios)
   }
 }
-
-/// Scalar noise: spreads each row's single value over its `dimension` slots, in place, from the
-/// last row back so nothing is overwritten before it is read.
-func repeatAcrossRows(_ buffer: UnsafeMutableBufferPointer<Double>, rows: Int, dimension: Int) {
-  for row in stride(from: rows - 1, through: 0, by: -1) {
-    let value = buffer[row]
-    for j in 0..<dimension { buffer[row * dimension + j] = value }
-  }
-}
