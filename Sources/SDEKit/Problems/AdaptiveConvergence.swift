@@ -129,12 +129,11 @@ public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
     for j in 0..<dimension { sum += x[r, j] }
     return sum / Double(dimension)
   }
+  let estimate = AdaptiveSDESettings(errorEstimate: errorEstimate).errorEstimate(for: solver.descriptor)
   var points: [AdaptiveConvergencePoint] = []
-  var estimateName = ""
   for tolerance in tolerances {
     var settings = AdaptiveSDESettings(tolerance: tolerance)
-    settings.errorEstimate = errorEstimate
-    estimateName = (errorEstimate ?? solver.descriptor.errorEstimate ?? .stepDoubling).rawValue
+    settings.errorEstimate = estimate
     let clock = ContinuousClock(), start = clock.now, cpuStart = processorSeconds()
     let solution = try solve(sde, solver: solver, settings: settings, noise: tree, mode: mode, threads: threads)
     let elapsed = clock.now - start, cpu = processorSeconds() - cpuStart
@@ -166,7 +165,7 @@ public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
     ? leastSquaresSlope(x: usable.map { log($0.tolerance) }, y: usable.map { log($0.error) }) : nil
   let exactMean = problem.exactMean.map { $0.reduce(0, +) / Double($0.count) }
   return AdaptiveConvergenceStudy(
-    problem: name, solver: solver.descriptor.name, errorEstimate: estimateName, mode: mode, paths: paths, seed: seed,
+    problem: name, solver: solver.descriptor.name, errorEstimate: estimate.rawValue, mode: mode, paths: paths, seed: seed,
     treeDepth: treeDepth, reference: reference, exactMean: exactMean,
     exactSecondMoment: dimension == 1 ? problem.exactSecondMoment : nil, fittedSlope: slope, points: points)
 }
