@@ -170,24 +170,6 @@ public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
     exactSecondMoment: dimension == 1 ? problem.exactSecondMoment : nil, fittedSlope: slope, points: points)
 }
 
-extension SDETestProblem {
-  /// E X(t1)² for one-dimensional problems where it is known (nil otherwise).
-  public var exactSecondMoment: Double? {
-    if let gbm = self as? GeometricBrownianMotion, gbm.calculus == .ito {
-      return gbm.x0 * gbm.x0 * exp((2 * gbm.mu + gbm.sigma * gbm.sigma) * gbm.t1)
-    }
-    if let linear = self as? LinearAdditiveSDE, let mean = linear.exactMean?[0] {
-      // u(t) = u₀/√(1+t) + β(t + αW)/√(1+t): variance α²β²t/(1+t).
-      let t = linear.t1
-      return mean * mean + linear.alpha * linear.alpha * linear.beta * linear.beta * t / (1 + t)
-    }
-    if let ou = self as? OrnsteinUhlenbeck, let mean = ou.exactMean?[0] {
-      return mean * mean + ou.exactVariance
-    }
-    return nil
-  }
-}
-
 /// X(t1) of `problem` by `solver` on `steps` uniform steps with its noise from `tree` (sample r
 /// on row `firstSample + r`): the fixed-grid solve on the path an adaptive solve on the same tree
 /// walks, e.g. its reference. `solve(_:solver:grid:noise:…)`'s final state, for a solver held as
