@@ -157,7 +157,7 @@ public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
       nfe: Double(s.driftEvaluations) / perPath, diffusionEvaluations: Double(s.diffusionEvaluations) / perPath,
       steps: Double(s.steps) / perPath, rejectedSteps: Double(s.rejectedSteps) / perPath,
       rejectedFraction: Double(s.rejectedSteps) / Double(max(1, s.steps + s.rejectedSteps)),
-      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+      seconds: elapsed.inSeconds,
       cpuSeconds: cpu))
   }
   let usable = points.filter { $0.error > 0 }
@@ -198,16 +198,4 @@ extension ProblemName {
                                         paths: paths, seed: seed, mode: mode, errorEstimate: errorEstimate,
                                         treeDepth: treeDepth, threads: threads)
   }
-}
-
-/// User and system processor time of this process so far, in seconds.
-func processorSeconds() -> Double {
-  var usage = rusage()
-  #if os(Linux)
-  getrusage(RUSAGE_SELF.rawValue, &usage)
-  #else
-  getrusage(RUSAGE_SELF, &usage)
-  #endif
-  func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
