@@ -29,6 +29,18 @@ struct AdaptiveSDETests {
     for p in study.points { #expect(p.nfe == 2 * (p.steps + p.rejectedSteps)) }
   }
 
+  @Test("A study without an exact solution measures SRA1 against SRIW1, not against itself")
+  func referenceIsAnotherScheme() throws {
+    // The double well has no pathwise solution: the reference is a fixed-grid solve. SRA1
+    // measured against SRA1 would pass however wrong its limit; the convergence study's rule
+    // (defaultReference) picks SRIW1 for it and SRA1 for any other additive-noise solver.
+    let sra1 = try ProblemName.doubleWell.adaptiveConvergence(solver: SRA1(), tolerances: [1e-2], paths: 2, seed: 1)
+    #expect(sra1.reference == "reference sriw1 at dt = 2^-14 on the same tree")
+    let euler = try ProblemName.doubleWell.adaptiveConvergence(solver: EulerMaruyama(), tolerances: [1e-2], paths: 2,
+                                                                seed: 1)
+    #expect(euler.reference == "reference sra1 at dt = 2^-14 on the same tree")
+  }
+
   @Test("No bias from rejections: GBM's E[X] and E[X²] within three standard errors at every tolerance")
   func noBias() throws {
     // 20,000 paths (E[X] to 0.75 %, E[X²] to 3 %); rejection at ratio 1 (the tolerance itself)
@@ -171,6 +183,13 @@ struct AdaptiveSDETests {
     #expect(refused(AdaptiveSDESettings(relativeTolerance: 0, absoluteTolerance: 0)))
     #expect(refused(AdaptiveSDESettings(minStep: -1)))
     #expect(refused(AdaptiveSDESettings(minStep: 0.5, maxStep: 0.1)))
+    // dt_max below the default dt_min, the leaf (1/16 at depth 4): refused, not stepped past.
+    let coarse = try BrownianTree(seed: 0, t0: 0, t1: 1, depth: 4)
+    #expect(throws: SolveError.invalidConfiguration("dt_max = 0.01 is below the Brownian tree's leaf size 0.0625 (dt_min by default), the shortest step the tree resolves; use a deeper tree or a larger dt_max")) {
+      try solve(gbm.problem(paths: 2), solver: SRIW1(), settings: AdaptiveSDESettings(maxStep: 0.01), noise: coarse)
+    }
+    // An explicit dt_min below the leaf lets dt_max go there too.
+    #expect(!refused(AdaptiveSDESettings(minStep: 0.001, maxStep: 0.01), noise: coarse))
     #expect(refused(AdaptiveSDESettings(maxSteps: 0)))
     #expect(refused(AdaptiveSDESettings(rejectionRatio: 0.5)))
     #expect(refused(AdaptiveSDESettings(maxSteps: 3)))  // too few steps to reach t1

@@ -57,4 +57,21 @@ struct BlockMomentsTests {
     #expect(throws: SolveError.self) { try BlockMoments(width: 2, merging: [second.partial, first.partial]) }
     #expect(throws: SolveError.self) { try BlockMoments(width: 2, merging: [Array(first.partial.dropLast())]) }
   }
+
+  @Test("Partials with numbers that are not whole counts in range are refused, not trapped on")
+  func badNumbers() throws {
+    let good = moments([0..<4_096]).partial
+    // Header: first row, row count, subtree count; then per subtree level, index, row count.
+    for (position, value) in [(0, Double.nan), (1, .infinity), (1, -1), (2, -1), (2, 0.5), (2, 1e300),
+                              (3, -1), (3, 62), (4, -2), (5, 0), (5, .nan)] {
+      var bad = good
+      bad[position] = value
+      #expect(throws: SolveError.self, "number \(position) = \(value)") { try BlockMoments(width: 2, merging: [bad]) }
+    }
+    var negative = good
+    negative[2] = -1
+    #expect(throws: SolveError.invalidConfiguration("a moments partial's subtree count must be a whole number in 0...9007199254740992, got -1.0")) {
+      try BlockMoments(width: 2, merging: [negative])
+    }
+  }
 }

@@ -146,7 +146,7 @@ struct BrownianTreeTests {
     // Fresh: each interval by `fill` (a new walker per call).
     let fresh = intervals.map { fillBoth(tree, rows: rows, width: width, $0.0, $0.1) }
     // One walker, forward then backward through the list, its kept nodes carried along.
-    var walker = BrownianTree.Walker(tree: tree, capacity: rows.count, width: width)
+    let walker = BrownianTree.Walker(tree: tree, capacity: rows.count, width: width)
     walker.reset(rows: rows)
     for order in [Array(intervals.indices), intervals.indices.reversed()] {
       for i in order {
@@ -160,7 +160,7 @@ struct BrownianTreeTests {
       }
     }
     // Row by row (scalar normals) gives the bits of the group.
-    var single = BrownianTree.Walker(tree: tree, capacity: 1, width: width)
+    let single = BrownianTree.Walker(tree: tree, capacity: 1, width: width)
     for row in rows {
       single.reset(rows: row..<(row + 1))
       for i in intervals.indices {
@@ -173,6 +173,74 @@ struct BrownianTreeTests {
         let e = (row - rows.lowerBound) * width
         #expect(w == Array(fresh[i].w[e..<(e + width)]) && z == Array(fresh[i].z[e..<(e + width)]), "row \(row), interval \(i)")
       }
+    }
+  }
+
+  @Test("A tree of depth 0 is its root with the root's bridge inside: the bits of depth 1 at the midpoint")
+  func depthZero() throws {
+    // Depth 0 places the midpoint by the leaf bridge at u = ½ from the normals of heap node 1,
+    // which are the normals and coefficients depth 1 splits its root with: the same operations,
+    // so the same bits over [t0, mid], [mid, t1] and [t0, t1], in either direction of time.
+    for (t0, t1) in [(0.0, 2.0), (1.0, 0.25)] {
+      let flat = try BrownianTree(seed: 17, t0: t0, t1: t1, depth: 0)
+      let split = try BrownianTree(seed: 17, t0: t0, t1: t1, depth: 1)
+      let mid = t0 + 0.5 * (t1 - t0)
+      for (s, t) in [(t0, mid), (mid, t1), (t0, t1)] {
+        let a = fillBoth(flat, rows: 3..<14, width: 2, s, t), b = fillBoth(split, rows: 3..<14, width: 2, s, t)
+        #expect(a.w == b.w && a.z == b.z, "[\(s), \(t)] over [\(t0), \(t1)]")
+      }
+    }
+    // What init(tolerance:) makes for a tolerance of the whole span, and an adaptive solve on
+    // it: one step of the whole interval (dt_min is the leaf, the span).
+    let tree = try BrownianTree(seed: 3, t0: 0, t1: 1, tolerance: 1)
+    #expect(tree.depth == 0)
+    let problem = GeometricBrownianMotion().problem(paths: 4)
+    let solution = try solve(problem, solver: SRIW1(), settings: AdaptiveSDESettings(), noise: tree, threads: 1)
+    #expect(solution.statistics.steps == 4 && solution.statistics.rejectedSteps == 0)
+  }
+
+  @Test("A fixed-grid solve on a tree keeps one walker per tile: the bits of a fresh walker per step", arguments: [1, 2])
+  func solveKeepsWalker(threads: Int) throws {
+    // 600 rows: tiles of 256 rows (three; two chunks on two threads); dyadic and non-dyadic
+    // grids, both directions of time, ΔZ (SRA1, SRIW1) or not (Euler–Maruyama), scalar noise
+    // (one Wiener process spread over three components) and diagonal.
+    let rows = 600
+    let decay = DriftFunction { x, _, out in for e in 0..<x.count { out[e] = -0.5 * x[e] } }
+    let initial = StateBatch(count: rows, dimension: 3, values: (0..<(3 * rows)).map { 1 + Double($0 % 7) / 7 })
+    let scalar = DiffusionFunction(noise: .scalar) { x, _, out in for e in 0..<x.count { out[e] = 0.3 * x[e] } }
+    for (t0, t1, steps) in [(0.0, 1.0, 64), (1.0, 0.001, 50)] {
+      let tree = try BrownianTree(seed: 6, t0: t0, t1: t1, depth: 12)
+      let additive = SDEProblem(drift: decay, diffusion: ConstantDiffusion(0.4), initial: initial, t0: t0, t1: t1)
+      let diagonal = SDEProblem(drift: decay, diffusion: LinearDiagonalDiffusion(scales: [0.2, 0.3, 0.4]),
+                                initial: initial, t0: t0, t1: t1)
+      let shared = SDEProblem(drift: decay, diffusion: scalar, initial: initial, t0: t0, t1: t1)
+      func same<F: Drift, G: Diffusion, S: SDESolver>(_ problem: SDEProblem<F, G>, _ solver: S) throws {
+        let kept = try solve(problem, solver: solver, grid: .uniform(steps: steps), noise: tree, saveAt: .everyStep,
+                             firstSample: 7, threads: threads)
+        let fresh = try solve(problem, solver: solver, grid: .uniform(steps: steps), noise: FillOnly(tree: tree),
+                              saveAt: .everyStep, firstSample: 7, threads: threads)
+        #expect(kept.states == fresh.states, "\(solver.descriptor.name) over [\(t0), \(t1)]")
+      }
+      try same(additive, SRA1())
+      try same(diagonal, SRIW1())
+      try same(diagonal, EulerMaruyama())
+      try same(shared, EulerMaruyama())
+      try same(shared, SRIW1())
+    }
+  }
+
+  @Test("A fixed-grid solve on a tree reports the step and time where the state stopped being finite")
+  func treeSolveFailure() throws {
+    // Row 5's drift turns NaN once t ≥ 0.5, during step 4 of 8 (0.5 → 0.625). Without noise
+    // (g = 0) each row keeps its row number, which marks it.
+    let drift = DriftFunction { x, t, out in
+      for e in 0..<x.count { out[e] = t >= 0.5 && x[e] == 5 ? .nan : 0 }
+    }
+    let problem = SDEProblem(drift: drift, diffusion: ConstantDiffusion(0),
+                             initial: StateBatch(count: 10, dimension: 1, values: (0..<10).map(Double.init)), t0: 0, t1: 1)
+    let tree = try BrownianTree(seed: 0, t0: 0, t1: 1, depth: 6)
+    #expect(throws: SolveError.nonFinite(row: 5, step: 4, time: 0.625)) {
+      try solveOnTree(problem, solver: EulerMaruyama(), steps: 8, tree: tree)
     }
   }
 
@@ -199,4 +267,14 @@ private func fillBoth(_ tree: BrownianTree, rows: Range<Int>, width: Int, _ s: D
     }
   }
   return (w, z)
+}
+
+/// The tree seen only through `BrownianSource.fill`: a fresh walker for every step.
+private struct FillOnly: BrownianSource {
+  let tree: BrownianTree
+  func validate(times: [Double]) throws { try tree.validate(times: times) }
+  func fill(rows: Range<Int>, width: Int, step: GridStep, increments: UnsafeMutablePointer<Double>,
+            spaceTime: UnsafeMutablePointer<Double>?) {
+    tree.fill(rows: rows, width: width, step: step, increments: increments, spaceTime: spaceTime)
+  }
 }

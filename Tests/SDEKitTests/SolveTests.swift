@@ -288,5 +288,31 @@ struct SolveTests {
                 noise: BrownianGrid(seed: 0, t0: 0, t1: 0.5, finestSteps: 8))
     }
   }
+
+  @Test("A Brownian path or tree serves only solves that run from its t0 towards its t1")
+  func brownianDirection() throws {
+    let gbm = GeometricBrownianMotion()
+    let backward = SDEProblem(drift: gbm.drift, diffusion: gbm.diffusion, initial: StateBatch(count: 3, repeatingRow: [0.5]),
+                              t0: 1, t1: 0)
+    func refused<B: BrownianSource>(_ noise: B) -> String? {
+      do {
+        _ = try solve(backward, solver: EulerMaruyama(), grid: .uniform(steps: 4), noise: noise)
+        return nil
+      } catch SolveError.invalidConfiguration(let message) {
+        return message
+      } catch {
+        return "\(error)"
+      }
+    }
+    // Sources over [0, 1] built forward: refused with the direction named (they trapped before:
+    // the grid on a negative range, the tree on its forward-only walk).
+    let grid = refused(BrownianGrid(seed: 0, t0: 0, t1: 1, finestSteps: 8))
+    #expect(grid == "a Brownian path runs from t0 = 0.0 to t1 = 1.0; the step from 1.0 to 0.75 runs the other way (build it with its ends in the solve's order)")
+    let tree = refused(try BrownianTree(seed: 0, t0: 0, t1: 1, depth: 4))
+    #expect(tree == "a Brownian tree runs from t0 = 0.0 to t1 = 1.0; the step from 1.0 to 0.75 runs the other way (build it with its ends in the solve's order)")
+    // Built the solve's way (as the reverse-time samplers build theirs), both serve it.
+    #expect(refused(BrownianGrid(seed: 0, t0: 1, t1: 0, finestSteps: 8)) == nil)
+    #expect(refused(try BrownianTree(seed: 0, t0: 1, t1: 0, depth: 4)) == nil)
+  }
 }
 

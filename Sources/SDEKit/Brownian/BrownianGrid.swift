@@ -62,13 +62,10 @@ public struct BrownianGrid: BrownianSource, Hashable {
     return Place(interval: interval, fraction: position - Double(interval))
   }
 
+  /// Throws for times outside [t0, t1], a step against the direction from t0 to t1, or a step
+  /// inside one fine interval.
   public func validate(times: [Double]) throws {
-    let tolerance = 1e-12 * abs(t1 - t0)
-    let (low, high) = (min(t0, t1) - tolerance, max(t0, t1) + tolerance)
-    for t in times where !(t >= low && t <= high) {
-      throw SolveError.invalidConfiguration(
-        "a Brownian path over [\(min(t0, t1)), \(max(t0, t1))] cannot serve time \(t), which lies outside it")
-    }
+    try validateBrownianTimes(times, t0: t0, t1: t1, source: "a Brownian path")
     for i in 1..<max(1, times.count) {
       let a = place(times[i - 1]), b = place(times[i])
       if a.fraction > 0, a.interval == b.interval {
@@ -135,25 +132,15 @@ public struct BrownianGrid: BrownianSource, Hashable {
 
   /// Adds the part of fine interval `interval` before (left) or after (right) the fraction `u`
   /// of it to the running (W, Z). The path at u comes from the interval's own (ΔW, ΔZ) and two
-  /// bridge normals ζ₁, ζ₂ by the conditional law: in units of the interval (W ∝ √h, Z ∝ h^{3/2})
-  ///
-  ///     w_u = (3u² − 2u) w + (6u − 6u²) z + L₁₁ ζ₁
-  ///     z_u = (u³ − u²) w + (3u² − 2u³) z + L₂₁ ζ₁ + L₂₂ ζ₂
-  ///
-  /// with L the Cholesky factor of the conditional covariance, C₁₁ = u(1 − u)(1 − 3u + 3u²),
-  /// C₁₂ = ½u²(1 − u)²(1 − 2u), det C = u⁴(1 − u)⁴/12 (from Cov(W_s, W_r) = min(s, r)). Both
-  /// parts use the same ζ, so a step ending at u and the next starting there see one path.
+  /// bridge normals ζ₁, ζ₂ by the conditional law (`BridgeCoefficients`), applied in units of
+  /// the interval (W ∝ √h, Z ∝ h^{3/2}: `UnitBridge`). Both parts use the same ζ, so a step
+  /// ending at u and the next starting there see one path.
   private func addPiece(of interval: Int, at u: Double, part: Part, rows: Range<Int>, width: Int,
                         increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
     let hf = fineStep, k = BrownianCoefficients(h: hf)
-    let v = 1 - u
-    let (mWW, mWZ) = (3 * u * u - 2 * u, 6 * u * v)
-    let (mZW, mZZ) = (u * u * u - u * u, 3 * u * u - 2 * u * u * u)
-    let c11 = u * v * (1 - 3 * u + 3 * u * u), c12 = 0.5 * u * u * v * v * (1 - 2 * u)
-    let l11 = c11.squareRoot(), l21 = c12 / l11
-    let l22 = (u * u * u * v * v * v / (12 * (1 - 3 * u + 3 * u * u))).squareRoot()
+    let b = UnitBridge(u: u)
     let rootH = k.rootH, hRootH = hf * rootH
-    let pieceSize = part == .left ? u * hf : v * hf
+    let pieceSize = part == .left ? u * hf : (1 - u) * hf
     let bridge = NoiseStream.brownianBridge(interval: interval)
     normals.generate(rows: rows, stream: .brownian(interval: interval), count: 2 * width) { rowsInGroup, xi in
       normals.generate(rows: rowsInGroup, stream: bridge, count: 2 * width) { _, zeta in
@@ -164,8 +151,8 @@ public struct BrownianGrid: BrownianSource, Hashable {
             let wholeW = rootH * first, wholeZ = k.c1 * first + k.c2 * second
             let w = first, z = 0.5 * first + 0.288_675_134_594_812_9 * second  // ΔZ/h^{3/2} = ½ξ₁ + ξ₂/(2√3)
             let z1 = zeta[row, index], z2 = zeta[row, width + index]
-            let leftW = rootH * (mWW * w + mWZ * z + l11 * z1)
-            let leftZ = hRootH * (mZW * w + mZZ * z + l21 * z1 + l22 * z2)
+            let leftW = rootH * (b.wW * w + b.wZ * z + b.w1 * z1)
+            let leftZ = hRootH * (b.zW * w + b.zZ * z + b.z1 * z1 + b.z2 * z2)
             let pieceW: Double, pieceZ: Double
             switch part {
             case .left: (pieceW, pieceZ) = (leftW, leftZ)

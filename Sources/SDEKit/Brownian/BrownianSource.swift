@@ -36,6 +36,24 @@ extension BrownianSource {
   }
 }
 
+/// Throws unless every time lies in [t0, t1] (to rounding) and every step runs from t0 towards
+/// t1: what a source defined over an interval (`BrownianGrid`, `BrownianTree`) can serve. Both
+/// place a time by its distance from their t0, so a step against that direction would ask for a
+/// negative length (a grid's ranges, a tree's forward walk): a solve from 1 to 0 needs a source
+/// built with t0 = 1, t1 = 0, as the reverse-time samplers build theirs (T to ε).
+func validateBrownianTimes(_ times: [Double], t0: Double, t1: Double, source: String) throws {
+  let tolerance = 1e-12 * abs(t1 - t0)
+  let (low, high) = (min(t0, t1) - tolerance, max(t0, t1) + tolerance)
+  for t in times where !(t >= low && t <= high) {
+    throw SolveError.invalidConfiguration(
+      "\(source) over [\(min(t0, t1)), \(max(t0, t1))] cannot serve time \(t), which lies outside it")
+  }
+  for i in times.indices.dropFirst() where (times[i] - times[i - 1]) * (t1 - t0) < 0 {
+    throw SolveError.invalidConfiguration(
+      "\(source) runs from t0 = \(t0) to t1 = \(t1); the step from \(times[i - 1]) to \(times[i]) runs the other way (build it with its ends in the solve's order)")
+  }
+}
+
 /// The coefficients that turn two independent standard normals ξ₁, ξ₂ into an exact joint
 /// sample of (ΔW, ΔZ) over a step of size h: ΔW = √h ξ₁, ΔZ = c₁ξ₁ + c₂ξ₂ with c₁ = ½h^{3/2}
 /// and c₂ = c₁/√3, so Var ΔZ = h³/3 and Cov(ΔW, ΔZ) = h²/2.

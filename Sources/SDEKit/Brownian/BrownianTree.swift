@@ -85,13 +85,9 @@ public struct BrownianTree: BrownianSource, Hashable {
   /// The length of a leaf, |t1 − t0|/2^depth: the resolution of the path.
   public var leafSize: Double { span / Double(1 << depth) }
 
+  /// Throws for times outside [t0, t1] or a step against the direction from t0 to t1.
   public func validate(times: [Double]) throws {
-    let tolerance = 1e-12 * span
-    let (low, high) = (min(t0, t1) - tolerance, max(t0, t1) + tolerance)
-    for t in times where !(t >= low && t <= high) {
-      throw SolveError.invalidConfiguration(
-        "a Brownian tree over [\(min(t0, t1)), \(max(t0, t1))] cannot serve time \(t), which lies outside it")
-    }
+    try validateBrownianTimes(times, t0: t0, t1: t1, source: "a Brownian tree")
   }
 
   public func fill(rows: Range<Int>, width: Int, step: GridStep,
@@ -106,7 +102,7 @@ public struct BrownianTree: BrownianSource, Hashable {
                    increments: UnsafeMutablePointer<Double>, spaceTime: UnsafeMutablePointer<Double>?) {
     guard !rows.isEmpty else { return }
     let group = 32
-    var walker = Walker(tree: self, capacity: min(group, rows.count), width: width)
+    let walker = Walker(tree: self, capacity: min(group, rows.count), width: width)
     for first in stride(from: rows.lowerBound, to: rows.upperBound, by: group) {
       let part = first..<min(first + group, rows.upperBound)
       walker.reset(rows: part)
@@ -139,7 +135,8 @@ extension BrownianTree {
   /// follow a solve's steps hit what the previous step left (the new step starts where the last
   /// ended). Answers do not depend on what is kept: a node's values are computed by the same
   /// operations from the same numbers whether it was kept or not. Not thread-safe; one per chunk.
-  public struct Walker {
+  /// A class: its buffers are its state, so a copy could only share them and corrupt both.
+  public final class Walker {
     public let tree: BrownianTree
     public let width: Int
     /// The most rows it can serve at once.
@@ -152,8 +149,8 @@ extension BrownianTree {
     private let depth: Int
     /// Philox keyed by the seed and the tree's key tweak.
     private let generator: Philox4x32
-    /// Frees the buffers with the last copy of the walker.
-    private let owner: Owner
+    /// Every buffer below but the splits, in one allocation.
+    private let storage: UnsafeMutableBufferPointer<Double>
     private var clock = 0
 
     /// The root's W and Z.
@@ -180,34 +177,20 @@ extension BrownianTree {
     private let zeta: UnsafeMutablePointer<Double>
     private let scratch: UnsafeMutablePointer<Double>
 
-    private final class Owner {
-      let storage: UnsafeMutableBufferPointer<Double>
-      let splits: UnsafeMutablePointer<Split>
-      let splitCount: Int
-      init(storage: UnsafeMutableBufferPointer<Double>, splits: UnsafeMutablePointer<Split>, splitCount: Int) {
-        self.storage = storage
-        self.splits = splits
-        self.splitCount = splitCount
-      }
-      deinit {
-        splits.deinitialize(count: splitCount)
-        splits.deallocate()
-        storage.deallocate()
-      }
-    }
-
     /// A walker for up to `capacity` rows of `width` Wiener processes each.
     public init(tree: BrownianTree, capacity: Int, width: Int) {
       precondition(capacity >= 1 && width >= 1, "a walker needs at least one row and one Wiener process")
       self.tree = tree
       self.width = width
       self.capacity = capacity
-      self.depth = tree.depth
+      let depth = tree.depth
+      self.depth = depth
       generator = NoiseStream.brownianTree(node: 0).generator(seed: tree.normals.seed)
       let n = capacity * width
       // Root 2, splits 4 per slot, leaves 2 × 2, scratch 2 + 3 × 2.
       let buffers = 2 + 8 * depth + 4 + 8
       let storage = VectorMath.allocateAligned(zeros: buffers * n)
+      self.storage = storage
       var next = storage.baseAddress!
       func take(_ count: Int = 1) -> UnsafeMutablePointer<Double> {
         defer { next += count * n }
@@ -216,19 +199,25 @@ extension BrownianTree {
       rootW = take()
       rootZ = take()
       let splitCount = 2 * depth
-      splits = UnsafeMutablePointer<Split>.allocate(capacity: max(1, splitCount))
+      let splits = UnsafeMutablePointer<Split>.allocate(capacity: max(1, splitCount))
+      self.splits = splits
       for i in 0..<splitCount {
         (splits + i).initialize(to: Split(leftW: take(), leftZ: take(), rightW: take(), rightZ: take()))
       }
       leafNormals = (take(2), take(2))
       zeta = take(2)
       scratch = take(6)
-      owner = Owner(storage: storage, splits: splits, splitCount: splitCount)
       splitCoefficients = (0..<max(1, depth)).map { BridgeCoefficients(u: 0.5, h: tree.span / Double(1 << $0)) }
     }
 
+    deinit {
+      splits.deinitialize(count: 2 * depth)
+      splits.deallocate()
+      storage.deallocate()
+    }
+
     /// Serves `rows` (at most `capacity` of them) from now on, forgetting every kept node.
-    public mutating func reset(rows: Range<Int>) {
+    public func reset(rows: Range<Int>) {
       precondition(rows.count <= capacity, "a walker for \(capacity) rows cannot serve \(rows.count)")
       self.rows = rows
       lanes = rows.count * width
@@ -246,8 +235,8 @@ extension BrownianTree {
     }
 
     /// ΔW and (when `spaceTime` is not nil) ΔZ over [s, t] for the current rows, row-major.
-    public mutating func increments(from s: Double, to t: Double, into increments: UnsafeMutablePointer<Double>,
-                                    spaceTime: UnsafeMutablePointer<Double>?) {
+    public func increments(from s: Double, to t: Double, into increments: UnsafeMutablePointer<Double>,
+                           spaceTime: UnsafeMutablePointer<Double>?) {
       let n = lanes
       let ps = position(s), pt = position(t)
       precondition(ps <= pt, "a Brownian tree is queried forward from t0 to t1; got \(s) then \(t)")
@@ -281,14 +270,12 @@ extension BrownianTree {
 
       // [s, midpoint]: the rest of s's leaf (or, when s starts a node, that whole node), then
       // the right siblings of s's path, small to large.
-      var lengthA: Double
       var start = depth
       if us == 0 {
         let whole = min(ls.trailingZeroBitCount, b)
         start = depth - whole
-        let (w, z) = start == 0 ? (UnsafePointer(rootW), UnsafePointer(rootZ)) : node(start, ls >> whole)
+        let (w, z) = node(start, ls >> whole)
         copy(w, z, into: aW, aZ)
-        lengthA = tree.span / Double(1 << start)
       } else {
         let (leafW, leafZ) = node(depth, ls)
         leftPart(leafW, leafZ, zeta: normals(ofLeaf: ls), u: us, into: pW, pZ)
@@ -297,16 +284,13 @@ extension BrownianTree {
           aW[e] = leafW[e] - pW[e]
           aZ[e] = leafZ[e] - pZ[e] - pW[e] * rest
         }
-        lengthA = rest
       }
       var level = start
       while level >= shallowest {
         let index = ls >> (depth - level)
         if index & 1 == 0 {
           let (w, z) = node(level, index + 1)
-          let size = tree.span / Double(1 << level)
-          append(w, z, length: size, to: aW, aZ, length: lengthA)
-          lengthA += size
+          append(w, z, length: tree.span / Double(1 << level), to: aW, aZ)
         }
         level -= 1
       }
@@ -325,7 +309,7 @@ extension BrownianTree {
           if index & 1 == 1 {
             let (w, z) = node(level, index - 1)
             let size = tree.span / Double(1 << level)
-            append(w, z, length: size, to: bW, bZ, length: lengthB)
+            append(w, z, length: size, to: bW, bZ)
             lengthB += size
           }
         }
@@ -333,7 +317,7 @@ extension BrownianTree {
       if ut > 0 {
         let (leafW, leafZ) = node(depth, lt)
         leftPart(leafW, leafZ, zeta: normals(ofLeaf: lt), u: ut, into: pW, pZ)
-        append(pW, pZ, length: ut * hLeaf, to: bW, bZ, length: lengthB)
+        append(pW, pZ, length: ut * hLeaf, to: bW, bZ)
         lengthB += ut * hLeaf
       }
       // Whole = [s, midpoint] followed by [midpoint, t].
@@ -387,7 +371,7 @@ extension BrownianTree {
     /// (W, Z) of a run of length `length` followed by a piece of length `size`:
     /// W += W_piece, Z += Z_piece + W·size.
     private func append(_ w: UnsafePointer<Double>, _ z: UnsafePointer<Double>, length size: Double,
-                        to accW: UnsafeMutablePointer<Double>, _ accZ: UnsafeMutablePointer<Double>, length: Double) {
+                        to accW: UnsafeMutablePointer<Double>, _ accZ: UnsafeMutablePointer<Double>) {
       for e in 0..<lanes {
         accZ[e] = accZ[e] + z[e] + accW[e] * size
         accW[e] = accW[e] + w[e]
@@ -405,10 +389,11 @@ extension BrownianTree {
 
     // MARK: Nodes
 
-    /// (W, Z) of node `index` of level `level` ≥ 1, from the kept splits or by splitting its
-    /// parent (found the same way). The pointers stay valid until the next split of that level
-    /// replaces the slot.
-    private mutating func node(_ level: Int, _ index: Int) -> (UnsafePointer<Double>, UnsafePointer<Double>) {
+    /// (W, Z) of node `index` of level `level`, from the kept splits or by splitting its parent
+    /// (found the same way); level 0 is the root (the only leaf of a tree of depth 0). The
+    /// pointers stay valid until the next split of that level replaces the slot.
+    private func node(_ level: Int, _ index: Int) -> (UnsafePointer<Double>, UnsafePointer<Double>) {
+      if level == 0 { return (UnsafePointer(rootW), UnsafePointer(rootZ)) }
       let parent = index >> 1
       clock += 1
       var slot = 2 * (level - 1)
@@ -418,7 +403,7 @@ extension BrownianTree {
         } else {
           // Replace the slot used longer ago.
           if splits[slot + 1].used < splits[slot].used { slot += 1 }
-          let (w, z) = level == 1 ? (UnsafePointer(rootW), UnsafePointer(rootZ)) : node(level - 1, parent)
+          let (w, z) = node(level - 1, parent)
           split(w, z, node: (1 << (level - 1)) + parent, level: level - 1, into: splits[slot])
           splits[slot].parent = parent
         }
@@ -447,7 +432,7 @@ extension BrownianTree {
     }
 
     /// The bridge normals of leaf `leaf`, kept for the two latest leaves.
-    private mutating func normals(ofLeaf leaf: Int) -> UnsafePointer<Double> {
+    private func normals(ofLeaf leaf: Int) -> UnsafePointer<Double> {
       clock += 1
       if leafIndex.0 == leaf {
         leafUsed.0 = clock
@@ -496,23 +481,39 @@ extension BrownianTree {
 /// In units of the interval (W ∝ √h, Z ∝ h^{3/2}) the means are (3u² − 2u)w + (6u − 6u²)z and
 /// (u³ − u²)w + (3u² − 2u³)z and the noise is the Cholesky factor L of the conditional
 /// covariance, C₁₁ = u(1 − u)(1 − 3u + 3u²), C₁₂ = ½u²(1 − u)²(1 − 2u), det C = u⁴(1 − u)⁴/12
-/// (from Cov(W_r, W_q) = min(r, q)); `BrownianGrid.addPiece` uses the same law.
+/// (from Cov(W_r, W_q) = min(r, q)).
 struct BridgeCoefficients {
   let wW: Double, wZ: Double, w1: Double
   let zW: Double, zZ: Double, z1: Double, z2: Double
 
   init(u: Double, h: Double) {
-    let v = 1 - u, rootH = h.squareRoot()
+    let unit = UnitBridge(u: u), rootH = h.squareRoot()
+    wW = unit.wW
+    wZ = unit.wZ / h
+    w1 = rootH * unit.w1
+    zW = unit.zW * h
+    zZ = unit.zZ
+    z1 = h * rootH * unit.z1
+    z2 = h * rootH * unit.z2
+  }
+}
+
+/// `BridgeCoefficients` in units of the interval (h = 1), what `BrownianGrid.addPiece` applies
+/// to increments it keeps in those units: the means' coefficients and the Cholesky factor L.
+struct UnitBridge {
+  let wW: Double, wZ: Double, w1: Double
+  let zW: Double, zZ: Double, z1: Double, z2: Double
+
+  init(u: Double) {
+    let v = 1 - u
     let c11 = u * v * (1 - 3 * u + 3 * u * u), c12 = 0.5 * u * u * v * v * (1 - 2 * u)
-    let l11 = c11.squareRoot(), l21 = c12 / l11
-    let l22 = (u * u * u * v * v * v / (12 * (1 - 3 * u + 3 * u * u))).squareRoot()
+    w1 = c11.squareRoot()
+    z1 = c12 / w1
+    z2 = (u * u * u * v * v * v / (12 * (1 - 3 * u + 3 * u * u))).squareRoot()
     wW = 3 * u * u - 2 * u
-    wZ = 6 * u * v / h
-    w1 = rootH * l11
-    zW = (u * u * u - u * u) * h
+    wZ = 6 * u * v
+    zW = u * u * u - u * u
     zZ = 3 * u * u - 2 * u * u * u
-    z1 = h * rootH * l21
-    z2 = h * rootH * l22
   }
 }
 

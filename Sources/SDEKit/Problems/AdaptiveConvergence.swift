@@ -81,9 +81,10 @@ public let adaptiveStudyTreeDepth = 20
 
 /// Solves `problem` adaptively at each tolerance (rtol = atol), every tolerance on one Brownian
 /// tree, and measures the strong error at t1 against the exact solution on the tree's W(t1) or,
-/// when the problem has none, against SRA1 (additive noise) or SRIW1 at 2^`referenceLevel`
-/// uniform steps on the same tree; and the mean and second moment of φ(X) = mean of X's
-/// components beside their exact values.
+/// when the problem has none, against `defaultReference(for:noise:)` (SRA1 for additive noise,
+/// SRIW1 when SRA1 is studied or the noise is not additive) at 2^`referenceLevel` uniform steps
+/// on the same tree; and the mean and second moment of φ(X) = mean of X's components beside
+/// their exact values.
 ///
 /// - Throws: `SolveError` for invalid settings, an incompatible solver or a failed solve.
 public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
@@ -118,8 +119,8 @@ public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
     guard referenceLevel <= treeDepth else {
       throw SolveError.invalidConfiguration("the reference at 2^\(referenceLevel) steps needs a tree of at least that depth, got \(treeDepth)")
     }
-    let method: any SDESolver = noise == .additive ? SRA1() : SRIW1()
-    target = try solveOnTreeGrid(sde, solver: method, steps: 1 << referenceLevel, tree: tree, threads: threads)
+    let method = defaultReference(for: solver.descriptor, noise: noise)
+    target = try solve(sde, solver: method, grid: .uniform(steps: 1 << referenceLevel), noise: tree, threads: threads).final
     reference = "reference \(method.descriptor.name) at dt = 2^-\(referenceLevel) on the same tree"
   }
 
@@ -128,12 +129,11 @@ public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
     for j in 0..<dimension { sum += x[r, j] }
     return sum / Double(dimension)
   }
+  let estimate = AdaptiveSDESettings(errorEstimate: errorEstimate).errorEstimate(for: solver.descriptor)
   var points: [AdaptiveConvergencePoint] = []
-  var estimateName = ""
   for tolerance in tolerances {
     var settings = AdaptiveSDESettings(tolerance: tolerance)
-    settings.errorEstimate = errorEstimate
-    estimateName = (errorEstimate ?? solver.descriptor.errorEstimate ?? .stepDoubling).rawValue
+    settings.errorEstimate = estimate
     let clock = ContinuousClock(), start = clock.now, cpuStart = processorSeconds()
     let solution = try solve(sde, solver: solver, settings: settings, noise: tree, mode: mode, threads: threads)
     let elapsed = clock.now - start, cpu = processorSeconds() - cpuStart
@@ -157,7 +157,7 @@ public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
       nfe: Double(s.driftEvaluations) / perPath, diffusionEvaluations: Double(s.diffusionEvaluations) / perPath,
       steps: Double(s.steps) / perPath, rejectedSteps: Double(s.rejectedSteps) / perPath,
       rejectedFraction: Double(s.rejectedSteps) / Double(max(1, s.steps + s.rejectedSteps)),
-      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+      seconds: elapsed.inSeconds,
       cpuSeconds: cpu))
   }
   let usable = points.filter { $0.error > 0 }
@@ -165,99 +165,23 @@ public func adaptiveConvergenceStudy<P: SDETestProblem, S: SDESolver>(
     ? leastSquaresSlope(x: usable.map { log($0.tolerance) }, y: usable.map { log($0.error) }) : nil
   let exactMean = problem.exactMean.map { $0.reduce(0, +) / Double($0.count) }
   return AdaptiveConvergenceStudy(
-    problem: name, solver: solver.descriptor.name, errorEstimate: estimateName, mode: mode, paths: paths, seed: seed,
+    problem: name, solver: solver.descriptor.name, errorEstimate: estimate.rawValue, mode: mode, paths: paths, seed: seed,
     treeDepth: treeDepth, reference: reference, exactMean: exactMean,
     exactSecondMoment: dimension == 1 ? problem.exactSecondMoment : nil, fittedSlope: slope, points: points)
 }
 
-extension SDETestProblem {
-  /// E X(t1)² for one-dimensional problems where it is known (nil otherwise).
-  public var exactSecondMoment: Double? {
-    if let gbm = self as? GeometricBrownianMotion, gbm.calculus == .ito {
-      return gbm.x0 * gbm.x0 * exp((2 * gbm.mu + gbm.sigma * gbm.sigma) * gbm.t1)
-    }
-    if let linear = self as? LinearAdditiveSDE, let mean = linear.exactMean?[0] {
-      // u(t) = u₀/√(1+t) + β(t + αW)/√(1+t): variance α²β²t/(1+t).
-      let t = linear.t1
-      return mean * mean + linear.alpha * linear.alpha * linear.beta * linear.beta * t / (1 + t)
-    }
-    if let ou = self as? OrnsteinUhlenbeck, let mean = ou.exactMean?[0] {
-      return mean * mean + ou.exactVariance
-    }
-    return nil
-  }
-}
-
 /// X(t1) of `problem` by `solver` on `steps` uniform steps with its noise from `tree` (sample r
 /// on row `firstSample + r`): the fixed-grid solve on the path an adaptive solve on the same tree
-/// walks, e.g. its reference. Rows run in tiles that each keep their tree walker from step to step.
-/// - Throws: `SolveError` for an incompatible solver, bad times or a non-finite final state.
+/// walks, e.g. its reference. `solve(_:solver:grid:noise:…)`'s final state, for a solver held as
+/// `any SDESolver`.
+/// - Throws: `SolveError` for an incompatible solver or bad times, `.nonFinite` with the row, step
+///   and time where the state stopped being finite.
 public func solveOnTree<F: Drift, G: Diffusion>(
   _ problem: SDEProblem<F, G>, solver: any SDESolver, steps: Int, tree: BrownianTree, firstSample: Int = 0,
   threads: Int? = nil
 ) throws -> StateBatch {
-  try solveOnTreeGrid(problem, solver: solver, steps: steps, tree: tree, firstSample: firstSample, threads: threads)
-}
-
-/// X(t1) of `problem` by `solver` on `steps` uniform steps, with its noise from `tree`: rows in
-/// tiles of 256, each tile walked through every step by one `BrownianTree.Walker`, so that
-/// consecutive steps reuse the nodes they share (a dyadic grid costs about two node splits per
-/// step and row). The same numbers as `solve(_:solver:grid:noise:)` with the tree, faster.
-func solveOnTreeGrid<F: Drift, G: Diffusion>(
-  _ problem: SDEProblem<F, G>, solver: any SDESolver, steps: Int, tree: BrownianTree, firstSample: Int = 0,
-  threads: Int?
-) throws -> StateBatch {
-  func run<S: SDESolver>(_ solver: S) throws -> StateBatch {
-    try checkCompatibility(solver: solver.descriptor, noise: problem.diffusion.noise,
-                           providesDerivative: problem.diffusion.providesDerivative, calculus: problem.calculus)
-    let times = try TimeGrid.uniform(steps: steps).times(from: problem.t0, to: problem.t1)
-    try tree.validate(times: times)
-    let rows = problem.initial.count, dimension = problem.initial.dimension, width = problem.noiseWidth
-    let needsSpaceTime = solver.descriptor.needsSpaceTimeIntegral
-    var state = problem.initial
-    let threadCount = try resolvedThreadCount(threads)
-    let failures = PerChunk<Int?>(rowChunks(rows, threads: threadCount).count, initial: nil)
-    state.values.withUnsafeMutableBufferPointer { values in
-      let shared = SharedPointer(buffer: values)
-      forEachRowChunk(rows, threads: threadCount) { c, chunk in
-        let tile = 256
-        var walker = BrownianTree.Walker(tree: tree, capacity: min(tile, chunk.count), width: width)
-        let buffers = AdaptiveBuffers(count: 2, elements: min(tile, chunk.count) * dimension)
-        var workspace = solver.makeWorkspace(rows: min(tile, chunk.count), dimension: dimension)
-        for first in stride(from: chunk.lowerBound, to: chunk.upperBound, by: tile) {
-          let part = first..<min(first + tile, chunk.upperBound)
-          // Callbacks see views of exactly the tile's rows.
-          if workspace.rows != part.count { workspace = solver.makeWorkspace(rows: part.count, dimension: dimension) }
-          walker.reset(rows: (firstSample + part.lowerBound)..<(firstSample + part.upperBound))
-          let n = part.count * dimension
-          let x = UnsafeMutableBufferPointer(rebasing: shared.buffer[(first * dimension)..<(first * dimension + n)])
-          let dW = UnsafeMutableBufferPointer(rebasing: buffers[0][..<n]), dZ = UnsafeMutableBufferPointer(rebasing: buffers[1][..<n])
-          for step in 0..<steps {
-            walker.increments(from: times[step], to: times[step + 1], into: dW.baseAddress!,
-                              spaceTime: needsSpaceTime ? dZ.baseAddress! : nil)
-            if width != dimension {
-              repeatAcrossRows(dW, rows: part.count, dimension: dimension)
-              repeatAcrossRows(dZ, rows: part.count, dimension: dimension)
-            }
-            solver.step(drift: problem.drift, diffusion: problem.diffusion, x: x, t: times[step],
-                        h: times[step + 1] - times[step],
-                        noise: StepNoise(increments: UnsafeBufferPointer(dW),
-                                         spaceTime: needsSpaceTime ? UnsafeBufferPointer(dZ) : nil,
-                                         absStep: abs(times[step + 1] - times[step])),
-                        dimension: dimension, workspace: workspace)
-          }
-          if let bad = firstNonFiniteRow(UnsafeBufferPointer(x), dimension: dimension), failures[c] == nil {
-            failures[c] = first + bad
-          }
-        }
-      }
-    }
-    if let row = failures.values.compactMap({ $0 }).min() {
-      throw SolveError.nonFinite(row: row, step: steps - 1, time: problem.t1)
-    }
-    return state
-  }
-  return try run(solver)
+  try solve(problem, solver: solver, grid: .uniform(steps: steps), noise: tree, firstSample: firstSample,
+            threads: threads).final
 }
 
 extension ProblemName {
@@ -267,31 +191,11 @@ extension ProblemName {
     solver: any SDESolver, tolerances: [Double], paths: Int, seed: UInt64 = 0, mode: SystemMode = .perSample,
     errorEstimate: SDEErrorEstimate? = nil, treeDepth: Int = adaptiveStudyTreeDepth, threads: Int? = nil
   ) throws -> AdaptiveConvergenceStudy {
-    func study<P: SDETestProblem>(_ problem: P) throws -> AdaptiveConvergenceStudy {
-      try adaptiveConvergenceStudy(problem: problem, named: rawValue, solver: solver, tolerances: tolerances,
-                                   paths: paths, seed: seed, mode: mode, errorEstimate: errorEstimate,
-                                   treeDepth: treeDepth, threads: threads)
-    }
-    switch self {
-    case .gbm: return try study(GeometricBrownianMotion())
-    case .gbmDiagonal: return try study(DiagonalGeometricBrownianMotion())
-    case .additive: return try study(LinearAdditiveSDE())
-    case .ou: return try study(OrnsteinUhlenbeck())
-    case .doubleWell: return try study(DoubleWell())
-    case .linearODE, .lotkaVolterra, .arenstorf, .vanDerPol:
+    guard let problem = sdeProblem else {
       throw SolveError.incompatible(solver: solver.descriptor.name, reason: "is an SDE solver; problem \(rawValue) is an ODE")
     }
+    return try adaptiveConvergenceStudy(problem: problem, named: rawValue, solver: solver, tolerances: tolerances,
+                                        paths: paths, seed: seed, mode: mode, errorEstimate: errorEstimate,
+                                        treeDepth: treeDepth, threads: threads)
   }
-}
-
-/// User and system processor time of this process so far, in seconds.
-func processorSeconds() -> Double {
-  var usage = rusage()
-  #if os(Linux)
-  getrusage(RUSAGE_SELF.rawValue, &usage)
-  #else
-  getrusage(RUSAGE_SELF, &usage)
-  #endif
-  func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }

@@ -114,10 +114,14 @@ public struct BlockMoments: Sendable {
 
   /// The moments of all rows from the `partial`s of processes that took consecutive row ranges
   /// from 0, in order: the same tree, so the same bits, as one process that saw every row.
-  /// - Throws: `SolveError.invalidConfiguration` when a partial is cut short or the ranges are
-  ///   not consecutive.
+  /// - Throws: `SolveError.invalidConfiguration` when a partial is cut short, holds a count,
+  ///   level or index that is not a whole number in range, or the ranges are not consecutive.
   public init(width: Int, merging partials: [[Double]]) throws {
     self.init(width: width)
+    // Counts up to 2⁵³ (what a Double holds exactly): sums of two stay far from Int's limit, and
+    // levels below 62 keep index·2^level in range.
+    let counts = 0...(1 << 53), levels = 0...61
+    var subtreeRows = 0
     for values in partials {
       var position = 0
       func take(_ n: Int) throws -> ArraySlice<Double> {
@@ -127,16 +131,36 @@ public struct BlockMoments: Sendable {
         defer { position += n }
         return values[position..<(position + n)]
       }
-      let header = try take(3).map { Int($0) }
-      guard header[0] == closedRows else {
-        throw SolveError.invalidConfiguration("moments partials must cover consecutive rows from 0; got rows from \(header[0]) after \(closedRows)")
+      func integer(_ value: Double, _ what: String, in range: ClosedRange<Int>) throws -> Int {
+        guard let n = Int(exactly: value), range.contains(n) else {
+          throw SolveError.invalidConfiguration(
+            "a moments partial's \(what) must be a whole number in \(range.lowerBound)...\(range.upperBound), got \(value)")
+        }
+        return n
       }
-      for _ in 0..<header[2] {
-        let shape = try take(3).map { Int($0) }
+      let header = try take(3)
+      let first = try integer(header[header.startIndex], "first row", in: counts)
+      let rows = try integer(header[header.startIndex + 1], "row count", in: counts)
+      let nodeCount = try integer(header[header.startIndex + 2], "subtree count", in: counts)
+      guard first == closedRows else {
+        throw SolveError.invalidConfiguration("moments partials must cover consecutive rows from 0; got rows from \(first) after \(closedRows)")
+      }
+      for _ in 0..<nodeCount {
+        let shape = try take(3)
+        let level = try integer(shape[shape.startIndex], "subtree level", in: levels)
+        let index = try integer(shape[shape.startIndex + 1], "subtree index", in: 0...(counts.upperBound >> level))
+        let count = try integer(shape[shape.startIndex + 2], "subtree row count", in: 1...counts.upperBound)
+        subtreeRows += count
+        guard subtreeRows <= counts.upperBound else {
+          throw SolveError.invalidConfiguration("moments partials hold subtrees of more than \(counts.upperBound) rows")
+        }
         let mean = Array(try take(width)), squares = Array(try take(width))
-        Self.push(Node(level: shape[0], index: shape[1], count: shape[2], mean: mean, squares: squares), onto: &nodes)
+        Self.push(Node(level: level, index: index, count: count, mean: mean, squares: squares), onto: &nodes)
       }
-      closedRows += header[1]
+      guard closedRows + rows <= counts.upperBound else {
+        throw SolveError.invalidConfiguration("moments partials cover more than \(counts.upperBound) rows")
+      }
+      closedRows += rows
     }
   }
 

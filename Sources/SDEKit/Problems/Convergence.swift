@@ -189,7 +189,7 @@ public func convergenceErrors<P: SDETestProblem, S: SDESolver>(
     }
     errors.add(samples)
     moments.append(errors)
-    seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    seconds.append(elapsed.inSeconds)
   }
   let order = solver.descriptor.order(for: noise)
   return ConvergenceErrors(

@@ -35,6 +35,11 @@ public struct GeometricBrownianMotion: SDETestProblem {
   }
 
   public var exactMean: [Double]? { [x0 * exp((rate + 0.5 * sigma * sigma) * t1)] }
+
+  /// Itô form: X₀² e^{(2μ + σ²) t1}; nil in Stratonovich form.
+  public var exactSecondMoment: Double? {
+    calculus == .ito ? x0 * x0 * exp((2 * mu + sigma * sigma) * t1) : nil
+  }
 }
 
 /// d independent geometric Brownian motions dX_i = μ_i X_i dt + σ_i X_i dW_i (Itô): diagonal noise.

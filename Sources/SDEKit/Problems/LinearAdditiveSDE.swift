@@ -43,4 +43,10 @@ public struct LinearAdditiveSDE: SDETestProblem {
   }
 
   public var exactMean: [Double]? { [u0 / (1 + t1).squareRoot() + beta * t1 / (1 + t1).squareRoot()] }
+
+  /// u(t) = u₀/√(1+t) + β(t + αW)/√(1+t): the mean² plus the variance α²β²t/(1+t).
+  public var exactSecondMoment: Double? {
+    let mean = exactMean![0]
+    return mean * mean + alpha * alpha * beta * beta * t1 / (1 + t1)
+  }
 }

@@ -37,6 +37,11 @@ public struct OrnsteinUhlenbeck: SDETestProblem {
 
   public var exactMean: [Double]? { [mu + (x0 - mu) * exp(-theta * t1)] }
 
+  public var exactSecondMoment: Double? {
+    let mean = exactMean![0]
+    return mean * mean + exactVariance
+  }
+
   /// Var X(t1).
   public var exactVariance: Double { sigma * sigma * (1 - exp(-2 * theta * t1)) / (2 * theta) }
 }

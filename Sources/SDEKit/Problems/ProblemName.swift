@@ -26,6 +26,18 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
 
   public var kind: SolverDescriptor.Kind { odeProblem == nil ? .sde : .ode }
 
+  /// The SDE problem behind this name, nil for ODE problems.
+  public var sdeProblem: (any SDETestProblem)? {
+    switch self {
+    case .gbm: GeometricBrownianMotion()
+    case .gbmDiagonal: DiagonalGeometricBrownianMotion()
+    case .additive: LinearAdditiveSDE()
+    case .ou: OrnsteinUhlenbeck()
+    case .doubleWell: DoubleWell()
+    case .linearODE, .lotkaVolterra, .arenstorf, .vanDerPol: nil
+    }
+  }
+
   /// The ODE problem behind this name, nil for SDE problems.
   public var odeProblem: (any ODETestProblem)? {
     switch self {
@@ -56,9 +68,9 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
   ///   whatever the study throws.
   public func convergence(solver: SolverName, kind: ErrorKind, paths: Int, levels: [Int],
                           seed: UInt64 = 0, threads: Int? = nil) throws -> ConvergenceStudy {
-    func sde<P: SDETestProblem>(_ problem: P) throws -> ConvergenceStudy {
-      ConvergenceStudy(try convergenceErrors(solver: solver, kind: kind, paths: paths, levels: levels, seed: seed,
-                                             threads: threads))
+    guard let odeProblem else {
+      return ConvergenceStudy(try convergenceErrors(solver: solver, kind: kind, paths: paths, levels: levels, seed: seed,
+                                                    threads: threads))
     }
     func ode<P: ODETestProblem>(_ problem: P) throws -> ConvergenceStudy {
       switch solver.solver {
@@ -71,14 +83,7 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
           solver: solver.rawValue, reason: "is an SDE solver; problem \(rawValue) is an ODE")
       }
     }
-    switch self {
-    case .gbm: return try sde(GeometricBrownianMotion())
-    case .gbmDiagonal: return try sde(DiagonalGeometricBrownianMotion())
-    case .additive: return try sde(LinearAdditiveSDE())
-    case .ou: return try sde(OrnsteinUhlenbeck())
-    case .doubleWell: return try sde(DoubleWell())
-    case .linearODE, .lotkaVolterra, .arenstorf, .vanDerPol: return try ode(odeProblem!)
-    }
+    return try ode(odeProblem)
   }
 
   /// The per-path errors of an SDE problem's convergence study over the paths `rows` (all by
@@ -86,22 +91,13 @@ public enum ProblemName: String, CaseIterable, Sendable, Codable {
   /// - Throws: `SolveError` for an ODE problem or solver, and whatever the study throws.
   public func convergenceErrors(solver: SolverName, kind: ErrorKind, paths: Int, levels: [Int],
                                 seed: UInt64 = 0, rows: Range<Int>? = nil, threads: Int? = nil) throws -> ConvergenceErrors {
-    func sde<P: SDETestProblem>(_ problem: P) throws -> ConvergenceErrors {
-      guard case .sde(let method) = solver.solver else {
-        throw SolveError.incompatible(
-          solver: solver.rawValue, reason: "is an ODE solver; problem \(rawValue) is an SDE")
-      }
-      return try SDEKit.convergenceErrors(problem: problem, named: rawValue, solver: method, kind: kind, paths: paths,
-                                          levels: levels, rows: rows, seed: seed, threads: threads)
-    }
-    switch self {
-    case .gbm: return try sde(GeometricBrownianMotion())
-    case .gbmDiagonal: return try sde(DiagonalGeometricBrownianMotion())
-    case .additive: return try sde(LinearAdditiveSDE())
-    case .ou: return try sde(OrnsteinUhlenbeck())
-    case .doubleWell: return try sde(DoubleWell())
-    case .linearODE, .lotkaVolterra, .arenstorf, .vanDerPol:
+    guard let problem = sdeProblem else {
       throw SolveError.invalidConfiguration("\(rawValue) is an ODE problem: one solution, no paths to split")
     }
+    guard case .sde(let method) = solver.solver else {
+      throw SolveError.incompatible(solver: solver.rawValue, reason: "is an ODE solver; problem \(rawValue) is an SDE")
+    }
+    return try SDEKit.convergenceErrors(problem: problem, named: rawValue, solver: method, kind: kind, paths: paths,
+                                        levels: levels, rows: rows, seed: seed, threads: threads)
   }
 }

@@ -18,10 +18,15 @@ public protocol SDETestProblem: Sendable {
 
   /// The exact mean E X(t1), or nil when unknown.
   var exactMean: [Double]? { get }
+
+  /// E X(t1)² of a one-dimensional problem, or nil when unknown (the default).
+  var exactSecondMoment: Double? { get }
 }
 
 extension SDETestProblem {
   public var calculus: Calculus { .ito }
+
+  public var exactSecondMoment: Double? { nil }
 
   /// The problem with `paths` copies of the initial state.
   public func problem(paths: Int) -> SDEProblem<DriftType, DiffusionType> {

@@ -90,13 +90,25 @@ struct SDEMethod<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>: GridM
   func makeStepper(samples: Range<Int>, dimension: Int) -> SDEStepper<F, G, S, B> {
     let counter = EvaluationCounter()
     let needsSpaceTime = solver.descriptor.needsSpaceTimeIntegral
+    // A tree queried step after step by one walker splits only the nodes near each step's ends
+    // (about two per step on a dyadic grid); its `fill` starts from the root at every call.
+    let walker = (noise as? BrownianTree).map { tree in
+      let walker = BrownianTree.Walker(tree: tree, capacity: samples.count, width: problem.noiseWidth)
+      walker.reset(rows: samples)
+      return walker
+    }
     return SDEStepper(
       drift: CountingDrift(base: problem.drift, counter: counter),
       diffusion: CountingDiffusion(base: problem.diffusion, counter: counter),
-      solver: solver, source: noise, counter: counter, samples: samples, dimension: dimension,
+      solver: solver, source: noise, walker: walker, counter: counter, samples: samples, dimension: dimension,
       width: problem.noiseWidth, workspace: solver.makeWorkspace(rows: samples.count, dimension: dimension),
       noise: StepNoiseBuffers(elements: samples.count * dimension, spaceTime: needsSpaceTime))
   }
+
+  /// A tree's walker keeps 8·depth + 14 numbers per row and Wiener process: tiles of 256 rows
+  /// keep them in cache beside the state (356 KB at depth 20 and width 1), where a tile of
+  /// `driverTileBytes` of one-dimensional state, 32,768 rows, would keep 45 MB.
+  var tileRows: Int? { noise is BrownianTree ? 256 : nil }
 }
 
 struct SDEStepper<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>: GridStepper {
@@ -104,6 +116,8 @@ struct SDEStepper<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>: Grid
   let diffusion: CountingDiffusion<G>
   let solver: S
   let source: B
+  /// The tile's walker when `source` is a `BrownianTree`, kept from step to step.
+  let walker: BrownianTree.Walker?
   let counter: EvaluationCounter
   /// The tile's rows as sample indices (what the noise is keyed by).
   let samples: Range<Int>
@@ -116,25 +130,29 @@ struct SDEStepper<F: Drift, G: Diffusion, S: SDESolver, B: BrownianSource>: Grid
 
   mutating func advance(_ x: MutableBatchView, over step: GridStep) {
     let increments = noise.increments, spaceTime = noise.spaceTime
-    source.fill(rows: samples, width: width, step: step, increments: increments.baseAddress!,
-                spaceTime: spaceTime?.baseAddress)
+    if let walker {
+      walker.increments(from: step.t, to: step.next, into: increments.baseAddress!, spaceTime: spaceTime?.baseAddress)
+    } else {
+      source.fill(rows: samples, width: width, step: step, increments: increments.baseAddress!,
+                  spaceTime: spaceTime?.baseAddress)
+    }
     if width != dimension {
-      repeatAcrossRows(increments)
-      if let spaceTime { repeatAcrossRows(spaceTime) }
+      repeatAcrossRows(increments, rows: samples.count, dimension: dimension)
+      if let spaceTime { repeatAcrossRows(spaceTime, rows: samples.count, dimension: dimension) }
     }
     solver.step(drift: drift, diffusion: diffusion, x: x.values, t: step.t, h: step.h,
                 noise: StepNoise(increments: UnsafeBufferPointer(increments),
                                  spaceTime: spaceTime.map { UnsafeBufferPointer($0) }, absStep: step.size),
                 dimension: dimension, workspace: workspace)
   }
+}
 
-  /// Scalar noise: spreads each row's single value over its `dimension` slots, in place, from
-  /// the last row back so nothing is overwritten before it is read.
-  private func repeatAcrossRows(_ buffer: UnsafeMutableBufferPointer<Double>) {
-    for row in stride(from: samples.count - 1, through: 0, by: -1) {
-      let value = buffer[row]
-      for j in 0..<dimension { buffer[row * dimension + j] = value }
-    }
+/// Scalar noise: spreads each row's single value over its `dimension` slots, in place, from the
+/// last row back so nothing is overwritten before it is read.
+func repeatAcrossRows(_ buffer: UnsafeMutableBufferPointer<Double>, rows: Int, dimension: Int) {
+  for row in stride(from: rows - 1, through: 0, by: -1) {
+    let value = buffer[row]
+    for j in 0..<dimension { buffer[row * dimension + j] = value }
   }
 }
 

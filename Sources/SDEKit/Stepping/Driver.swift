@@ -28,14 +28,21 @@ public protocol GridMethod: Sendable {
   associatedtype Stepper: GridStepper
   /// A stepper for the rows whose sample indices are `samples` (what noise is keyed by).
   func makeStepper(samples: Range<Int>, dimension: Int) -> Stepper
+  /// Rows per tile, for a method whose stepper keeps more per row than the state; nil (the
+  /// default): tiles of `driverTileBytes` of state.
+  var tileRows: Int? { get }
+}
+
+extension GridMethod {
+  public var tileRows: Int? { nil }
 }
 
 /// Runs `method` over `times` from `initial`: SDEKit's one fixed-grid driver, which `solve` and
 /// every sampler use.
 ///
 /// Rows are split into `threads` chunks run in parallel (`forEachRowChunk`), and each chunk into
-/// tiles of about 256 KB of state, each tile advanced through every step before the next, so a
-/// step's buffers stay in cache. Noise and every other per-sample choice are keyed by the sample
+/// tiles of about 256 KB of state (or the method's `tileRows`), each tile advanced through every
+/// step before the next, so a step's buffers stay in cache. Noise and every other per-sample choice are keyed by the sample
 /// index, so the result is bit-identical for any split. After each step the driver checks the
 /// tile for NaN and infinity and reports the earliest (step, then row) with its time.
 ///
@@ -87,7 +94,8 @@ public func drive<M: GridMethod>(
       // A tile failing at step n ends every later tile at step n: a later tile's rows are
       // higher, so only a failure at an earlier step could come first.
       var stepLimit = stepCount
-      for tile in rowTiles(rows, dimension: dimension, bytes: driverTileBytes) {
+      let tiles = method.tileRows.map { rowTiles(rows, size: $0) } ?? rowTiles(rows, dimension: dimension, bytes: driverTileBytes)
+      for tile in tiles {
         var stepper = method.makeStepper(samples: (tile.lowerBound + firstSample)..<(tile.upperBound + firstSample),
                                          dimension: dimension)
         let x = MutableBatchView(
@@ -142,8 +150,12 @@ let driverTileBytes = 256 * 1024
 /// `rows` cut into consecutive ranges of `bytes` of state each (`dimension` doubles a row), at
 /// least 64 rows, so that a pass over several buffers of one range stays in cache.
 func rowTiles(_ rows: Range<Int>, dimension: Int, bytes: Int) -> [Range<Int>] {
-  let size = max(64, bytes / (8 * max(1, dimension)))
-  return stride(from: rows.lowerBound, to: rows.upperBound, by: size).map { $0..<min($0 + size, rows.upperBound) }
+  rowTiles(rows, size: max(64, bytes / (8 * max(1, dimension))))
+}
+
+/// `rows` cut into consecutive ranges of `size` rows (the last one shorter).
+func rowTiles(_ rows: Range<Int>, size: Int) -> [Range<Int>] {
+  stride(from: rows.lowerBound, to: rows.upperBound, by: max(1, size)).map { $0..<min($0 + size, rows.upperBound) }
 }
 
 /// The grid refined for `saveAt`: every time visited, each one's save slot, and the saved times.

@@ -24,10 +24,4 @@ public struct GridStep: Sendable, Hashable {
   @inlinable public var size: Double { abs(next - t) }
   /// Whether this is the grid's last step.
   @inlinable public var isLast: Bool { index == count - 1 }
-
-  /// Step `index` of `times`.
-  @inlinable
-  public init(_ index: Int, of times: [Double]) {
-    self.init(index: index, count: times.count - 1, t: times[index], next: times[index + 1])
-  }
 }

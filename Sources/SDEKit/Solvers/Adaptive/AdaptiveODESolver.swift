@@ -171,13 +171,15 @@ public func solve<F: VectorField, S: AdaptiveODESolver>(
   }
 }
 
-private func adaptiveSaveTimes(_ saveAt: SaveAt, t0: Double, t1: Double) throws -> [Double] {
+/// The times an adaptive ODE or SDE solve saves at: t1, or the given ones (strictly monotone
+/// towards t1, after t0, not beyond t1).
+func adaptiveSaveTimes(_ saveAt: SaveAt, t0: Double, t1: Double) throws -> [Double] {
   switch saveAt {
   case .final:
     return [t1]
   case .everyStep:
     throw SolveError.invalidConfiguration(
-      "SaveAt.everyStep needs a fixed time grid; with an adaptive solver give the times to save")
+      "SaveAt.everyStep needs a fixed time grid; with an adaptive solve give the times to save")
   case .times(let times):
     let direction: Double = t1 > t0 ? 1 : -1
     guard !times.isEmpty else { throw SolveError.invalidConfiguration("SaveAt.times needs at least one time") }
@@ -193,35 +195,16 @@ private func adaptiveSaveTimes(_ saveAt: SaveAt, t0: Double, t1: Double) throws 
   }
 }
 
-/// Raw output pointers for concurrent per-sample chunks; each chunk writes only its own rows.
-private struct SampleOutputs: @unchecked Sendable {
-  let states: UnsafeMutableBufferPointer<Double>
-}
-
-private final class SampleResults: @unchecked Sendable {
-  private let lock = NSLock()
-  private(set) var statistics: [SolveStatistics]
-  private(set) var failures: [(row: Int, error: any Error)] = []
-
-  init(chunks: Int) { statistics = Array(repeating: SolveStatistics(), count: chunks) }
-
-  func record(chunk: Int, statistics chunkStatistics: SolveStatistics, failure: (Int, any Error)?) {
-    lock.lock()
-    defer { lock.unlock() }
-    statistics[chunk] = chunkStatistics
-    if let failure { failures.append(failure) }
-  }
-}
-
 private func solveEachSample<F: VectorField, S: AdaptiveODESolver>(
   _ problem: ODEProblem<F>, solver: S, times: [Double], threads: Int?
 ) throws -> Solution {
   let rows = problem.initial.count, d = problem.initial.dimension
   let threadCount = try resolvedThreadCount(threads)
   var values = [Double](repeating: 0, count: times.count * rows * d)
-  let results = SampleResults(chunks: rowChunks(rows, threads: threadCount).count)
+  let results = PerChunk<(SolveStatistics, (row: Int, error: any Error)?)>(
+    rowChunks(rows, threads: threadCount).count, initial: (SolveStatistics(), nil))
   values.withUnsafeMutableBufferPointer { buffer in
-    let outputs = SampleOutputs(states: buffer)
+    let outputs = SharedPointer(buffer: buffer)
     forEachRowChunk(rows, threads: threadCount) { c, chunk in
       var total = SolveStatistics()
       for row in chunk {
@@ -231,18 +214,18 @@ private func solveEachSample<F: VectorField, S: AdaptiveODESolver>(
           let (states, statistics) = try solver.integrate(single, through: times)
           total = total + statistics
           for (slot, state) in states.enumerated() {
-            for j in 0..<d { outputs.states[(slot * rows + row) * d + j] = state.values[j] }
+            for j in 0..<d { outputs.buffer[(slot * rows + row) * d + j] = state.values[j] }
           }
         } catch {
-          results.record(chunk: c, statistics: total, failure: (row, error))
+          results[c] = (total, (row, error))
           return
         }
       }
-      results.record(chunk: c, statistics: total, failure: nil)
+      results[c] = (total, nil)
     }
   }
   // The lowest failing row, whatever the split, so the error does not depend on threads.
-  if let failure = results.failures.min(by: { $0.row < $1.row }) {
+  if let failure = results.values.compactMap(\.1).min(by: { $0.row < $1.row }) {
     if case SolveError.nonFiniteVectorField(_, let time) = failure.error {
       throw SolveError.nonFiniteVectorField(row: failure.row, time: time)
     }
@@ -251,7 +234,7 @@ private func solveEachSample<F: VectorField, S: AdaptiveODESolver>(
   let states = times.indices.map { slot in
     StateBatch(count: rows, dimension: d, values: Array(values[(slot * rows * d)..<((slot + 1) * rows * d)]))
   }
-  return Solution(times: times, states: states, statistics: results.statistics.reduce(SolveStatistics(), +))
+  return Solution(times: times, states: states, statistics: results.values.map(\.0).reduce(SolveStatistics(), +))
 }
 
 /// A first step size for an adaptive method of order `order`: Hairer, Nørsett & Wanner,

@@ -67,6 +67,13 @@ public struct AdaptiveSDESettings: Sendable, Hashable, Codable {
     self.init(relativeTolerance: tolerance, absoluteTolerance: tolerance)
   }
 
+  /// The error estimate a solve of `solver` uses: `errorEstimate`, else the solver's own. Step
+  /// doubling when both are nil: an SDE descriptor's estimate defaults to it, but it is a var a
+  /// custom solver may have cleared, and any SDE solver can be step-doubled.
+  public func errorEstimate(for solver: SolverDescriptor) -> SDEErrorEstimate {
+    errorEstimate ?? solver.errorEstimate ?? .stepDoubling
+  }
+
   /// Throws naming the first setting out of range.
   public func validate() throws {
     func bad(_ message: String) -> SolveError { .invalidConfiguration(message) }

@@ -38,7 +38,7 @@ public func solve<F: Drift, G: Diffusion, S: SDESolver>(
 ) throws -> Solution {
   try checkCompatibility(solver: solver.descriptor, noise: problem.diffusion.noise,
                          providesDerivative: problem.diffusion.providesDerivative, calculus: problem.calculus)
-  let estimate = settings.errorEstimate ?? solver.descriptor.errorEstimate ?? .stepDoubling
+  let estimate = settings.errorEstimate(for: solver.descriptor)
   let noiseOrder = solver.descriptor.order(for: problem.diffusion.noise)!.strong
   switch estimate {
   case .embedded:
@@ -92,14 +92,12 @@ public func solve<F: Drift, G: Diffusion>(
 protocol AdaptiveSDEStepper: SendableMetatype {
   /// Attempts a step from `x` at t to `next`, its noise from `walker`: writes the step's result
   /// to `candidate` and each row's error ratio (≤ 1 passes) to `ratios`.
-  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: inout BrownianTree.Walker,
+  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: BrownianTree.Walker,
                         candidate: MutableBatchView, ratios: UnsafeMutableBufferPointer<Double>)
   /// The last attempt was accepted (methods that remember accepted steps update here).
   mutating func accepted(_ candidate: BatchView)
   /// A new solve starts from `x` (per-sample mode: the next sample).
   mutating func start(_ x: BatchView)
-  /// Drift and diffusion calls so far.
-  var evaluations: EvaluationCount { get }
 }
 
 extension AdaptiveSDEStepper {
@@ -112,16 +110,25 @@ func scaledErrorRatios(error: UnsafeBufferPointer<Double>, state: UnsafeBufferPo
                        candidate: UnsafeBufferPointer<Double>, dimension: Int, settings: AdaptiveSDESettings,
                        into ratios: UnsafeMutableBufferPointer<Double>) {
   let atol = settings.absoluteTolerance, rtol = settings.relativeTolerance
+  errorRatios(dimension: dimension, norm: settings.norm, into: ratios) { e in
+    abs(error[e]) / (atol + rtol * max(abs(state[e]), abs(candidate[e])))
+  }
+}
+
+/// For each row, the `norm` over its elements e of `scaled(e)`, the element's scaled error.
+@inline(__always)
+func errorRatios(dimension: Int, norm: ErrorNorm, into ratios: UnsafeMutableBufferPointer<Double>,
+                 _ scaled: (Int) -> Double) {
   for row in 0..<ratios.count {
     var largest = 0.0, sumOfSquares = 0.0
     for e in (row * dimension)..<((row + 1) * dimension) {
-      let scaled = abs(error[e]) / (atol + rtol * max(abs(state[e]), abs(candidate[e])))
-      largest = max(largest, scaled)
-      sumOfSquares += scaled * scaled
+      let value = scaled(e)
+      largest = max(largest, value)
+      sumOfSquares += value * value
     }
     // A NaN anywhere makes the ratio NaN, which never passes.
     if sumOfSquares.isNaN { largest = .nan }
-    ratios[row] = settings.norm == .maximum ? largest : (sumOfSquares / Double(dimension)).squareRoot()
+    ratios[row] = norm == .maximum ? largest : (sumOfSquares / Double(dimension)).squareRoot()
   }
 }
 
@@ -156,7 +163,7 @@ struct AdaptivePlan: Sendable {
 /// Walks one system (`x`: its rows) from plan.t0 through plan.times, saving the state at each
 /// time through `save(slot, x)`.
 func integrateAdaptively<Stepper: AdaptiveSDEStepper>(
-  _ x: MutableBatchView, stepper: inout Stepper, walker: inout BrownianTree.Walker, plan: AdaptivePlan,
+  _ x: MutableBatchView, stepper: inout Stepper, walker: BrownianTree.Walker, plan: AdaptivePlan,
   candidate: MutableBatchView, ratios: UnsafeMutableBufferPointer<Double>, save: (Int, BatchView) -> Void
 ) throws -> AdaptiveCounts {
   var counts = AdaptiveCounts()
@@ -177,7 +184,7 @@ func integrateAdaptively<Stepper: AdaptiveSDEStepper>(
       let lands = h >= remaining * (1 - 1e-12)
       let size = lands ? remaining : h
       let next = lands ? target : t + direction * size
-      stepper.attempt(x.view, t: t, next: next, walker: &walker, candidate: candidate, ratios: ratios)
+      stepper.attempt(x.view, t: t, next: next, walker: walker, candidate: candidate, ratios: ratios)
       if let weight = plan.errorWeight {
         let w = weight(next)
         for r in ratios.indices { ratios[r] *= w }
@@ -229,10 +236,7 @@ func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
   guard t0.isFinite, t1.isFinite, t0 != t1 else {
     throw SolveError.invalidConfiguration("the interval [\(t0), \(t1)] must have finite, distinct ends")
   }
-  guard (t1 - t0) * (tree.t1 - tree.t0) > 0 else {
-    throw SolveError.invalidConfiguration(
-      "the Brownian tree runs from \(tree.t0) to \(tree.t1), the problem from \(t0) to \(t1): they must run the same way")
-  }
+  // Also refuses a tree that runs the other way.
   try tree.validate(times: [t0, t1])
   guard firstSample >= 0 else { throw SolveError.invalidConfiguration("firstSample must be at least 0, got \(firstSample)") }
   let threadCount = try resolvedThreadCount(threads)
@@ -240,9 +244,15 @@ func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
   if let row = firstNonFiniteRow(problem.initial.values, dimension: dimension) {
     throw SolveError.invalidConfiguration("the initial state of sample row \(row) is not finite")
   }
-  let times = try adaptiveSDESaveTimes(saveAt, t0: t0, t1: t1)
+  let times = try adaptiveSaveTimes(saveAt, t0: t0, t1: t1)
   let span = abs(t1 - t0)
   let minStep = settings.minStep ?? tree.leafSize
+  // validate() compares dt_max with an explicit dt_min only; below the default one the clamp
+  // max(dt_min, min(h, dt_max)) would step past dt_max.
+  guard settings.maxStep >= minStep else {
+    throw SolveError.invalidConfiguration(
+      "dt_max = \(settings.maxStep) is below the Brownian tree's leaf size \(minStep) (dt_min by default), the shortest step the tree resolves; use a deeper tree or a larger dt_max")
+  }
   let tolerance = max(settings.relativeTolerance, settings.absoluteTolerance)
   let initial = settings.initialStep ?? span * min(0.01, pow(tolerance, 1 / order))
   let plan = AdaptivePlan(settings: settings, controller: settings.controller ?? AdaptiveSDESettings.defaultController(order: order),
@@ -256,13 +266,13 @@ func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
     let counter = EvaluationCounter()
     var stepper = makeStepper(CountingDrift(base: problem.drift, counter: counter),
                               CountingDiffusion(base: problem.diffusion, counter: counter), rows, dimension, width, settings)
-    var walker = BrownianTree.Walker(tree: tree, capacity: max(1, rows), width: width)
+    let walker = BrownianTree.Walker(tree: tree, capacity: max(1, rows), width: width)
     walker.reset(rows: firstSample..<(firstSample + rows))
     let buffers = AdaptiveBuffers(count: 3, elements: rows * dimension)
     _ = buffers[0].update(fromContentsOf: problem.initial.values)
     let ratios = UnsafeMutableBufferPointer(rebasing: buffers[2][..<rows])
     let counts = try saved.withUnsafeMutableBufferPointer { out in
-      try integrateAdaptively(MutableBatchView(buffers[0], dimension: dimension), stepper: &stepper, walker: &walker,
+      try integrateAdaptively(MutableBatchView(buffers[0], dimension: dimension), stepper: &stepper, walker: walker,
                               plan: plan, candidate: MutableBatchView(buffers[1], dimension: dimension), ratios: ratios) { slot, x in
         for e in 0..<x.count { out[slot * rows * dimension + e] = x[e] }
       }
@@ -278,7 +288,7 @@ func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
         let counter = EvaluationCounter()
         var stepper = makeStepper(CountingDrift(base: problem.drift, counter: counter),
                                   CountingDiffusion(base: problem.diffusion, counter: counter), 1, dimension, width, settings)
-        var walker = BrownianTree.Walker(tree: tree, capacity: 1, width: width)
+        let walker = BrownianTree.Walker(tree: tree, capacity: 1, width: width)
         // The state, the candidate and the ratio of one sample.
         let buffers = AdaptiveBuffers(count: 3, elements: dimension)
         let x = MutableBatchView(buffers[0], dimension: dimension)
@@ -289,7 +299,7 @@ func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
           for j in 0..<dimension { x[j] = problem.initial[row, j] }
           walker.reset(rows: (firstSample + row)..<(firstSample + row + 1))
           do {
-            let counts = try integrateAdaptively(x, stepper: &stepper, walker: &walker, plan: plan, candidate: candidate,
+            let counts = try integrateAdaptively(x, stepper: &stepper, walker: walker, plan: plan, candidate: candidate,
                                                  ratios: ratios) { slot, state in
               for j in 0..<dimension { output.buffer[(slot * rows + row) * dimension + j] = state[j] }
             }
@@ -320,28 +330,4 @@ func solveAdaptively<F: Drift, G: Diffusion, Stepper: AdaptiveSDEStepper>(
                values: Array(saved[(slot * rows * dimension)..<((slot + 1) * rows * dimension)]))
   }
   return Solution(times: times, states: states, statistics: statistics)
-}
-
-/// The times an adaptive solve saves at: t1, or the given ones (strictly monotone towards t1,
-/// after t0, not beyond t1).
-func adaptiveSDESaveTimes(_ saveAt: SaveAt, t0: Double, t1: Double) throws -> [Double] {
-  switch saveAt {
-  case .final:
-    return [t1]
-  case .everyStep:
-    throw SolveError.invalidConfiguration(
-      "SaveAt.everyStep needs a fixed time grid; with an adaptive solve give the times to save")
-  case .times(let times):
-    let direction: Double = t1 > t0 ? 1 : -1
-    guard !times.isEmpty else { throw SolveError.invalidConfiguration("SaveAt.times needs at least one time") }
-    for (i, t) in times.enumerated() {
-      guard t.isFinite, (t - t0) * direction > 0, (t1 - t) * direction >= 0 else {
-        throw SolveError.invalidConfiguration("save time \(t) must lie after t0 = \(t0) and not beyond t1 = \(t1)")
-      }
-      if i > 0, !((t - times[i - 1]) * direction > 0) {
-        throw SolveError.invalidConfiguration("save times must be strictly monotone toward t1; \(times[i - 1]) is followed by \(t)")
-      }
-    }
-    return times
-  }
 }

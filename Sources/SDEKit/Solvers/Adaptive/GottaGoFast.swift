@@ -55,8 +55,6 @@ struct GottaGoFastStepper<F: Drift, G: Diffusion>: AdaptiveSDEStepper {
     buffers = AdaptiveBuffers(count: 7, elements: rows * dimension)
   }
 
-  var evaluations: EvaluationCount { EvaluationCount(drift: drift.counter.drift, diffusion: drift.counter.diffusion) }
-
   mutating func start(_ x: BatchView) {
     let previous = buffers[4]
     for e in 0..<x.count { previous[e] = x[e] }
@@ -76,7 +74,7 @@ struct GottaGoFastStepper<F: Drift, G: Diffusion>: AdaptiveSDEStepper {
     }
   }
 
-  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: inout BrownianTree.Walker,
+  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: BrownianTree.Walker,
                         candidate: MutableBatchView, ratios: UnsafeMutableBufferPointer<Double>) {
     let (dW, f1, f2, euler, previous, g, error) = (buffers[0], buffers[1], buffers[2], buffers[3], buffers[4],
                                                    buffers[5], buffers[6])
@@ -98,14 +96,7 @@ struct GottaGoFastStepper<F: Drift, G: Diffusion>: AdaptiveSDEStepper {
       // The error scaled by δ_i = max(ε_abs, ε_rel · max(|x′_i|, |x′_prev,i|)).
       error[e] = 0.5 * (k2 - f1[e]) / max(atol, rtol * max(abs(euler[e]), abs(previous[e])))
     }
-    for row in ratios.indices {
-      var largest = 0.0, sumOfSquares = 0.0
-      for e in (row * dimension)..<((row + 1) * dimension) {
-        largest = max(largest, abs(error[e]))
-        sumOfSquares += error[e] * error[e]
-      }
-      if sumOfSquares.isNaN { largest = .nan }
-      ratios[row] = settings.norm == .maximum ? largest : (sumOfSquares / Double(dimension)).squareRoot()
-    }
+    // |e|² = e²: the bits of squaring the signed error.
+    errorRatios(dimension: dimension, norm: settings.norm, into: ratios) { abs(error[$0]) }
   }
 }

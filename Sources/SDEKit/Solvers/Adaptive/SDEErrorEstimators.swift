@@ -52,9 +52,7 @@ struct EmbeddedRungeKutta<M: StochasticRungeKuttaMethod, F: Drift, G: Diffusion>
     beta4 = tableau.beta4
   }
 
-  var evaluations: EvaluationCount { EvaluationCount(drift: drift.counter.drift, diffusion: drift.counter.diffusion) }
-
-  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: inout BrownianTree.Walker,
+  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: BrownianTree.Walker,
                         candidate: MutableBatchView, ratios: UnsafeMutableBufferPointer<Double>) {
     let dW = buffers[0], dZ = buffers[1], error = buffers[2]
     let h = next - t, absH = abs(h)
@@ -120,9 +118,7 @@ struct StepDoubling<S: SDESolver, F: Drift, G: Diffusion>: AdaptiveSDEStepper {
     buffers = AdaptiveBuffers(count: 7, elements: rows * dimension)
   }
 
-  var evaluations: EvaluationCount { EvaluationCount(drift: drift.counter.drift, diffusion: drift.counter.diffusion) }
-
-  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: inout BrownianTree.Walker,
+  mutating func attempt(_ x: BatchView, t: Double, next: Double, walker: BrownianTree.Walker,
                         candidate: MutableBatchView, ratios: UnsafeMutableBufferPointer<Double>) {
     let (w1, z1, w2, z2, w, z, full) = (buffers[0], buffers[1], buffers[2], buffers[3], buffers[4], buffers[5], buffers[6])
     let rows = ratios.count
@@ -135,7 +131,13 @@ struct StepDoubling<S: SDESolver, F: Drift, G: Diffusion>: AdaptiveSDEStepper {
       if needsSpaceTime { z[e] = z1[e] + z2[e] + w1[e] * second }
     }
     if width != dimension {
-      for buffer in [w1, z1, w2, z2, w, z] { repeatAcrossRows(buffer, rows: rows, dimension: dimension) }
+      // One call each: an array of the six would be allocated on every attempt.
+      repeatAcrossRows(w1, rows: rows, dimension: dimension)
+      repeatAcrossRows(z1, rows: rows, dimension: dimension)
+      repeatAcrossRows(w2, rows: rows, dimension: dimension)
+      repeatAcrossRows(z2, rows: rows, dimension: dimension)
+      repeatAcrossRows(w, rows: rows, dimension: dimension)
+      repeatAcrossRows(z, rows: rows, dimension: dimension)
     }
     func noise(_ increments: UnsafeMutableBufferPointer<Double>, _ spaceTime: UnsafeMutableBufferPointer<Double>,
                _ size: Double) -> StepNoise {
@@ -155,14 +157,5 @@ struct StepDoubling<S: SDESolver, F: Drift, G: Diffusion>: AdaptiveSDEStepper {
     for e in 0..<x.count { full[e] = candidate[e] - full[e] }
     scaledErrorRatios(error: UnsafeBufferPointer(full), state: x.values, candidate: UnsafeBufferPointer(candidate.values),
                       dimension: dimension, settings: settings, into: ratios)
-  }
-}
-
-/// Scalar noise: spreads each row's single value over its `dimension` slots, in place, from the
-/// last row back so nothing is overwritten before it is read.
-func repeatAcrossRows(_ buffer: UnsafeMutableBufferPointer<Double>, rows: Int, dimension: Int) {
-  for row in stride(from: rows - 1, through: 0, by: -1) {
-    let value = buffer[row]
-    for j in 0..<dimension { buffer[row * dimension + j] = value }
   }
 }
