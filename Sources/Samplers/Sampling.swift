@@ -163,7 +163,7 @@ public func sample<P: DiffusionProcess, S: ScoreModel>(
   }
   let elapsed = clock.now - start
   return SamplingResult(samples: samples, nfe: nfe,
-                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                        seconds: elapsed.inSeconds,
                         evaluations: evaluations)
 }
 
@@ -191,7 +191,7 @@ public func sample<D: DiffusionSampler, P: DiffusionProcess, S: ScoreModel, B: B
                            initial: initial, times: times, firstSample: firstSample, threads: threads)
   let elapsed = clock.now - start
   return SamplingResult(samples: solution.final, nfe: solution.statistics.driftEvaluations,
-                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                        seconds: elapsed.inSeconds)
 }
 
 private func notA(_ kind: String, _ name: String) -> DiffusionError {

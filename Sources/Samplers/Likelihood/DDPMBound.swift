@@ -257,7 +257,7 @@ public struct DDPMBound<S: ScoreModel>: Sendable {
       mean: mean, meanStandardError: meanError,
       termMeans: (0...N).map { termCounts[$0] == 0 ? .nan : termSums[$0] / Double(termCounts[$0]) },
       termCounts: termCounts, nfe: sampledCount.map { $0 + 1 } ?? N,
-      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+      seconds: elapsed.inSeconds)
   }
 
   /// One block's bounds, their standard errors over sampled terms, and its per-term sums and counts.

@@ -164,7 +164,7 @@ public func logLikelihood<P: DiffusionProcess, S: DivergenceModel>(
     terminalState: terminalState, mean: mean, meanStandardError: meanError,
     nfe: perSample(statistics.driftEvaluations), steps: perSample(statistics.steps),
     rejectedSteps: perSample(statistics.rejectedSteps),
-    seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    seconds: elapsed.inSeconds)
 }
 
 /// The mean of `values` and its standard error, the sample standard deviation over √n (NaN for
