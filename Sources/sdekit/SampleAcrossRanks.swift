@@ -160,11 +160,11 @@ extension SampleCommand {
       // Nothing is written once any rank has failed.
       cluster.stopIfAnyFailed(failure, describe: describe, cleanup: cleanup)
       guard round >= done.rounds, let file else { continue }
-      do {
-        try file.writeAll(body, at: offset)
-        if resume { try file.sync() }
-      } catch {
-        failure = error
+      // Both calls are collective: a rank whose write fell short (a full disk) still syncs, or
+      // the others would wait in MPI_File_sync for it; the failure is agreed on just after.
+      do { try file.writeAll(body, at: offset) } catch { failure = error }
+      if resume {
+        do { try file.sync() } catch { failure = failure ?? error }
       }
       if resume {
         // Every rank's chunk of this round is on the device before the sidecar says so.
@@ -181,7 +181,7 @@ extension SampleCommand {
         }
       }
     }
-    do { try file?.close() } catch { failure = error }
+    do { try file?.close() } catch { failure = failure ?? error }
     cluster.stopIfAnyFailed(failure, describe: describe, cleanup: cleanup)
 
     let totals = cluster.sum([Double(evaluations), seconds])
