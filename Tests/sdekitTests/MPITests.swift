@@ -123,7 +123,8 @@ struct MPITests {
     (["compare", "--samplers", "ddim,ode-dopri5"], "--mode per-sample"),
     (["compare", "--steps", "0"], "--steps"),
     (["convergence", "--problem", "linear-ode", "--solver", "rk4"], "one solution"),
-    (["convergence", "--tolerances", "1e-3"], "got --tolerances"),
+    (["convergence", "--tolerances", "1e-3"], "--tolerances applies to tolerance studies"),
+    (["convergence", "--solver", "sriw1", "--adaptive"], "an --adaptive study is not split"),
     (["list", "samplers"], "run the others with sdekit"),
   ])
   func badInput(arguments: [String], expected: String) throws {
