@@ -3,24 +3,33 @@ import Foundation
 import SampleFiles
 import SDEKit
 
-/// The points of an --initial file: a .npy file `NPYFile.decode` reads (float64 or float32, shape
-/// (N, d) or (N,)) with every value finite. Each failure is one line naming the file and what is
-/// wrong with it.
-func readInitialPoints(_ path: String) throws -> StateBatch {
-  guard let data = FileManager.default.contents(atPath: path) else {
-    throw ValidationError("--initial \(path): cannot read the file")
-  }
-  let points: StateBatch
+/// The samples in a .npy or .csv file named on the command line (--initial, --reference, the
+/// --data of likelihood and train): `readSamples` reads it by its extension (.npy as float64 or
+/// float32, shape (N, d) or (N,)), and every value must be finite. Each failure is a usage error
+/// (exit 64): one line naming the option, the file and what is wrong, rows and coordinates
+/// counted from 0 as NumPy indexes the array.
+/// - Parameters:
+///   - minimumRows: the fewest rows the caller can use; `reason` says why, in the message.
+///   - otherwise: what else the option takes, for the message when the file cannot be read.
+func readDataFile(_ path: String, option: String, minimumRows: Int = 1, reason: String? = nil,
+                  otherwise: String? = nil) throws -> StateBatch {
+  let bytes: Data
   do {
-    points = try NPYFile.decode(data)
+    bytes = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+  } catch {
+    throw ValidationError("\(option) \(path): cannot read the file; give a .npy or .csv file\(otherwise.map { " or \($0)" } ?? "")")
+  }
+  let batch: StateBatch
+  do {
+    batch = try readSamples(bytes, path: path)
   } catch let error as SampleFileError {
-    throw ValidationError("--initial \(path): \(error.description)")
+    throw ValidationError("\(option) \(path): \(error.description)")
   }
-  guard points.count >= 1 else {
-    throw ValidationError("--initial \(path) has no rows; it needs at least one starting point")
+  guard batch.count >= minimumRows else {
+    throw ValidationError("\(option) \(path) has \(batch.count) row\(batch.count == 1 ? "" : "s"); it needs at least \(minimumRows)\(reason.map { " (\($0))" } ?? "")")
   }
-  if let bad = points.values.firstIndex(where: { !$0.isFinite }) {
-    throw ValidationError("--initial \(path): row \(bad / points.dimension) holds \(points.values[bad]); starting points must be finite")
+  if let bad = batch.values.firstIndex(where: { !$0.isFinite }) {
+    throw ValidationError("\(option) \(path): row \(bad / batch.dimension), coordinate \(bad % batch.dimension) is \(batch.values[bad]) (counting from 0); every value must be finite")
   }
-  return points
+  return batch
 }

@@ -28,7 +28,7 @@ extension SampleCommand {
     var setup: (configuration: SamplingConfiguration, target: GaussianMixture, initial: StateBatch?)?
     var setupError: Error?
     do {
-      let configuration = try resolvedConfiguration()
+      let (configuration, initial) = try plan(warn: cluster.rank == 0)
       let target = try source.referenceMixture() ?? configuration.target.mixture
       if configuration.sampler.descriptor.adaptive && configuration.mode == .batch {
         throw ValidationError("\(configuration.sampler) in --mode batch solves all samples as one system, which ranks cannot split; use --mode per-sample")
@@ -38,9 +38,9 @@ extension SampleCommand {
           throw ValidationError("-o \(output): sdekit-mpi writes .npy files (every rank writes its rows at a fixed offset, which .csv rows do not have)")
         }
       }
-      let size = try Preflight.outputSize(count: configuration.count, dimension: target.dimension, format: .npy)
-      if cluster.rank == 0, let output { try Preflight.checkFreeSpace(for: output, bytes: size.bytes, exact: true) }
-      setup = (configuration, target, try FastSamplerOptions.initialPoints(of: configuration))
+      try Preflight.check(output: cluster.rank == 0 ? output : nil, format: .npy, count: configuration.count,
+                          dimension: target.dimension, resuming: resume)
+      setup = (configuration, target, initial)
     } catch {
       setupError = error
     }

@@ -102,7 +102,7 @@ struct LikelihoodCLITests {
     #expect(discrete["exact_mean_log_likelihood"] == nil)
     // Non-integer data are refused, naming the value.
     let run = try cli.sdekit("likelihood", "--data", dequantised, "--target", "gmm2d8", "--discrete-levels", "256")
-    #expect(run.status == 1 && run.stderr.contains("integer in 0...255"), "\(run.stderr)")
+    #expect(run.status == 64 && run.stderr.contains("integer in 0...255"), "\(run.stderr)")
   }
 
   @Test("Bad input: a clear message, non-zero exit, no output file")

@@ -134,6 +134,23 @@ struct MPITests {
     #expect(result.stderr.contains(expected) && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
   }
 
+  @Test("--config from another SDEKit version: one warning for the whole job, not one per rank")
+  func configWarningOnce() throws {
+    guard let mpirun = Self.available() else { return }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-mpi-config-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let report = folder.appendingPathComponent("run.json").path
+    let one = try CLITests().sdekit(["sample", "--count", "100", "--steps", "5", "--report", report])
+    #expect(one.status == 0, "\(one.stderr)")
+    var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+    object["version"] = "0.1.0"
+    try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: report))
+    let split = try run(mpirun, Self.mpiArguments(ranks: 2) + ["sample", "--config", report, "--threads", "1"])
+    #expect(split.status == 0, "\(split.stderr)")
+    #expect(split.stderr.split(separator: "\n").count == 1 && split.stderr.contains("written by SDEKit 0.1.0"), "\(split.stderr)")
+  }
+
   /// The printed JSON (an object, or an array of rows) without the seconds, which differ
   /// between any two runs.
   static func withoutSeconds(_ json: String) throws -> String {
