@@ -310,6 +310,44 @@ struct MPITests {
     #expect(disk.contents == ["filler"])
   }
 
+  @Test("--resume with one rank's write cut short (a file-size limit on rank 1): that rank says so, status 1, no rank left waiting in MPI_File_sync")
+  func oneRankShortWrite() throws {
+    guard let mpirun = Self.available() else { return }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-mpi-short-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    // Rank 1's rows start at byte 786,560, past its 500,000-byte limit (SIGXFSZ ignored, so the
+    // write fails with EFBIG); fcoll individual has each rank write its own rows, so rank 0's
+    // write succeeds and it goes on to the collective sync.
+    let output = folder.appendingPathComponent("s.npy").path
+    let sampling = ["sample", "--count", "100000", "--steps", "10", "--threads", "1", "-o", output, "--resume"]
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: mpirun)
+    process.arguments = ["--allow-run-as-root", "--oversubscribe", "-q", "--mca", "fcoll", "individual",
+                         "-np", "1", Self.mpiExecutable.path] + sampling
+      + [":", "-np", "1", "/bin/sh", "-c", #"trap "" XFSZ; exec prlimit --fsize=500000 "$0" "$@""#, Self.mpiExecutable.path] + sampling
+    let err = Pipe()
+    process.standardOutput = Pipe()
+    process.standardError = err
+    try process.run()
+    let started = Date()
+    while process.isRunning && Date().timeIntervalSince(started) < 30 { Thread.sleep(forTimeInterval: 0.05) }
+    let hung = process.isRunning
+    if hung {
+      // mpirun inherits the test runner's blocked signals and would not see SIGTERM: kill all.
+      for rank in children(of: process.processIdentifier) { kill(rank, SIGKILL) }
+      kill(process.processIdentifier, SIGKILL)
+    }
+    process.waitUntilExit()
+    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(!hung, "the job still ran after 30 s: \(stderr)")
+    #expect(process.terminationStatus == 1)
+    let ours = stderr.split(separator: "\n").filter { $0.hasPrefix("sdekit-mpi") }
+    #expect(ours.count == 1 && ours[0].hasPrefix("sdekit-mpi: rank 1: cannot write \(output): MPI-IO stored 0 of")
+            && ours[0].hasSuffix("for --resume"), "\(stderr)")
+    #expect(!FileManager.default.fileExists(atPath: output))
+  }
+
   /// A process's state letter from /proc (R, S, Z, …), nil when it no longer exists.
   func state(of pid: Int32) -> String? {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")")
