@@ -313,6 +313,10 @@ struct MPITests {
   @Test("--resume with one rank's write cut short (a file-size limit on rank 1): that rank says so, status 1, no rank left waiting in MPI_File_sync")
   func oneRankShortWrite() throws {
     guard let mpirun = Self.available() else { return }
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit") else {
+      print("skipped: prlimit (util-linux) is not installed; the one-rank short write did not run")
+      return
+    }
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-mpi-short-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -325,7 +329,7 @@ struct MPITests {
     process.executableURL = URL(fileURLWithPath: mpirun)
     process.arguments = ["--allow-run-as-root", "--oversubscribe", "-q", "--mca", "fcoll", "individual",
                          "-np", "1", Self.mpiExecutable.path] + sampling
-      + [":", "-np", "1", "/bin/sh", "-c", #"trap "" XFSZ; exec prlimit --fsize=500000 "$0" "$@""#, Self.mpiExecutable.path] + sampling
+      + [":", "-np", "1", "/bin/sh", "-c", #"trap "" XFSZ; exec /usr/bin/prlimit --fsize=500000 "$0" "$@""#, Self.mpiExecutable.path] + sampling
     let err = Pipe()
     process.standardOutput = Pipe()
     process.standardError = err
