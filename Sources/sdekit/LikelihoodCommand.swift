@@ -67,6 +67,9 @@ struct LikelihoodCommand: ParsableCommand {
   @Option(name: .customLong("sde"), help: "The forward process.")
   var process: ProcessName = .vp
 
+  /// --sigma-min, --sigma-max and --shift, as sample takes them.
+  @OptionGroup var scales: ProcessScaleOptions
+
   @Option(help: ArgumentHelp("The DDPM chain's β schedule (--sde ddpm). (default: linear)", valueName: "schedule"))
   var schedule: DDPMSchedule.Kind?
 
@@ -210,7 +213,10 @@ struct LikelihoodCommand: ParsableCommand {
     do { try processEpsilonCheck() } catch let error as DiffusionError { throw ValidationError(error.description) }
   }
 
-  var processOptions: ProcessOptions { ProcessOptions(schedule: schedule ?? .linear, trainSteps: trainSteps ?? 1000) }
+  var processOptions: ProcessOptions {
+    ProcessOptions(schedule: schedule ?? .linear, trainSteps: trainSteps ?? 1000, sigmaMin: scales.sigmaMin,
+                   sigmaMax: scales.sigmaMax, shift: scales.shift)
+  }
 
   /// ε: the option, or the process's default (on the DDPM chain, whose default ε is its data at
   /// t = 0, the time of its first step, 1/N).

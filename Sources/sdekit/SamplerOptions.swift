@@ -9,12 +9,10 @@ extension TimestepSpacing: ExpressibleByArgument {}
 extension SDESolverType: ExpressibleByArgument {}
 extension UniPCVariant: ExpressibleByArgument {}
 
-/// `sdekit sample`'s options of issue 21: the EDM and flow-matching processes' settings, grids in
-/// σ and diffusers' timesteps, starting points from a file, and the settings of the fast samplers
-/// (DPM-Solver(++), UniPC, Karras's Euler and Heun, the ancestral and SDE variants). Each is
-/// optional: left out, the process's or sampler's default applies (k-diffusion's or diffusers'),
-/// and one given for a process or sampler it does not apply to is an error.
-struct FastSamplerOptions: ParsableArguments {
+/// The noise scales of --sde ve and edm and the flow's time shift: settings of the process, which
+/// sample, compare and likelihood take alike. Each applies only to its processes
+/// (`ProcessOptions.validate(for:)` says so).
+struct ProcessScaleOptions: ParsableArguments {
   @Option(help: ArgumentHelp("σ_min of --sde ve or edm (edm: also its ε). (default: 0.01 for ve, 0.002 for edm)", valueName: "σ"))
   var sigmaMin: Double?
 
@@ -23,6 +21,15 @@ struct FastSamplerOptions: ParsableArguments {
 
   @Option(help: ArgumentHelp("--sde flow: diffusers' time shift τ ↦ shift·τ/(1 + (shift − 1)τ), > 0 (Stable Diffusion 3 uses 3). (default: 1)", valueName: "shift"))
   var shift: Double?
+}
+
+/// `sdekit sample`'s options of issue 21: the EDM and flow-matching processes' settings, grids in
+/// σ and diffusers' timesteps, starting points from a file, and the settings of the fast samplers
+/// (DPM-Solver(++), UniPC, Karras's Euler and Heun, the ancestral and SDE variants). Each is
+/// optional: left out, the process's or sampler's default applies (k-diffusion's or diffusers'),
+/// and one given for a process or sampler it does not apply to is an error.
+struct FastSamplerOptions: ParsableArguments {
+  @OptionGroup var scales: ProcessScaleOptions
 
   @Option(help: ArgumentHelp("--grid karras: Karras's ρ > 0, σ_i = (σ_max^{1/ρ} + i/(n−1)(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ. (default: 7)", valueName: "ρ"))
   var rho: Double?
@@ -72,9 +79,9 @@ struct FastSamplerOptions: ParsableArguments {
   /// Writes these options into `c`; `eta` is sample's --eta (the ancestral and SDE samplers'
   /// η, default 1, as DDIM's is its η, default 0).
   func apply(to c: inout SamplingConfiguration, eta: Double?) {
-    c.sigmaMin = sigmaMin
-    c.sigmaMax = sigmaMax
-    c.shift = shift
+    c.sigmaMin = scales.sigmaMin
+    c.sigmaMax = scales.sigmaMax
+    c.shift = scales.shift
     c.rho = rho
     c.finalStep = finalStep
     c.timestepSpacing = timestepSpacing
