@@ -66,10 +66,25 @@ public enum ConfigurationFile {
       guard accepts(type, value, example: field) else {
         throw ConfigurationFileError("field '\(name)' is \(describeJSON(value)); expected \(describeType(type))")
       }
-      if let nested = value as? [String: Any], Mirror(reflecting: field).displayStyle == .struct {
-        try checkFields(nested, against: field, path: path + [key])
+      if let nested = value as? [String: Any], let example = structExample(field, type: type) {
+        try checkFields(nested, against: example, path: path + [key])
       }
     }
+  }
+
+  /// A value of a struct field's type to check a nested object against: the field's own value,
+  /// or for an optional struct that is nil by default (`fast_samplers`) its type decoded from
+  /// `{}` (which every field being optional allows); nil for any other field.
+  static func structExample(_ field: Any, type: Any.Type) -> Any? {
+    let mirror = Mirror(reflecting: field)
+    if mirror.displayStyle == .struct { return field }
+    if mirror.displayStyle == .optional, let wrapped = mirror.children.first?.value {
+      return structExample(wrapped, type: Swift.type(of: wrapped))
+    }
+    guard let optional = type as? any OptionalField.Type, let decodable = optional.wrappedType as? any Decodable.Type,
+          let empty = try? JSONDecoder().decode(decodable, from: Data("{}".utf8)),
+          Mirror(reflecting: empty).displayStyle == .struct else { return nil }
+    return empty
   }
 
   /// Whether a JSON value can be decoded as a field like `example` of type `type`; true for
@@ -189,9 +204,27 @@ func describeJSON(_ value: Any?) -> String {
   }
 }
 
-/// camelCase → snake_case, as the JSON encoder writes keys.
+/// camelCase → snake_case, as the JSON encoder writes keys: asked of the encoder itself, whose
+/// rules for runs of capitals and digits (diffusersDDIMStride → diffusers_ddim_stride,
+/// kDiffusion3M → k_diffusion3_m) a rule of thumb here would only approximate.
 public func snakeCase(_ name: String) -> String {
-  name.reduce(into: "") { out, c in
-    if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+  struct Key: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
   }
+  struct OneKey: Encodable {
+    let name: String
+    func encode(to encoder: Encoder) throws {
+      var container = encoder.container(keyedBy: Key.self)
+      try container.encodeNil(forKey: Key(stringValue: name))
+    }
+  }
+  let encoder = JSONEncoder()
+  encoder.keyEncodingStrategy = .convertToSnakeCase
+  guard let data = try? encoder.encode(OneKey(name: name)),
+        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let key = object.keys.first
+  else { return name }
+  return key
 }

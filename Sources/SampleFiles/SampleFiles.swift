@@ -333,8 +333,20 @@ public enum CSVFile {
   }
 }
 
+/// The formats of a samples file.
+public enum SampleFileFormat: String, CaseIterable, Sendable {
+  case npy, csv
+
+  /// The format a file's name gives by its extension, in any case (.NPY is .npy); nil for others.
+  public init?(path: String) {
+    let name = path.lowercased()
+    guard let match = SampleFileFormat.allCases.first(where: { name.hasSuffix("." + $0.rawValue) }) else { return nil }
+    self = match
+  }
+}
+
 /// The samples in a .npy or .csv file, chosen by the name's extension (.npy when it has
 /// neither); `SampleFileError` names what is wrong.
 public func readSamples(_ data: Data, path: String) throws -> StateBatch {
-  path.lowercased().hasSuffix(".csv") ? try CSVFile.decode(data) : try NPYFile.decode(data)
+  SampleFileFormat(path: path) == .csv ? try CSVFile.decode(data) : try NPYFile.decode(data)
 }

@@ -123,11 +123,13 @@ final class MPISharedFile: SharedFile {
     guard code == MPI_SUCCESS else { throw MPIError(code: code) }
   }
 
+  /// Both calls are collective, so both are made whatever the sync returned (a rank that
+  /// skipped MPI_File_close would leave the others waiting in it); the first failure is thrown.
   func close() throws {
-    var code = MPI_File_sync(handle)
-    guard code == MPI_SUCCESS else { throw MPIError(code: code) }
-    code = MPI_File_close(&handle)
-    guard code == MPI_SUCCESS else { throw MPIError(code: code) }
+    let synced = MPI_File_sync(handle)
+    let closed = MPI_File_close(&handle)
+    guard synced == MPI_SUCCESS else { throw MPIError(code: synced) }
+    guard closed == MPI_SUCCESS else { throw MPIError(code: closed) }
   }
 }
 

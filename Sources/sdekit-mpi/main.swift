@@ -3,9 +3,9 @@ import Foundation
 import sdekit
 
 // SIGINT and SIGTERM (mpirun's way of stopping a rank) are blocked before MPI starts its threads,
-// which inherit the mask: `Interrupt` takes them through a Dispatch signal source (a signalfd),
-// and a thread that left them unblocked would take and drop them instead (sdekit-mpi ignores
-// their default action) — rank 0's message was lost in half of the trials.
+// which inherit the mask: `Interrupt` takes them with sigwait on a thread of its own, and a
+// thread that left them unblocked could take one instead, whose default action ends the rank
+// without a word (rank 0's message was lost in half of the trials).
 var stopping = sigset_t()
 sigemptyset(&stopping)
 sigaddset(&stopping, SIGINT)

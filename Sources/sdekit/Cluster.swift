@@ -26,7 +26,8 @@ public protocol Cluster: AnyObject {
   func finish(status: Int32) -> Never
 }
 
-/// A file written by every rank of a `Cluster`.
+/// A file written by every rank of a `Cluster`. A collective call is made by every rank even
+/// when an earlier call threw on it (a short write), or the other ranks would wait in it forever.
 public protocol SharedFile: AnyObject {
   /// A collective write: every rank calls it equally often, with empty data when it has none.
   func writeAll(_ data: Data, at offset: Int) throws

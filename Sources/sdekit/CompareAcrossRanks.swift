@@ -11,24 +11,22 @@ extension CompareCommand {
   /// and prints the table one process prints. Adaptive samplers in batch mode solve all samples
   /// as one system, so they are refused; --mode per-sample splits.
   func runAcrossRanks(_ cluster: Cluster) throws {
-    var planned: SamplerComparison?
+    var planned: (comparison: SamplerComparison, base: SamplingConfiguration)?
     var setupError: Error?
     do {
-      let base = self.base
+      let (base, initial) = try plan()
       let comparison = try SamplerComparison(
         base: base, samplers: try samplerList(), steps: try stepList(), tolerances: try ToleranceSyntax.parse(tolerances),
-        reference: try source.referenceMixture(), initial: try FastSamplerOptions.initialPoints(of: base),
-        rows: cluster.rows(count: base.count))
+        reference: try source.referenceMixture(), initial: initial, rows: cluster.rows(count: base.count))
       if let batch = comparison.runs.first(where: { $0.sampler.descriptor.adaptive && $0.mode == .batch }) {
         throw ValidationError("\(batch.sampler) in --mode batch solves all samples as one system, which ranks cannot split; use --mode per-sample")
       }
-      planned = comparison
+      planned = (comparison, base)
     } catch {
       setupError = error
     }
     cluster.stopIfAnyFailed(setup: setupError)
-    let comparison = planned!
-    let base = self.base
+    let (comparison, base) = planned!
     Interrupt.install(outputs: [plot].compactMap { $0 }, quiet: cluster.rank != 0)
 
     var rows: [ComparisonRow] = []
@@ -50,6 +48,6 @@ extension CompareCommand {
     }
     cluster.stopIfAnyFailed(failure)
     guard cluster.rank == 0 else { return }
-    do { try publish(rows) } catch { cluster.stop(SDEKitCommand.outcome(of: error).message) }
+    do { try publish(rows, count: base.count) } catch { cluster.stop(SDEKitCommand.outcome(of: error).message) }
   }
 }

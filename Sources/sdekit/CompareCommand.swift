@@ -53,6 +53,12 @@ struct CompareCommand: ParsableCommand {
     _ = try ToleranceSyntax.parse(tolerances)
     _ = try samplerList()
     if let plot { try checkOutputPath(plot, extension: "svg", option: "--plot") }
+    // Every run's configuration, checked as sample checks its one (--initial's rows are
+    // checked once read, by `plan`).
+    try usageError {
+      _ = try SamplerComparison(base: base, samplers: try samplerList(), steps: try stepList(),
+                                tolerances: try ToleranceSyntax.parse(tolerances))
+    }
   }
 
   func samplerList() throws -> [SamplerName] {
@@ -73,12 +79,13 @@ struct CompareCommand: ParsableCommand {
     return values.map { $0! }
   }
 
-  /// What every run shares: the options above.
+  /// What every run shares: the options above (the count --count's or the default, until
+  /// `plan` reads --initial).
   var base: SamplingConfiguration {
     var base = SamplingConfiguration()
     base.process = source.process
     base.target = source.target
-    base.count = source.count
+    base.count = source.count ?? RunOptions.defaultCount
     base.seed = source.seed
     base.threads = source.threads
     base.model = source.model
@@ -88,27 +95,34 @@ struct CompareCommand: ParsableCommand {
     return base
   }
 
+  /// `base` and the --initial points it names, read once; their rows are the count when
+  /// --count is not given.
+  func plan() throws -> (base: SamplingConfiguration, initial: StateBatch?) {
+    var base = self.base
+    let initial = try FastSamplerOptions.loadInitialPoints(into: &base, countSource: source.count == nil ? nil : "--count")
+    return (base, initial)
+  }
+
   func run() throws {
     Interrupt.install(outputs: [plot].compactMap { $0 })
-    let base = self.base
+    let (base, initial) = try plan()
     let line = ProgressLine.make(quiet: source.quiet)
     defer { line?.finish() }
     let rows = try compareSamplers(base: base, samplers: try samplerList(), steps: try stepList(),
                                    tolerances: try ToleranceSyntax.parse(tolerances),
-                                   reference: try source.referenceMixture(),
-                                   initial: try FastSamplerOptions.initialPoints(of: base)) { run, runs, label in
+                                   reference: try source.referenceMixture(), initial: initial) { run, runs, label in
       line?.update(fraction: Double(run) / Double(runs), detail: "run \(run + 1)/\(runs): \(label)")
     }
     line?.finish()
-    try publish(rows)
+    try publish(rows, count: base.count)
   }
 
-  /// Prints the table and writes the plot (--plot): the end of a comparison in one process or
-  /// across ranks.
-  func publish(_ rows: [ComparisonRow]) throws {
+  /// Prints the table and writes the plot (--plot): the end of a comparison of `count` samples
+  /// in one process or across ranks.
+  func publish(_ rows: [ComparisonRow], count: Int) throws {
     print(CompareCommand.format(rows, as: format))
     if let plot {
-      let title = "\(source.process.rawValue) · \(source.target.rawValue) · \(source.count) samples"
+      let title = "\(source.process.rawValue) · \(source.target.rawValue) · \(count) samples"
       try writeAtomically(Data(CompareCommand.plot(rows, title: title).utf8), to: plot)
     }
   }
@@ -182,8 +196,11 @@ struct RunOptions: ParsableArguments {
   @Option(help: "The target distribution.")
   var target: TargetName = .gmm2d8
 
-  @Option(help: "Samples drawn by each run (at least 2: the metrics need two).")
-  var count: Int = 10_000
+  @Option(help: ArgumentHelp("Samples drawn by each run, at least 2 (the metrics need two). (default: the rows of --initial, else 10000)", valueName: "count"))
+  var count: Int?
+
+  /// The samples of a run when neither --count nor --initial says.
+  static let defaultCount = 10_000
 
   @Option(help: "Seed; a sample is a function of (seed, index, configuration).")
   var seed: UInt64 = 0
@@ -197,7 +214,7 @@ struct RunOptions: ParsableArguments {
   @Option(help: ArgumentHelp("A learned score: an MLP in safetensors format (sdekit train) instead of the target's exact score; the target then only serves the metrics.", valueName: "file"))
   var model: String?
 
-  @Option(help: ArgumentHelp("Measure against this data set instead of --target: a built-in set (\(TrainingData.names.joined(separator: ", "))) or a .npy file, as a kernel density estimate of 2,000 of its points (for models trained on data with no closed form; no mode occupancy).", valueName: "data"))
+  @Option(help: ArgumentHelp("Measure against this data set instead of --target: a built-in set (\(TrainingData.names.joined(separator: ", "))) or a .npy or .csv file, as a kernel density estimate of 2,000 of its points (for models trained on data with no closed form; no mode occupancy).", valueName: "data"))
   var reference: String?
 
   /// What the metrics compare with: the --reference data's kernel density estimate, or nil for the target.
@@ -211,7 +228,7 @@ struct RunOptions: ParsableArguments {
   }
 
   func validate() throws {
-    guard count >= 2 else { throw ValidationError("--count must be at least 2 (the metrics need two samples), got \(count)") }
+    if let count, count < 2 { throw ValidationError("--count must be at least 2 (the metrics need two samples), got \(count)") }
     _ = try referenceMixture()
     if let model {
       do {

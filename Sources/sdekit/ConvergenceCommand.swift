@@ -44,8 +44,8 @@ struct ConvergenceCommand: ParsableCommand {
   @Option(help: ArgumentHelp("With --adaptive: how the local error is estimated. (default: the solver's own — embedded for sra1 and sriw1, else step-doubling)", valueName: "estimate"))
   var errorEstimate: SDEErrorEstimate?
 
-  @Option(help: ArgumentHelp("With --adaptive: levels of the Brownian tree; its leaves, |T − t0|/2^depth, are the smallest step.", valueName: "depth"))
-  var treeDepth: Int = adaptiveStudyTreeDepth
+  @Option(help: ArgumentHelp("With --adaptive: levels of the Brownian tree, 1...\(BrownianTree.maximumDepth); its leaves, |T − t0|/2^depth, are the smallest step. (default: \(adaptiveStudyTreeDepth))", valueName: "depth"))
+  var treeDepth: Int?
 
   @Option(help: ArgumentHelp("Adaptive solvers: the batch as one system or each sample on its own. (default: batch for ODE solvers, per-sample with --adaptive)", valueName: "mode"))
   var mode: SystemMode?
@@ -88,13 +88,19 @@ struct ConvergenceCommand: ParsableCommand {
     if adaptive && (problem.kind != .sde || kind != .sde) {
       throw ValidationError("--adaptive applies to SDE problems and SDE solvers; got \(problem.rawValue) with \(solver.name)")
     }
-    if (errorEstimate != nil || treeDepth != adaptiveStudyTreeDepth) && !adaptive {
+    if (errorEstimate != nil || treeDepth != nil) && !adaptive {
       throw ValidationError("--error-estimate and --tree-depth apply with --adaptive")
+    }
+    if !isToleranceStudy {
+      for (given, name) in [(tolerances != nil, "--tolerances"), (mode != nil, "--mode")] where given {
+        throw ValidationError("\(name) applies to tolerance studies (an adaptive ODE solver, or --adaptive on an SDE problem); \(problem.rawValue) with \(solver.name)\(fixed ? " --fixed" : "") takes fixed steps over --levels")
+      }
     }
     if adaptive {
       if weak { throw ValidationError("--weak does not apply with --adaptive, which prints the mean beside the exact mean") }
-      guard (0...BrownianTree.maximumDepth).contains(treeDepth) else {
-        throw ValidationError("--tree-depth must lie in 0...\(BrownianTree.maximumDepth), got \(treeDepth)")
+      // Depth 0 is one interval with no midpoint to refine to: no step could be rejected.
+      if let treeDepth, !(1...BrownianTree.maximumDepth).contains(treeDepth) {
+        throw ValidationError("--tree-depth must lie in 1...\(BrownianTree.maximumDepth), got \(treeDepth)")
       }
       if errorEstimate == .embedded, solver.descriptor.errorEstimate != .embedded {
         throw ValidationError("\(solver.name) has no embedded error estimate (sra1 and sriw1 have one); use --error-estimate step-doubling")
@@ -109,7 +115,8 @@ struct ConvergenceCommand: ParsableCommand {
     if adaptive, case .native(let name) = solver, case .sde(let method) = name.solver {
       let study = try problem.adaptiveConvergence(
         solver: method, tolerances: try ToleranceSyntax.parse(toleranceText), paths: paths, seed: seed,
-        mode: mode ?? .perSample, errorEstimate: errorEstimate, treeDepth: treeDepth, threads: threads)
+        mode: mode ?? .perSample, errorEstimate: errorEstimate, treeDepth: treeDepth ?? adaptiveStudyTreeDepth,
+        threads: threads)
       print(json ? try jsonString(study) : ConvergenceCommand.table(study))
       if let plot {
         var svg = SVGPlot(title: "\(study.problem) · \(study.solver) adaptive · strong error against cost",
@@ -191,6 +198,13 @@ struct ConvergenceCommand: ParsableCommand {
     let declared = study.declaredOrder.map { String(format: "%.1f", $0) } ?? "none"
     lines.append("fitted order \(fitted) · declared \(declared)")
     return lines.joined(separator: "\n")
+  }
+
+  /// Whether the study is over tolerances (which --tolerances and --mode set), as `run` chooses:
+  /// --adaptive on an SDE problem, or an ODE problem under an adaptive solver (dopri5, GSL's
+  /// steppers) without --fixed. The others take fixed steps over --levels.
+  var isToleranceStudy: Bool {
+    adaptive || (problem.kind == .ode && solver.adaptive(AdaptiveSettings()) != nil && !fixed)
   }
 
   /// The tolerances as given, or the default for the kind of study.

@@ -67,6 +67,9 @@ struct LikelihoodCommand: ParsableCommand {
   @Option(name: .customLong("sde"), help: "The forward process.")
   var process: ProcessName = .vp
 
+  /// --sigma-min, --sigma-max and --shift, as sample takes them.
+  @OptionGroup var scales: ProcessScaleOptions
+
   @Option(help: ArgumentHelp("The DDPM chain's β schedule (--sde ddpm). (default: linear)", valueName: "schedule"))
   var schedule: DDPMSchedule.Kind?
 
@@ -166,7 +169,11 @@ struct LikelihoodCommand: ParsableCommand {
       throw ValidationError(error.description)
     }
     if let model {
-      do { _ = try SafeTensors.read(model) } catch let error as NetworkError { throw ValidationError("--model \(error.description)") }
+      let network: MLP<Float>
+      do { network = try SafeTensors.read(model) } catch let error as NetworkError { throw ValidationError("--model \(error.description)") }
+      if let target, network.dimension != target.mixture.dimension {
+        throw ValidationError("--model \(model) has dimension \(network.dimension); --target \(target.rawValue) has \(target.mixture.dimension)")
+      }
     }
     if let bound {
       guard process == .ddpm else {
@@ -206,7 +213,10 @@ struct LikelihoodCommand: ParsableCommand {
     do { try processEpsilonCheck() } catch let error as DiffusionError { throw ValidationError(error.description) }
   }
 
-  var processOptions: ProcessOptions { ProcessOptions(schedule: schedule ?? .linear, trainSteps: trainSteps ?? 1000) }
+  var processOptions: ProcessOptions {
+    ProcessOptions(schedule: schedule ?? .linear, trainSteps: trainSteps ?? 1000, sigmaMin: scales.sigmaMin,
+                   sigmaMax: scales.sigmaMax, shift: scales.shift)
+  }
 
   /// ε: the option, or the process's default (on the DDPM chain, whose default ε is its data at
   /// t = 0, the time of its first step, 1/N).
@@ -239,9 +249,6 @@ struct LikelihoodCommand: ParsableCommand {
     let process = self.process.makeProcess(processOptions)
     let network = try model.map { try SafeTensors.read($0) }
     let dimension = network?.dimension ?? target!.mixture.dimension
-    if let network, let target, network.dimension != target.mixture.dimension {
-      throw CLIError("--model \(model!) has dimension \(network.dimension); --target \(target.rawValue) has \(target.mixture.dimension)")
-    }
     let raw = try loadData(dimension: dimension)
     let line = ProgressLine.make(quiet: quiet)
     defer { line?.finish() }
@@ -254,33 +261,18 @@ struct LikelihoodCommand: ParsableCommand {
     print(json ? try jsonString(report) : report.text)
   }
 
-  /// The --data file, or exact samples of --target; validated.
+  /// The --data file (`readDataFile`), or exact samples of --target; validated.
   func loadData(dimension: Int) throws -> StateBatch {
     guard let data else {
       return target!.mixture.sample(count: count ?? 10_000, seed: seed)
     }
-    let bytes: Data
-    do {
-      bytes = try Data(contentsOf: URL(fileURLWithPath: data), options: .alwaysMapped)
-    } catch {
-      throw CLIError("--data \(data): cannot read the file")
-    }
-    let batch: StateBatch
-    do {
-      batch = try readSamples(bytes, path: data)
-    } catch let error as SampleFileError {
-      throw CLIError("--data \(data): \(error.description)")
-    }
-    guard batch.count >= 1 else { throw CLIError("--data \(data): has no rows") }
+    let batch = try readDataFile(data, option: "--data")
     guard batch.dimension == dimension else {
-      throw CLIError("--data \(data) has dimension \(batch.dimension); the \(model == nil ? "target \(target!.rawValue)" : "model \(model!)") has dimension \(dimension)")
-    }
-    if let index = batch.values.firstIndex(where: { !$0.isFinite }) {
-      throw CLIError("--data \(data): row \(index / dimension), coordinate \(index % dimension) is \(batch.values[index]); every value must be finite")
+      throw ValidationError("--data \(data) has dimension \(batch.dimension); the \(model == nil ? "target \(target!.rawValue)" : "model \(model!)") has dimension \(dimension)")
     }
     if let levels = discreteLevels {
       do { try DiscreteLevels(levels: levels, range: dataRange).validate(batch) } catch let error as DiffusionError {
-        throw CLIError("--data \(data): \(error.description)")
+        throw ValidationError("--data \(data): \(error.description)")
       }
     }
     return batch

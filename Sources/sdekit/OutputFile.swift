@@ -83,11 +83,7 @@ final class OutputFile {
     if close(fd) != 0 { throw fail(errno, doing: "closing") }
     // rename(2) replaces the target atomically. (Foundation's replaceItemAt on Linux removed the
     // old file before failing, which is the data loss this type exists to avoid.)
-    guard rename(temporary.path, path) == 0 else {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(at: temporary)
-      throw CLIError("cannot write \(path): \(reason)")
-    }
+    guard rename(temporary.path, path) == 0 else { throw fail(errno, doing: "renaming \(temporary.path) to it") }
   }
 
   /// Removes the temporary file (or keeps it for --resume); the final name is left as it was.

@@ -28,7 +28,7 @@ extension SampleCommand {
     var setup: (configuration: SamplingConfiguration, target: GaussianMixture, initial: StateBatch?)?
     var setupError: Error?
     do {
-      let configuration = try resolvedConfiguration()
+      let (configuration, initial) = try plan(warn: cluster.rank == 0)
       let target = try source.referenceMixture() ?? configuration.target.mixture
       if configuration.sampler.descriptor.adaptive && configuration.mode == .batch {
         throw ValidationError("\(configuration.sampler) in --mode batch solves all samples as one system, which ranks cannot split; use --mode per-sample")
@@ -38,9 +38,9 @@ extension SampleCommand {
           throw ValidationError("-o \(output): sdekit-mpi writes .npy files (every rank writes its rows at a fixed offset, which .csv rows do not have)")
         }
       }
-      let size = try Preflight.outputSize(count: configuration.count, dimension: target.dimension, format: .npy)
-      if cluster.rank == 0, let output { try Preflight.checkFreeSpace(for: output, bytes: size.bytes, exact: true) }
-      setup = (configuration, target, try FastSamplerOptions.initialPoints(of: configuration))
+      try Preflight.check(output: cluster.rank == 0 ? output : nil, format: .npy, count: configuration.count,
+                          dimension: target.dimension, resuming: resume)
+      setup = (configuration, target, initial)
     } catch {
       setupError = error
     }
@@ -160,11 +160,11 @@ extension SampleCommand {
       // Nothing is written once any rank has failed.
       cluster.stopIfAnyFailed(failure, describe: describe, cleanup: cleanup)
       guard round >= done.rounds, let file else { continue }
-      do {
-        try file.writeAll(body, at: offset)
-        if resume { try file.sync() }
-      } catch {
-        failure = error
+      // Both calls are collective: a rank whose write fell short (a full disk) still syncs, or
+      // the others would wait in MPI_File_sync for it; the failure is agreed on just after.
+      do { try file.writeAll(body, at: offset) } catch { failure = error }
+      if resume {
+        do { try file.sync() } catch { failure = failure ?? error }
       }
       if resume {
         // Every rank's chunk of this round is on the device before the sidecar says so.
@@ -181,7 +181,7 @@ extension SampleCommand {
         }
       }
     }
-    do { try file?.close() } catch { failure = error }
+    do { try file?.close() } catch { failure = failure ?? error }
     cluster.stopIfAnyFailed(failure, describe: describe, cleanup: cleanup)
 
     let totals = cluster.sum([Double(evaluations), seconds])

@@ -114,7 +114,7 @@ struct SampleCommand: ParsableCommand {
     c.schedule = schedule
     c.trainSteps = trainSteps
     c.brownianPathLevels = brownianPath
-    c.count = source.count
+    c.count = source.count ?? RunOptions.defaultCount
     c.seed = source.seed
     c.epsilon = epsilon
     c.relativeTolerance = rtol
@@ -143,27 +143,39 @@ struct SampleCommand: ParsableCommand {
     if resume, output == nil { throw ValidationError("--resume needs -o: it continues an interrupted samples file") }
     if let report { try checkOutputPath(report, extension: "json", option: "--report") }
     if let plot { try checkOutputPath(plot, extension: "svg", option: "--plot") }
-    do {
-      _ = try FastSamplerOptions.initialPoints(of: try resolvedConfiguration())
-      try resolvedConfiguration().validate()
-    } catch let error as DiffusionError {
-      throw ValidationError(error.description)
-    }
+    // The options' configuration (whatever its count, which --initial may set); the files
+    // (--config, --initial) are read once, by `plan`.
+    if config == nil { try usageError { try samplingConfiguration.validate() } }
   }
 
-  /// The options above, or the configuration in the --config file.
-  func resolvedConfiguration() throws -> SamplingConfiguration {
-    guard let config else { return samplingConfiguration }
-    return try loadConfiguration(config)
+  /// The run: the configuration of the options or of the --config file, and the --initial
+  /// points it names, each file read once and checked. `warn` prints the warning about a
+  /// --config file from another version (one rank of an MPI job does).
+  func plan(warn: Bool = true) throws -> (configuration: SamplingConfiguration, initial: StateBatch?) {
+    var configuration: SamplingConfiguration
+    let countSource: String?
+    if let config {
+      configuration = try loadConfiguration(config, warn: warn)
+      guard configuration.count >= 2 else {
+        throw ValidationError("--config \(config): count is \(configuration.count); the metrics need at least 2 samples")
+      }
+      countSource = "the count of \(config)"
+    } else {
+      configuration = samplingConfiguration
+      countSource = source.count == nil ? nil : "--count"
+    }
+    let initial = try FastSamplerOptions.loadInitialPoints(into: &configuration, countSource: countSource)
+    try usageError { try configuration.validate() }
+    return (configuration, initial)
   }
 
   func run() throws {
     Interrupt.install(outputs: [output, plot, report].compactMap { $0 }, resumable: resume ? output : nil)
-    let configuration = try resolvedConfiguration()
+    let (configuration, initial) = try plan()
     let reference = try source.referenceMixture()
     let target = reference ?? configuration.target.mixture, d = target.dimension
     let fileFormat = format ?? output.flatMap(SampleFileFormat.init(path:)) ?? .npy
-    try Preflight.check(output: output, format: fileFormat, count: configuration.count, dimension: d)
+    try Preflight.check(output: output, format: fileFormat, count: configuration.count, dimension: d, resuming: resume)
     let file = try output.map {
       try SampleStream(path: $0, format: fileFormat, count: configuration.count, dimension: d,
                        resuming: resume ? ResumeSidecar(run: configuration, format: fileFormat, dimension: d,
@@ -174,7 +186,6 @@ struct SampleCommand: ParsableCommand {
     var metrics = StreamingMetrics(target: target, seed: configuration.seed)
     var plotted: [Double] = []
     var evaluations = file?.resumedEvaluations ?? 0, seconds = file?.resumedSeconds ?? 0
-    let initial = try FastSamplerOptions.initialPoints(of: configuration)
     let chunks = SampleCommand.chunks(configuration, dimension: d)
     for (index, rows) in chunks.enumerated() {
       // --resume: the rows an interrupted run wrote are read back, for the metrics and the plot.
@@ -337,19 +348,12 @@ struct SampleReport: Encodable {
   }
 }
 
-/// The samples file's format.
-enum SampleFileFormat: String, ExpressibleByArgument, CaseIterable {
-  case npy, csv
-
-  init?(path: String) {
-    guard let match = SampleFileFormat.allCases.first(where: { path.hasSuffix("." + $0.rawValue) }) else { return nil }
-    self = match
-  }
-}
+extension SampleFileFormat: ExpressibleByArgument {}
 
 /// The sampling configuration in a report (its "configuration" object) or a bare configuration
-/// file (see `ConfigurationFile`); errors name the file and the field at fault.
-func loadConfiguration(_ path: String) throws -> SamplingConfiguration {
+/// file (see `ConfigurationFile`); errors name the file and the field at fault. `warn`: say so
+/// on stderr when another SDEKit version wrote the file.
+func loadConfiguration(_ path: String, warn: Bool) throws -> SamplingConfiguration {
   guard let data = FileManager.default.contents(atPath: path) else {
     throw ValidationError("--config \(path): cannot read the file")
   }
@@ -361,7 +365,7 @@ func loadConfiguration(_ path: String) throws -> SamplingConfiguration {
   }
   // A report from another version replays its configuration, but the samples match bit for
   // bit only where the random stream and the numerics are the same.
-  if let version = contents.version, version != sdekitVersion {
+  if warn, let version = contents.version, version != sdekitVersion {
     let warning = "sdekit: warning: \(path) was written by SDEKit \(version), this is \(sdekitVersion): "
       + "its configuration is replayed, but its samples may not be reproduced bit for bit\n"
     FileHandle.standardError.write(Data(warning.utf8))

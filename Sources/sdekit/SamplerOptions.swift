@@ -9,12 +9,10 @@ extension TimestepSpacing: ExpressibleByArgument {}
 extension SDESolverType: ExpressibleByArgument {}
 extension UniPCVariant: ExpressibleByArgument {}
 
-/// `sdekit sample`'s options of issue 21: the EDM and flow-matching processes' settings, grids in
-/// σ and diffusers' timesteps, starting points from a file, and the settings of the fast samplers
-/// (DPM-Solver(++), UniPC, Karras's Euler and Heun, the ancestral and SDE variants). Each is
-/// optional: left out, the process's or sampler's default applies (k-diffusion's or diffusers'),
-/// and one given for a process or sampler it does not apply to is an error.
-struct FastSamplerOptions: ParsableArguments {
+/// The noise scales of --sde ve and edm and the flow's time shift: settings of the process, which
+/// sample, compare and likelihood take alike. Each applies only to its processes
+/// (`ProcessOptions.validate(for:)` says so).
+struct ProcessScaleOptions: ParsableArguments {
   @Option(help: ArgumentHelp("σ_min of --sde ve or edm (edm: also its ε). (default: 0.01 for ve, 0.002 for edm)", valueName: "σ"))
   var sigmaMin: Double?
 
@@ -23,6 +21,15 @@ struct FastSamplerOptions: ParsableArguments {
 
   @Option(help: ArgumentHelp("--sde flow: diffusers' time shift τ ↦ shift·τ/(1 + (shift − 1)τ), > 0 (Stable Diffusion 3 uses 3). (default: 1)", valueName: "shift"))
   var shift: Double?
+}
+
+/// `sdekit sample`'s options of issue 21: the EDM and flow-matching processes' settings, grids in
+/// σ and diffusers' timesteps, starting points from a file, and the settings of the fast samplers
+/// (DPM-Solver(++), UniPC, Karras's Euler and Heun, the ancestral and SDE variants). Each is
+/// optional: left out, the process's or sampler's default applies (k-diffusion's or diffusers'),
+/// and one given for a process or sampler it does not apply to is an error.
+struct FastSamplerOptions: ParsableArguments {
+  @OptionGroup var scales: ProcessScaleOptions
 
   @Option(help: ArgumentHelp("--grid karras: Karras's ρ > 0, σ_i = (σ_max^{1/ρ} + i/(n−1)(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ. (default: 7)", valueName: "ρ"))
   var rho: Double?
@@ -33,7 +40,7 @@ struct FastSamplerOptions: ParsableArguments {
   @Option(help: ArgumentHelp("diffusers' timesteps instead of --grid: on --sde ddpm the integer timesteps its schedulers visit (DDIMScheduler's own rules for ddim), on --sde flow the flow-matching schedulers' grid (linspace only).", valueName: "spacing"))
   var timestepSpacing: TimestepSpacing?
 
-  @Option(help: ArgumentHelp("Start from the points in this .npy file (float64, shape (N, d), finite) instead of prior draws; N sets --count (or must equal it).", valueName: "file"))
+  @Option(help: ArgumentHelp("Start from the points in this file instead of prior draws: a .npy file (float64 or float32, shape (N, d), or (N,) when d = 1) or a .csv file, one point a line; every value finite. N sets --count (or must equal it).", valueName: "file"))
   var initial: String?
 
   @Option(help: ArgumentHelp("edm-euler, edm-heun: Karras's S_churn ≥ 0, fresh noise raising σ to σ(1 + γ), γ = min(S_churn/N, √2 − 1) before each step. (default: 0, deterministic)", valueName: "S_churn"))
@@ -69,15 +76,12 @@ struct FastSamplerOptions: ParsableArguments {
   @Flag(help: "ddim on the ddpm chain: step from timestep τ to τ − ⌊N/n⌋ as diffusers' DDIMScheduler does, whatever the next timestep (they differ with linspace spacing).")
   var diffusersDDIMStride = false
 
-  /// The row count of --count's default: with --initial, the file's N replaces it.
-  static let defaultCount = 10_000
-
   /// Writes these options into `c`; `eta` is sample's --eta (the ancestral and SDE samplers'
   /// η, default 1, as DDIM's is its η, default 0).
   func apply(to c: inout SamplingConfiguration, eta: Double?) {
-    c.sigmaMin = sigmaMin
-    c.sigmaMax = sigmaMax
-    c.shift = shift
+    c.sigmaMin = scales.sigmaMin
+    c.sigmaMax = scales.sigmaMax
+    c.shift = scales.shift
     c.rho = rho
     c.finalStep = finalStep
     c.timestepSpacing = timestepSpacing
@@ -99,24 +103,38 @@ struct FastSamplerOptions: ParsableArguments {
     settings.kDiffusion3M = kDiffusion3M ? true : nil
     settings.diffusersDDIMStride = diffusersDDIMStride ? true : nil
     c.fastSamplers = settings == FastSamplerSettings() ? nil : settings
-    if let initial {
-      c.initial = initial
-      if c.count == Self.defaultCount, let points = try? readInitialPoints(initial) { c.count = points.count }
-    }
+    c.initial = initial
   }
 
-  /// The starting points a configuration names, read and checked against it (dimension, count);
-  /// nil when it draws them from the prior.
-  static func initialPoints(of c: SamplingConfiguration) throws -> StateBatch? {
+  /// Reads the --initial file `c` names, once, and checks it against `c`: a row per sample, of
+  /// the target's dimension. `countSource` names what fixed `c.count` (--count, a --config
+  /// file); nil when nothing did, and the file's rows set it.
+  /// - Returns: the points; nil when `c` draws its starting points from the prior.
+  static func loadInitialPoints(into c: inout SamplingConfiguration, countSource: String?) throws -> StateBatch? {
     guard let path = c.initial else { return nil }
-    let points = try readInitialPoints(path)
+    let points = try readDataFile(path, option: "--initial", minimumRows: 2, reason: "the metrics need two samples")
     let d = c.target.mixture.dimension
     guard points.dimension == d else {
       throw ValidationError("--initial \(path) has shape (\(points.count), \(points.dimension)); --target \(c.target.rawValue) needs (N, \(d))")
     }
+    guard let countSource else {
+      c.count = points.count
+      return points
+    }
     guard points.count == c.count else {
-      throw ValidationError("--initial \(path) has \(points.count) rows but --count is \(c.count): give the same count, or leave --count out to take it from the file")
+      let hint = countSource == "--count" ? "give the same count, or leave --count out to take it from the file" : "give a file of as many rows"
+      throw ValidationError("--initial \(path) has \(points.count) rows but \(countSource) is \(c.count): \(hint)")
     }
     return points
+  }
+}
+
+/// Runs `body`, turning the library's refusal of a setting (`DiffusionError`) into a usage error
+/// (exit 64): the options asked for a run the library cannot make.
+func usageError<T>(_ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch let error as DiffusionError {
+    throw ValidationError(error.description)
   }
 }

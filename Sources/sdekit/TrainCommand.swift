@@ -63,7 +63,7 @@ struct TrainCommand: ParsableCommand {
     guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
     guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be at least 0, got \(checkpointEvery)") }
     _ = try widths()
-    if !data.hasSuffix(".npy"), !data.hasSuffix(".csv"), TrainingData(name: data) == nil {
+    if SampleFileFormat(path: data) == nil, TrainingData(name: data) == nil {
       throw ValidationError("--data '\(data)': give a .npy or .csv file or one of \(TrainingData.names.joined(separator: ", "))")
     }
     try checkOutputPath(output, extension: "safetensors", option: "-o")
@@ -121,24 +121,9 @@ struct TrainCommand: ParsableCommand {
 }
 
 /// A data set named on the command line: a built-in set (`count` samples from `seed`) or a
-/// .npy or .csv file of shape (N, d) with finite values; errors name `option` and the value.
+/// .npy or .csv file (`readDataFile`) of at least 2 rows.
 func loadDataSet(_ spec: String, option: String, count: Int, seed: UInt64) throws -> StateBatch {
   if let builtIn = TrainingData(name: spec) { return builtIn.samples(count: count, seed: seed) }
-  let bytes: Data
-  do {
-    bytes = try Data(contentsOf: URL(fileURLWithPath: spec), options: .alwaysMapped)
-  } catch {
-    throw ValidationError("\(option) \(spec): cannot read the file; give a .npy or .csv file or one of \(TrainingData.names.joined(separator: ", "))")
-  }
-  let batch: StateBatch
-  do {
-    batch = try readSamples(bytes, path: spec)
-  } catch let error as SampleFileError {
-    throw ValidationError("\(option) \(spec): \(error.description)")
-  }
-  guard batch.count >= 2 else { throw ValidationError("\(option) \(spec): needs at least 2 rows, has \(batch.count)") }
-  if let bad = batch.values.firstIndex(where: { !$0.isFinite }) {
-    throw ValidationError("\(option) \(spec): row \(bad / batch.dimension + 1) holds \(batch.values[bad]); every value must be finite")
-  }
-  return batch
+  return try readDataFile(spec, option: option, minimumRows: 2,
+                          otherwise: "one of \(TrainingData.names.joined(separator: ", "))")
 }

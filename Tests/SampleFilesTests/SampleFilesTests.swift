@@ -242,4 +242,47 @@ struct SampleFilesTests {
     #expect(try ConfigurationFile.decode(Self.report).version == "0.5.2")
     #expect(try ConfigurationFile.decode(Self.report).configuration.steps == 50)
   }
+
+  @Test("fast_samplers, nil by default, is checked field by field: an unknown key is named; every setting round-trips")
+  func fastSamplerFields() throws {
+    // The encoder's own spelling of names with runs of capitals and digits.
+    #expect(snakeCase("diffusersDDIMStride") == "diffusers_ddim_stride")
+    #expect(snakeCase("kDiffusion3M") == "k_diffusion3_m")
+    #expect(snakeCase("brownianPathLevels") == "brownian_path_levels")
+    let root = try #require(try JSONSerialization.jsonObject(with: Self.report) as? [String: Any])
+    func with(fastSamplers: [String: Any]) throws -> Data {
+      var configuration = try #require(root["configuration"] as? [String: Any])
+      configuration["fast_samplers"] = fastSamplers
+      return try JSONSerialization.data(withJSONObject: ["configuration": configuration])
+    }
+    #expect(throws: ConfigurationFileError("unknown field 'fast_samplers.churnn'; known fields of 'fast_samplers': churn, churn_maximum, churn_minimum, corrector, diffusers_ddim_stride, eta, k_diffusion3_m, lower_order_final, noise_scale, order, solver_type, variant")) {
+      _ = try ConfigurationFile.decode(with(fastSamplers: ["churn": 1, "churnn": 5]))
+    }
+    #expect(throws: ConfigurationFileError("field 'fast_samplers.order' is the string 'two'; expected an integer or null")) {
+      _ = try ConfigurationFile.decode(with(fastSamplers: ["order": "two"]))
+    }
+    #expect(try ConfigurationFile.decode(with(fastSamplers: ["k_diffusion3_m": true])).configuration.fastSamplers?.kDiffusion3M == true)
+    // Every setting set, written as sdekit writes reports (snake_case keys), reads back the same.
+    var c = SamplingConfiguration()
+    var settings = FastSamplerSettings()
+    settings.churn = 1
+    settings.churnMinimum = 0.1
+    settings.churnMaximum = 9
+    settings.noiseScale = 1.003
+    settings.eta = 0.5
+    settings.lowerOrderFinal = false
+    settings.kDiffusion3M = true
+    settings.solverType = .heun
+    settings.order = 3
+    settings.variant = .bh1
+    settings.corrector = false
+    settings.diffusersDDIMStride = true
+    c.fastSamplers = settings
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    let written = try encoder.encode(c)
+    let keys = try #require(try JSONSerialization.jsonObject(with: written) as? [String: Any])
+    #expect((keys["fast_samplers"] as? [String: Any])?.count == 12)
+    #expect(try ConfigurationFile.decode(written).configuration == c)
+  }
 }

@@ -180,6 +180,8 @@ struct CLITests {
     try JSONSerialization.data(withJSONObject: older).write(to: URL(fileURLWithPath: olderReport))
     let fromOlder = try sdekit("sample", "--config", olderReport, "-o", second)
     #expect(fromOlder.status == 0 && fromOlder.stderr.contains("SDEKit 0.1.0"), "\(fromOlder.stderr)")
+    // Once: the file is read once.
+    #expect(fromOlder.stderr.split(separator: "\n").count == 1, "\(fromOlder.stderr)")
     #expect(!replayed.stderr.contains("warning"), "\(replayed.stderr)")
     // A config with an unknown field or broken JSON is refused, with one line and exit 64.
     let bad = folder.appendingPathComponent("bad.json").path

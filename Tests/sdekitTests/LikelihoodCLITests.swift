@@ -102,7 +102,7 @@ struct LikelihoodCLITests {
     #expect(discrete["exact_mean_log_likelihood"] == nil)
     // Non-integer data are refused, naming the value.
     let run = try cli.sdekit("likelihood", "--data", dequantised, "--target", "gmm2d8", "--discrete-levels", "256")
-    #expect(run.status == 1 && run.stderr.contains("integer in 0...255"), "\(run.stderr)")
+    #expect(run.status == 64 && run.stderr.contains("integer in 0...255"), "\(run.stderr)")
   }
 
   @Test("Bad input: a clear message, non-zero exit, no output file")
@@ -132,6 +132,19 @@ struct LikelihoodCLITests {
       #expect(run.status != 0 && run.stderr.contains(expected), "\(arguments): \(run.stderr)")
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["nan.npy", "wide.npy"])
+  }
+
+  @Test("--sigma-min, --sigma-max and --shift set the process as for sample, and are refused where they do not apply")
+  func processScales() throws {
+    // The exact score ends at the closed-form p_T: the result is log p_ε, which σ_min moves (σ(ε) = σ_min(σ_max/σ_min)^ε).
+    let base = ["likelihood", "--target", "gmm2d8", "--sde", "ve", "--count", "50", "--json"]
+    let plain = try json(cli.sdekit(base))
+    let wider = try json(cli.sdekit(base + ["--sigma-min", "0.5"]))
+    let a = try #require(plain["exact_mean_log_likelihood"] as? Double), b = try #require(wider["exact_mean_log_likelihood"] as? Double)
+    #expect(b < a - 0.01, "σ_min 0.5 should spread p_ε: \(a) → \(b)")
+    #expect(try #require(wider["mean_abs_error"] as? Double) < 1e-4)
+    let refused = try cli.sdekit("likelihood", "--target", "gmm2d8", "--sde", "vp", "--sigma-max", "3")
+    #expect(refused.status == 64 && refused.stderr.contains("--sigma-max") && refused.stderr.contains("vp"), "\(refused.stderr)")
   }
 
   @Test("The help says which ε is used and why")

@@ -123,7 +123,8 @@ struct MPITests {
     (["compare", "--samplers", "ddim,ode-dopri5"], "--mode per-sample"),
     (["compare", "--steps", "0"], "--steps"),
     (["convergence", "--problem", "linear-ode", "--solver", "rk4"], "one solution"),
-    (["convergence", "--tolerances", "1e-3"], "got --tolerances"),
+    (["convergence", "--tolerances", "1e-3"], "--tolerances applies to tolerance studies"),
+    (["convergence", "--solver", "sriw1", "--adaptive"], "an --adaptive study is not split"),
     (["list", "samplers"], "run the others with sdekit"),
   ])
   func badInput(arguments: [String], expected: String) throws {
@@ -131,6 +132,23 @@ struct MPITests {
     let result = try run(mpirun, Self.mpiArguments(ranks: 2) + arguments)
     #expect(result.status != 0 && result.stdout.isEmpty)
     #expect(result.stderr.contains(expected) && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+  }
+
+  @Test("--config from another SDEKit version: one warning for the whole job, not one per rank")
+  func configWarningOnce() throws {
+    guard let mpirun = Self.available() else { return }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-mpi-config-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let report = folder.appendingPathComponent("run.json").path
+    let one = try CLITests().sdekit(["sample", "--count", "100", "--steps", "5", "--report", report])
+    #expect(one.status == 0, "\(one.stderr)")
+    var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+    object["version"] = "0.1.0"
+    try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: report))
+    let split = try run(mpirun, Self.mpiArguments(ranks: 2) + ["sample", "--config", report, "--threads", "1"])
+    #expect(split.status == 0, "\(split.stderr)")
+    #expect(split.stderr.split(separator: "\n").count == 1 && split.stderr.contains("written by SDEKit 0.1.0"), "\(split.stderr)")
   }
 
   /// The printed JSON (an object, or an array of rows) without the seconds, which differ
@@ -290,6 +308,48 @@ struct MPITests {
     #expect(ours.first?.hasPrefix("sdekit-mpi: rank 0: cannot write \(disk.path)/samples.npy") == true
             && stderr.contains("nothing was written under that name"), "\(stderr)")
     #expect(disk.contents == ["filler"])
+  }
+
+  @Test("--resume with one rank's write cut short (a file-size limit on rank 1): that rank says so, status 1, no rank left waiting in MPI_File_sync")
+  func oneRankShortWrite() throws {
+    guard let mpirun = Self.available() else { return }
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit") else {
+      print("skipped: prlimit (util-linux) is not installed; the one-rank short write did not run")
+      return
+    }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-mpi-short-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    // Rank 1's rows start at byte 786,560, past its 500,000-byte limit (SIGXFSZ ignored, so the
+    // write fails with EFBIG); fcoll individual has each rank write its own rows, so rank 0's
+    // write succeeds and it goes on to the collective sync.
+    let output = folder.appendingPathComponent("s.npy").path
+    let sampling = ["sample", "--count", "100000", "--steps", "10", "--threads", "1", "-o", output, "--resume"]
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: mpirun)
+    process.arguments = ["--allow-run-as-root", "--oversubscribe", "-q", "--mca", "fcoll", "individual",
+                         "-np", "1", Self.mpiExecutable.path] + sampling
+      + [":", "-np", "1", "/bin/sh", "-c", #"trap "" XFSZ; exec /usr/bin/prlimit --fsize=500000 "$0" "$@""#, Self.mpiExecutable.path] + sampling
+    let err = Pipe()
+    process.standardOutput = Pipe()
+    process.standardError = err
+    try process.run()
+    let started = Date()
+    while process.isRunning && Date().timeIntervalSince(started) < 30 { Thread.sleep(forTimeInterval: 0.05) }
+    let hung = process.isRunning
+    if hung {
+      // mpirun inherits the test runner's blocked signals and would not see SIGTERM: kill all.
+      for rank in children(of: process.processIdentifier) { kill(rank, SIGKILL) }
+      kill(process.processIdentifier, SIGKILL)
+    }
+    process.waitUntilExit()
+    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(!hung, "the job still ran after 30 s: \(stderr)")
+    #expect(process.terminationStatus == 1)
+    let ours = stderr.split(separator: "\n").filter { $0.hasPrefix("sdekit-mpi") }
+    #expect(ours.count == 1 && ours[0].hasPrefix("sdekit-mpi: rank 1: cannot write \(output): MPI-IO stored 0 of")
+            && ours[0].hasSuffix("for --resume"), "\(stderr)")
+    #expect(!FileManager.default.fileExists(atPath: output))
   }
 
   /// A process's state letter from /proc (R, S, Z, …), nil when it no longer exists.

@@ -84,4 +84,39 @@ struct PreflightTests {
     #expect(stderr.split(separator: "\n").count == 1)
     #expect(disk.contents == ["filler"])
   }
+
+  @Test("--resume after a full disk (a 20 MiB tmpfs, as root) asks for the space of the rows still to write, not of the whole file")
+  func resumeAfterFullDisk() throws {
+    guard let disk = SmallFileSystem(megabytes: 20) else { return }
+    // Two chunks of 16,384 gmm64d16 rows (8 MiB each): 16,777,344 bytes with the header.
+    let run = ["sample", "--target", "gmm64d16", "--count", "32768", "--steps", "100", "--threads", "1",
+               "-o", disk.path + "/s.npy", "--resume"]
+    let process = Process()
+    process.executableURL = CLITests.executable
+    process.arguments = run
+    let err = Pipe()
+    process.standardError = err
+    process.standardOutput = Pipe()
+    try process.run()
+    // Once the first chunk is recorded, 11 MiB of other data leave about 1 MB for the second.
+    let sidecar = disk.path + "/.s.npy.partial.resume"
+    let started = Date()
+    while (ResumeTests.rowsDone(sidecar) ?? 0) < 16_384 && process.isRunning && Date().timeIntervalSince(started) < 60 {
+      Thread.sleep(forTimeInterval: 0.002)
+    }
+    try Data(count: 11 << 20).write(to: URL(fileURLWithPath: disk.path + "/filler"))
+    process.waitUntilExit()
+    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(process.terminationStatus == 1 && stderr.contains("No space left on device") && stderr.contains("for --resume"),
+            "\(stderr)")
+    #expect(ResumeTests.rowsDone(sidecar) == 16_384)
+    // Some space freed, less than the whole file needs: 18.97 MiB minus the partial file's 8–9 MB are free.
+    try FileManager.default.removeItem(atPath: disk.path + "/filler")
+    try Data(count: 2_000_000).write(to: URL(fileURLWithPath: disk.path + "/filler"))
+    let resumed = try sdekit(run)
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(disk.contents == ["filler", "s.npy"])
+    let size = try FileManager.default.attributesOfItem(atPath: disk.path + "/s.npy")[.size] as? Int
+    #expect(size == 16_777_344)
+  }
 }

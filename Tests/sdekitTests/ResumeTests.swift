@@ -104,4 +104,25 @@ struct ResumeTests {
     #expect(resumed.status == 0, "\(resumed.stderr)")
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["s.npy"])
   }
+
+  @Test("A rename that fails at the end (a folder under the name) keeps the samples and the sidecar for --resume")
+  func failedRename() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdekit-resume-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let output = folder.appendingPathComponent("s.npy").path, reference = folder.appendingPathComponent("reference.npy").path
+    let partial = folder.appendingPathComponent(".s.npy.partial").path
+    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: false)
+    let sampling = ["sample", "--count", "1000", "--steps", "10", "--seed", "3"]
+    let failed = try sdekit(sampling + ["-o", output, "--resume"])
+    #expect(failed.status == 1 && failed.stderr.contains("cannot write \(output): Is a directory")
+            && failed.stderr.contains("the samples so far stay in \(partial) for --resume"), "\(failed.stderr)")
+    #expect(FileManager.default.fileExists(atPath: partial) && Self.rowsDone(partial + ".resume") == 1000)
+    try FileManager.default.removeItem(atPath: output)
+    let resumed = try sdekit(sampling + ["-o", output, "--resume"])
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(try sdekit(sampling + ["-o", reference]).status == 0)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == Data(contentsOf: URL(fileURLWithPath: reference)))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["reference.npy", "s.npy"])
+  }
 }
