@@ -16,9 +16,9 @@ public enum SamplerName: Hashable, Sendable, CaseIterable, CustomStringConvertib
   case ddim
   case pcLangevin
   case annealedLangevin
-  // MARK: Issue 21: DPM-Solver(++), UniPC, Karras's Euler and Heun, ancestral, SDE and flow samplers
+  // MARK: DPM-Solver(++), UniPC, Karras's Euler and Heun, ancestral, SDE and flow samplers
   case fast(FastSamplerName)
-  // MARK: issue 23 (adaptive SDE samplers)
+  // MARK: Adaptive SDE samplers
   /// The reverse-time SDE under SRA1 with its embedded error estimate and PI step control, on a
   /// Brownian tree.
   case adaptiveSRA1

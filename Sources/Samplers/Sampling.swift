@@ -17,7 +17,7 @@ public struct SamplerSettings: Sendable, Hashable, Codable {
   public var adaptive = AdaptiveSettings(tolerance: 1e-5)
   /// Adaptive samplers: the batch as one system or each sample on its own.
   public var mode: SystemMode = .batch
-  /// Issue 21's samplers (and diffusers' DDIM stride).
+  /// The fast samplers' settings (and diffusers' DDIM stride).
   public var fastSamplers = FastSamplerSettings()
 
   public init() {}

@@ -54,9 +54,11 @@ struct CompareCommand: ParsableCommand {
     _ = try samplerList()
     if let plot { try checkOutputPath(plot, extension: "svg", option: "--plot") }
     // Every run's configuration, checked as sample checks its one (--initial's rows are
-    // checked once read, by `plan`).
+    // checked once read, by `plan`; here the runs start from the prior).
+    var checked = base
+    checked.initial = nil
     try usageError {
-      _ = try SamplerComparison(base: base, samplers: try samplerList(), steps: try stepList(),
+      _ = try SamplerComparison(base: checked, samplers: try samplerList(), steps: try stepList(),
                                 tolerances: try ToleranceSyntax.parse(tolerances))
     }
   }

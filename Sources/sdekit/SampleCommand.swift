@@ -30,7 +30,7 @@ struct SampleCommand: ParsableCommand {
 
   @OptionGroup var source: RunOptions
 
-  /// Issue 21: the EDM and flow processes' settings, σ-grids, --initial, the fast samplers' settings.
+  /// The EDM and flow processes' settings, σ-grids, --initial, the fast samplers' settings.
   @OptionGroup(title: "Fast samplers, grids in sigma and starting points") var fast: FastSamplerOptions
 
   @Option(help: "The sampler (sdekit list samplers describes each).")
@@ -139,6 +139,13 @@ struct SampleCommand: ParsableCommand {
         throw ValidationError("-o \(output): give a .npy or .csv file, or --format npy|csv")
       }
       try checkOutputFolder(output, option: "-o")
+    }
+    if let eta, config == nil {
+      switch sampler {
+      case .ddim, .fast: break  // a fast sampler's η is checked with its other settings
+      default:
+        throw ValidationError("--eta \(eta) applies to ddim, euler-ancestral, dpm-solver++-2s-ancestral and dpm-solver++-2m-sde; \(sampler) takes none")
+      }
     }
     if resume, output == nil { throw ValidationError("--resume needs -o: it continues an interrupted samples file") }
     if let report { try checkOutputPath(report, extension: "json", option: "--report") }

@@ -23,7 +23,7 @@ struct ProcessScaleOptions: ParsableArguments {
   var shift: Double?
 }
 
-/// `sdekit sample`'s options of issue 21: the EDM and flow-matching processes' settings, grids in
+/// The fast samplers' options (sample and compare): the EDM and flow-matching processes' settings, grids in
 /// σ and diffusers' timesteps, starting points from a file, and the settings of the fast samplers
 /// (DPM-Solver(++), UniPC, Karras's Euler and Heun, the ancestral and SDE variants). Each is
 /// optional: left out, the process's or sampler's default applies (k-diffusion's or diffusers'),

@@ -123,4 +123,15 @@ struct UsageErrorTests {
   func convergenceOptions(_ arguments: [String], mentions: [String]) throws {
     expectUsageError(try sdekit(["convergence", "--paths", "100"] + arguments), mentions: mentions)
   }
+
+  @Test("sample's --eta on a sampler without an η is refused, not silently dropped")
+  func etaWithoutTaker() throws {
+    let folder = try Folder()
+    let output = folder.path("out.npy")
+    for sampler in ["euler-maruyama", "ode-heun", "pc-langevin"] {
+      expectUsageError(try sdekit(["sample", "--count", "100", "--sampler", sampler, "--eta", "0.5", "-o", output]),
+                       mentions: ["--eta 0.5", sampler], sampler)
+    }
+    #expect(folder.contents.isEmpty)
+  }
 }

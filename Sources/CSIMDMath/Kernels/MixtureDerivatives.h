@@ -1,4 +1,4 @@
-// The derivatives of a mixture's score for the probability-flow likelihood (issue 22): score,
+// The derivatives of a mixture's score for the probability-flow likelihood: score,
 // divergence and a Jacobian–vector product per block of eight two-dimensional rows. Part of one
 // level's kernels: included by Kernels.h only.
 

@@ -41,13 +41,13 @@ public enum NoiseStream: Hashable, Sendable {
   /// (index, layer, weight or bias, 0x1717).
   case initialWeights
 
-  // MARK: The DDPM variational bound (issue 22)
+  // MARK: The DDPM variational bound
   /// The normals that draw x_n ~ q(x_n | x₀) for term n of the bound (n = 1 … N).
   case boundNoise(term: Int)
   /// The uniform words that choose each sample's random terms when the bound is estimated from
   /// K of its N terms.
   case boundTerms
-  // MARK: issue 23 (Brownian tree)
+  // MARK: The Brownian tree
 
   /// A `BrownianTree`'s node `node` in heap order: node 0 holds the numbers of the whole
   /// interval's (ΔW, ΔZ) (0 ..< width and width ..< 2·width, as `.brownian`), node 2ᵏ + i

@@ -1,7 +1,7 @@
 import ScoreModels
 import SDEKit
 
-/// Issue 21's samplers — the ones diffusion models are sampled with in practice (Karras's Euler
+/// The fast samplers — the ones diffusion models are sampled with in practice (Karras's Euler
 /// and Heun, the ancestral and SDE variants, DPM-Solver and DPM-Solver++, UniPC, flow matching's
 /// Euler and Heun) — as `SamplerName.fast(_:)`. Each works on every process of the form
 /// x_t = a(t)x₀ + s(t)n through a, s, σ = s/a and λ = log(a/s); a few need σ finite at the first
@@ -112,7 +112,7 @@ struct DriveSampler<P: DiffusionProcess, S: ScoreModel, B: BrownianSource>: Fast
   }
 }
 
-/// The checks of issue 21's samplers and settings before a run: the settings apply to the
+/// The checks of the fast samplers and their settings before a run: the settings apply to the
 /// sampler and lie in range, σ is finite at the first time where the sampler needs it, churn has
 /// a process whose σ(t) it can invert beyond the grid, the DDIM stride has the chain and a stride
 /// of at least one timestep.

@@ -2,7 +2,7 @@ import Foundation
 import ScoreModels
 import SDEKit
 
-/// The settings of issue 21's samplers (Karras's churn, the ancestral and SDE noise scale η,
+/// The fast samplers' settings (Karras's churn, the ancestral and SDE noise scale η,
 /// multistep orders, UniPC's variant and corrector). Every field is optional: nil is the
 /// sampler's default (the value k-diffusion or diffusers uses), and a field set for a sampler it
 /// does not apply to is an error (`validate(for:)`), so a typo in a command line is not ignored.

@@ -2,7 +2,7 @@ import Foundation
 import ScoreModels
 import SDEKit
 
-/// A process at one time as issue 21's samplers read it: a and s of x_t = a x₀ + s n, and the
+/// A process at one time as the fast samplers read it: a and s of x_t = a x₀ + s n, and the
 /// noise level σ = s/a and half log-SNR λ = log(a/s) derived from them. σ = ∞, λ = −∞ where
 /// a = 0 (flow matching at τ = 1); σ = 0, λ = +∞ where s = 0 (the data, a final step to σ = 0).
 struct NoiseLevel {

@@ -7,7 +7,7 @@ public enum ProcessName: String, CaseIterable, Sendable, Codable {
   case ddpm
   /// The cosine schedule's continuous counterpart.
   case cosine
-  // MARK: Issue 21: the EDM and flow-matching processes
+  // MARK: The EDM and flow-matching processes
   /// Karras et al. (2022): x = x₀ + σn with σ(t) = t (`EDMProcess`).
   case edm
   /// Rectified flow: x = (1 − τ)x₀ + τn (`FlowMatchingProcess`).
@@ -76,7 +76,7 @@ public struct ProcessOptions: Sendable, Codable, Hashable {
     try validateNoiseOptions(for: process)
   }
 
-  /// The checks of issue 21's options: σ_min and σ_max for ve and edm, the shift for flow.
+  /// The checks of the process options: σ_min and σ_max for ve and edm, the shift for flow.
   private func validateNoiseOptions(for process: ProcessName) throws {
     if sigmaMin != nil || sigmaMax != nil, process != .ve, process != .edm {
       throw DiffusionError.invalidSetting("--sigma-min and --sigma-max apply to ve and edm; got --sde \(process.rawValue)")

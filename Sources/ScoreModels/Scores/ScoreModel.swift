@@ -83,7 +83,7 @@ public enum Parameterisation: String, Sendable, Codable, CaseIterable {
   case data
   /// The velocity v = a ε − s x₀ (Salimans & Ho 2022): ε̂ = (s x + a v)/(a² + s²), then as noise.
   case velocity
-  // MARK: Issue 21: flow matching
+  // MARK: Flow matching
   /// The flow-matching velocity v = ε − x₀ (rectified flow, `FlowMatchingProcess`): from
   /// x = a x₀ + s ε, x̂₀ = (x − s v)/(a + s) and ε̂ = (x + a v)/(a + s).
   case flowVelocity = "flow-velocity"
