@@ -67,14 +67,8 @@ struct LikelihoodCommand: ParsableCommand {
   @Option(name: .customLong("sde"), help: "The forward process.")
   var process: ProcessName = .vp
 
-  /// --sigma-min, --sigma-max and --shift, as sample takes them.
-  @OptionGroup var scales: ProcessScaleOptions
-
-  @Option(help: ArgumentHelp("The DDPM chain's β schedule (--sde ddpm). (default: linear)", valueName: "schedule"))
-  var schedule: DDPMSchedule.Kind?
-
-  @Option(help: ArgumentHelp("The DDPM chain's number of steps N (--sde ddpm). (default: 1000)", valueName: "N"))
-  var trainSteps: Int?
+  /// --schedule, --train-steps, --sigma-min, --sigma-max and --shift, as sample takes them.
+  @OptionGroup var processSettings: ProcessSettingsOptions
 
   @Option(help: ArgumentHelp("The diffusion time the data sit at, in the process's time units. (default: the process's ε, 1e-3 for the built-ins; 1/N on the DDPM chain)", valueName: "time"))
   var epsilon: Double?
@@ -82,19 +76,8 @@ struct LikelihoodCommand: ParsableCommand {
   @Option(help: "The ODE solver: dopri5, a GSL stepper (gsl-rkf45, …) or a fixed-step one (euler, heun, midpoint, rk4 with --steps).")
   var solver: SolverChoice = .native(.dopri5)
 
-  @Option(help: "Relative tolerance of adaptive solvers (dimensionless, per state element).")
-  var rtol: Double = 1e-5
-
-  @Option(help: "Absolute tolerance of adaptive solvers, in the state's units (data and nats).")
-  var atol: Double = 1e-5
-
-  @Option(name: .customLong("error-norm"), help: ArgumentHelp(
-    "Adaptive solvers: how the error vector meets the tolerances — max (every element) or rms (on average, as SciPy and diffrax). (default: max)",
-    valueName: "norm"))
-  var errorNorm: ErrorNorm?
-
-  @Option(help: "Adaptive solvers: all samples as one system, or each sample on its own (then a sample's result does not depend on the others).")
-  var mode: SystemMode = .batch
+  /// --rtol, --atol, --error-norm and --mode, as sample takes them.
+  @OptionGroup var stepControl: AdaptiveSolverOptions
 
   @Option(help: ArgumentHelp("Uniform steps from ε to T for a fixed-step solver. (default: 100)", valueName: "count"))
   var steps: Int?
@@ -181,7 +164,7 @@ struct LikelihoodCommand: ParsableCommand {
       }
       for (set, name) in [(divergence != .exact, "--divergence"), (probes != nil, "--probes"),
                           (probeDistribution != nil, "--probe-distribution"), (terminal != nil, "--terminal"),
-                          (epsilon != nil, "--epsilon"), (steps != nil, "--steps"), (errorNorm != nil, "--error-norm")] where set {
+                          (epsilon != nil, "--epsilon"), (steps != nil, "--steps"), (stepControl.errorNorm != nil, "--error-norm")] where set {
         throw ValidationError("\(name) applies to the probability-flow likelihood, not to --bound \(bound.rawValue)")
       }
       _ = try boundTerms()
@@ -202,21 +185,19 @@ struct LikelihoodCommand: ParsableCommand {
     }
     if descriptor.isAdaptive {
       if steps != nil { throw ValidationError("--steps applies to fixed-step solvers; \(solver.name) chooses its own steps (set --rtol and --atol)") }
+      let (rtol, atol) = (stepControl.rtol, stepControl.atol)
       guard rtol >= 0, atol >= 0, rtol.isFinite, atol.isFinite, rtol > 0 || atol > 0 else {
         throw ValidationError("--rtol and --atol must be finite, non-negative and not both zero; got \(rtol) and \(atol)")
       }
     } else {
       if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
-      if errorNorm != nil { throw ValidationError("--error-norm applies to adaptive solvers; \(solver.name) takes fixed steps") }
-      if mode != .batch { throw ValidationError("--mode applies to adaptive solvers; \(solver.name) takes fixed steps, every sample on its own") }
+      if stepControl.errorNorm != nil { throw ValidationError("--error-norm applies to adaptive solvers; \(solver.name) takes fixed steps") }
+      if stepControl.mode != .batch { throw ValidationError("--mode applies to adaptive solvers; \(solver.name) takes fixed steps, every sample on its own") }
     }
     do { try processEpsilonCheck() } catch let error as DiffusionError { throw ValidationError(error.description) }
   }
 
-  var processOptions: ProcessOptions {
-    ProcessOptions(schedule: schedule ?? .linear, trainSteps: trainSteps ?? 1000, sigmaMin: scales.sigmaMin,
-                   sigmaMax: scales.sigmaMax, shift: scales.shift)
-  }
+  var processOptions: ProcessOptions { processSettings.processOptions }
 
   /// ε: the option, or the process's default (on the DDPM chain, whose default ε is its data at
   /// t = 0, the time of its first step, 1/N).
@@ -305,10 +286,11 @@ struct LikelihoodCommand: ParsableCommand {
     } else {
       let epsilon = resolvedEpsilon(process)
       let data = levels.map { $0.dequantised(raw, seed: seed) } ?? raw
-      let solverSettings = AdaptiveSettings(relativeTolerance: rtol, absoluteTolerance: atol, norm: errorNorm ?? .maximum)
+      let solverSettings = AdaptiveSettings(relativeTolerance: stepControl.rtol, absoluteTolerance: stepControl.atol,
+                                            norm: stepControl.errorNorm ?? .maximum)
       let likelihoodSolver: LikelihoodSolver
       if let adaptive = solver.adaptive(solverSettings) {
-        likelihoodSolver = .adaptive(adaptive, mode: mode)
+        likelihoodSolver = .adaptive(adaptive, mode: stepControl.mode)
       } else if case .native(let name) = solver, case .ode(let fixed) = name.solver {
         likelihoodSolver = .fixed(fixed, steps: steps ?? 100)
       } else {
@@ -443,10 +425,10 @@ struct LikelihoodReport: Encodable {
     seed = c.seed
     let adaptive = c.solver.descriptor.isAdaptive
     solver = flow ? c.solver.name : nil
-    mode = flow && adaptive ? c.mode.rawValue : nil
-    rtol = flow && adaptive ? c.rtol : nil
-    atol = flow && adaptive ? c.atol : nil
-    errorNorm = flow && adaptive ? (c.errorNorm ?? .maximum).rawValue : nil
+    mode = flow && adaptive ? c.stepControl.mode.rawValue : nil
+    rtol = flow && adaptive ? c.stepControl.rtol : nil
+    atol = flow && adaptive ? c.stepControl.atol : nil
+    errorNorm = flow && adaptive ? (c.stepControl.errorNorm ?? .maximum).rawValue : nil
     fixedSteps = flow && !adaptive ? (c.steps ?? 100) : nil
     divergence = flow ? c.divergence.rawValue : nil
     probes = flow && c.divergence == .hutchinson ? (c.probes ?? 1) : nil

@@ -39,28 +39,10 @@ struct SampleCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Time steps over [ε, T] (fixed-step samplers) or noise levels (Langevin). Adaptive samplers take --rtol/--atol instead. (default: 1000)", valueName: "count"))
   var steps: Int?
 
-  @Option(help: "Relative tolerance of adaptive ODE samplers (dimensionless, per state element).")
-  var rtol: Double = 1e-5
-
-  @Option(help: "Absolute tolerance of adaptive ODE samplers, in the state's units.")
-  var atol: Double = 1e-5
-
-  @Option(name: .customLong("error-norm"), help: ArgumentHelp(
-    "Adaptive ODE samplers: how the error vector meets the tolerances — max (every element, GSL's control) or rms (on average, as SciPy and diffrax). (default: max)",
-    valueName: "norm"))
-  var errorNorm: ErrorNorm?
-
-  @Option(help: "Adaptive ODE samplers: the batch as one system or each sample on its own.")
-  var mode: SystemMode = .batch
+  @OptionGroup var stepControl: AdaptiveSolverOptions
 
   @Option(help: "How steps are spread over [ε, T].")
   var grid: TimeGridKind = .uniform
-
-  @Option(help: ArgumentHelp("The DDPM chain's β schedule (--sde ddpm). (default: linear)", valueName: "schedule"))
-  var schedule: DDPMSchedule.Kind?
-
-  @Option(help: ArgumentHelp("The DDPM chain's number of steps N (--sde ddpm). (default: 1000)", valueName: "N"))
-  var trainSteps: Int?
 
   @Option(help: ArgumentHelp("Drive SDE samplers (and DDPM-like noise) by one Brownian path per sample fixed on 2^levels fine intervals of [ε, T], which every grid samples, instead of independent increments per step (sdekit compare uses 12).", valueName: "levels"))
   var brownianPath: Int?
@@ -111,16 +93,14 @@ struct SampleCommand: ParsableCommand {
     c.sampler = sampler
     c.steps = steps ?? 1000
     c.grid = grid
-    c.schedule = schedule
-    c.trainSteps = trainSteps
     c.brownianPathLevels = brownianPath
     c.count = source.count ?? RunOptions.defaultCount
     c.seed = source.seed
     c.epsilon = epsilon
-    c.relativeTolerance = rtol
-    c.absoluteTolerance = atol
-    c.errorNorm = errorNorm
-    c.mode = mode
+    c.relativeTolerance = stepControl.rtol
+    c.absoluteTolerance = stepControl.atol
+    c.errorNorm = stepControl.errorNorm
+    c.mode = stepControl.mode
     c.denoise = denoise
     c.diffusionSettings = DiffusionSamplerSettings(eta: eta ?? 0, snr: snr, correctorSteps: correctorSteps,
                                                      predictor: predictor)

@@ -9,10 +9,17 @@ extension TimestepSpacing: ExpressibleByArgument {}
 extension SDESolverType: ExpressibleByArgument {}
 extension UniPCVariant: ExpressibleByArgument {}
 
-/// The noise scales of --sde ve and edm and the flow's time shift: settings of the process, which
-/// sample, compare and likelihood take alike. Each applies only to its processes
+/// The process's own settings, as sample, compare and likelihood take them: the DDPM chain's β
+/// schedule and length, σ_min and σ_max of ve and edm, flow's shift. Each left out is the
+/// process's default (`ProcessOptions`); each applies only to its processes
 /// (`ProcessOptions.validate(for:)` says so).
-struct ProcessScaleOptions: ParsableArguments {
+struct ProcessSettingsOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("The DDPM chain's β schedule (--sde ddpm). (default: linear)", valueName: "schedule"))
+  var schedule: DDPMSchedule.Kind?
+
+  @Option(help: ArgumentHelp("The DDPM chain's number of steps N (--sde ddpm). (default: 1000)", valueName: "N"))
+  var trainSteps: Int?
+
   @Option(help: ArgumentHelp("σ_min of --sde ve or edm (edm: also its ε). (default: 0.01 for ve, 0.002 for edm)", valueName: "σ"))
   var sigmaMin: Double?
 
@@ -21,6 +28,29 @@ struct ProcessScaleOptions: ParsableArguments {
 
   @Option(help: ArgumentHelp("--sde flow: diffusers' time shift τ ↦ shift·τ/(1 + (shift − 1)τ), > 0 (Stable Diffusion 3 uses 3). (default: 1)", valueName: "shift"))
   var shift: Double?
+
+  var processOptions: ProcessOptions {
+    let defaults = ProcessOptions()
+    return ProcessOptions(schedule: schedule ?? defaults.schedule, trainSteps: trainSteps ?? defaults.trainSteps,
+                          sigmaMin: sigmaMin, sigmaMax: sigmaMax, shift: shift)
+  }
+}
+
+/// The step-size control of adaptive solvers and samplers, as sample and likelihood take it.
+struct AdaptiveSolverOptions: ParsableArguments {
+  @Option(help: "Relative tolerance of adaptive solvers and samplers (dimensionless, per state element).")
+  var rtol: Double = 1e-5
+
+  @Option(help: "Absolute tolerance of adaptive solvers and samplers, in the state's units.")
+  var atol: Double = 1e-5
+
+  @Option(name: .customLong("error-norm"), help: ArgumentHelp(
+    "Adaptive ODE solvers: how the error vector meets the tolerances — max (every element, GSL's control) or rms (on average, as SciPy and diffrax). (default: max)",
+    valueName: "norm"))
+  var errorNorm: ErrorNorm?
+
+  @Option(help: "Adaptive solvers: the batch as one system, or each sample on its own (then a sample's result does not depend on the others).")
+  var mode: SystemMode = .batch
 }
 
 /// The fast samplers' options (sample and compare): the EDM and flow-matching processes' settings, grids in
@@ -29,7 +59,7 @@ struct ProcessScaleOptions: ParsableArguments {
 /// optional: left out, the process's or sampler's default applies (k-diffusion's or diffusers'),
 /// and one given for a process or sampler it does not apply to is an error.
 struct FastSamplerOptions: ParsableArguments {
-  @OptionGroup var scales: ProcessScaleOptions
+  @OptionGroup var processSettings: ProcessSettingsOptions
 
   @Option(help: ArgumentHelp("--grid karras: Karras's ρ > 0, σ_i = (σ_max^{1/ρ} + i/(n−1)(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ. (default: 7)", valueName: "ρ"))
   var rho: Double?
@@ -79,9 +109,11 @@ struct FastSamplerOptions: ParsableArguments {
   /// Writes these options into `c`; `eta` is sample's --eta (the ancestral and SDE samplers'
   /// η, default 1, as DDIM's is its η, default 0).
   func apply(to c: inout SamplingConfiguration, eta: Double?) {
-    c.sigmaMin = scales.sigmaMin
-    c.sigmaMax = scales.sigmaMax
-    c.shift = scales.shift
+    c.schedule = processSettings.schedule
+    c.trainSteps = processSettings.trainSteps
+    c.sigmaMin = processSettings.sigmaMin
+    c.sigmaMax = processSettings.sigmaMax
+    c.shift = processSettings.shift
     c.rho = rho
     c.finalStep = finalStep
     c.timestepSpacing = timestepSpacing
