@@ -120,6 +120,7 @@ extension Cluster {
   /// status (64 for bad input). Collective.
   func stopIfAnyFailed(setup error: Error?, status: Int32? = nil) {
     guard let failing = firstFailure(error != nil) else { return }
+    Interrupt.outcomeReported()
     var mine = 0.0
     if failing == rank, let error {
       FileHandle.standardError.write(Data("sdekit-mpi: \(SDEKitCommand.outcome(of: error).message)\n".utf8))
@@ -134,6 +135,7 @@ extension Cluster {
   /// runs on every rank, and every rank ends with status 1. Collective.
   func stopIfAnyFailed(_ error: Error?, describe: (String) -> String = { $0 }, cleanup: () -> Void = {}) {
     guard let failing = firstFailure(error != nil) else { return }
+    Interrupt.outcomeReported()
     cleanup()
     if failing == rank, let error {
       FileHandle.standardError.write(Data("sdekit-mpi: rank \(rank): \(describe(SDEKitCommand.outcome(of: error).message))\n".utf8))
@@ -144,6 +146,7 @@ extension Cluster {
   /// A failure of this rank alone once every collective call is done (rank 0 writing the report):
   /// prints it and ends with status 1; the other ranks are finishing already.
   func stop(_ message: String) -> Never {
+    Interrupt.outcomeReported()
     FileHandle.standardError.write(Data("sdekit-mpi: \(message)\n".utf8))
     finish(status: 1)
   }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Ctrl-C and SIGTERM handling for commands that write files: say which files were not written,
 /// remove any temporary file, and exit at once (status 130 for SIGINT, 143 for SIGTERM, as a
@@ -8,6 +9,12 @@ import Foundation
 /// file and sidecar, to be continued.
 enum Interrupt {
   nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+  private static let outcomeSaid = Atomic<Bool>(false)
+
+  /// The job's ranks have agreed how it ends and one has said so: a signal from here on (mpirun
+  /// stopping the ranks still finishing once another has exited with its status) ends this
+  /// rank without a second message.
+  static func outcomeReported() { outcomeSaid.store(true, ordering: .sequentiallyConsistent) }
 
   /// Installs the handlers for a run that will write `outputs`; `resumable` is kept. Named
   /// `temporaries` are removed too (an MPI job's shared file); `quiet` prints nothing (every
@@ -27,7 +34,7 @@ enum Interrupt {
       // the line (rank 0's line was lost in 4 trials of 20 with rank 0 alone waiting 0.5 s, in
       // none of 20 with every rank waiting). It sends SIGKILL 1 s after SIGTERM
       // (odls_base_sigkill_timeout).
-      if quiet {
+      if quiet || outcomeSaid.load(ordering: .sequentiallyConsistent) {
         if cluster { usleep(500_000) }
         exit(status)
       }
