@@ -15,6 +15,22 @@ static inline __attribute__((always_inline)) sdekit_double8 kernel_exponentials(
   return total;
 }
 
+/// The log-terms of eight two-dimensional rows (x0, x1 the rows' coordinates on the lanes):
+/// terms[k] ← bias[k] + x0·scaledCentres[2k] + x1·scaledCentres[2k + 1]; returns their largest.
+static inline __attribute__((always_inline)) sdekit_double8 kernel_log_terms2(
+    sdekit_double8 x0, sdekit_double8 x1, long components, const double *bias, const double *scaledCentres,
+    sdekit_double8 *terms) {
+  sdekit_double8 largest = -1.7976931348623157e308;
+  for (long k = 0; k < components; k++) {
+    sdekit_double8 t = bias[k];
+    t = t + x0 * scaledCentres[2 * k];
+    t = t + x1 * scaledCentres[2 * k + 1];
+    terms[k] = t;
+    largest = sdekit_select_greater8(largest, t);
+  }
+  return largest;
+}
+
 /// The score of eight rows of two values, or c·x + b·score with `combine`, with the block's terms
 /// in `terms` (K vectors) and everything else in registers. Per component k: bias[k], aμ_k/v at
 /// scaledCentres[2k …], aμ_k at centres[2k …], 1/v at inverseVariance[k]. Rows in and out in
@@ -24,14 +40,7 @@ static inline __attribute__((always_inline)) void kernel_shared_mixture_score2(
     const double *inverseVariance, int combine, double xCoefficient, double scoreCoefficient,
     sdekit_double8 *terms, double *out) {
   sdekit_double8 x0 = sdekit_first_of_pairs(rows), x1 = sdekit_second_of_pairs(rows);
-  sdekit_double8 largest = -1.7976931348623157e308;
-  for (long k = 0; k < components; k++) {
-    sdekit_double8 t = bias[k];
-    t = t + x0 * scaledCentres[2 * k];
-    t = t + x1 * scaledCentres[2 * k + 1];
-    terms[k] = t;
-    largest = sdekit_select_greater8(largest, t);
-  }
+  sdekit_double8 largest = kernel_log_terms2(x0, x1, components, bias, scaledCentres, terms);
   sdekit_double8 inverseTotal = 1.0 / kernel_exponentials(terms, components, largest);
   sdekit_double8 precision = 0.0, s0 = 0.0, s1 = 0.0;
   for (long k = 0; k < components; k++) {

@@ -19,21 +19,8 @@ static inline __attribute__((always_inline)) void kernel_shared_mixture_derivati
     double precision, const double *tangents, sdekit_double8 *terms, double *score, double *divergence,
     double *products) {
   sdekit_double8 x0 = sdekit_first_of_pairs(rows), x1 = sdekit_second_of_pairs(rows);
-  sdekit_double8 largest = -1.7976931348623157e308;
-  for (long k = 0; k < components; k++) {
-    sdekit_double8 t = bias[k];
-    t = t + x0 * scaledCentres[2 * k];
-    t = t + x1 * scaledCentres[2 * k + 1];
-    terms[k] = t;
-    largest = sdekit_select_greater8(largest, t);
-  }
-  sdekit_double8 total = 0.0;
-  for (long k = 0; k < components; k++) {
-    sdekit_double8 e = kernel_exp8(terms[k] - largest);
-    terms[k] = e;
-    total = total + e;
-  }
-  sdekit_double8 inverseTotal = 1.0 / total;
+  sdekit_double8 largest = kernel_log_terms2(x0, x1, components, bias, scaledCentres, terms);
+  sdekit_double8 inverseTotal = 1.0 / kernel_exponentials(terms, components, largest);
   sdekit_double8 m0 = 0.0, m1 = 0.0;
   for (long k = 0; k < components; k++) {
     sdekit_double8 r = terms[k] * inverseTotal;

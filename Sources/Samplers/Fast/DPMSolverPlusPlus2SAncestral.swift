@@ -42,13 +42,8 @@ public struct DPMSolverPlusPlus2SAncestral: DiffusionSampler {
     guard down != 0 else {
       // σ_down = 0 (a step to σ′ = 0, or η large enough that σ_up = σ′): as k-diffusion, Euler to
       // σ_down, which lands on the data prediction, then the noise up to σ′: x′ = a′(m + S_noise σ′ z).
-      let xv = x.values, m = workspace.denoised.values
-      if next.s > 0, up > 0 {
-        let z = noise.standardNormals(over: step).values, spread = next.a * noiseScale * up
-        for e in 0..<xv.count { xv[e] = next.a * m[e] + spread * z[e] }
-      } else {
-        for e in 0..<xv.count { xv[e] = next.a * m[e] }
-      }
+      ancestralUpdate(x, xWeight: 0, denoised: workspace.denoised.view, mWeight: next.a, to: next, up: up,
+                      noiseScale: noiseScale, step: step, noise: noise)
       return
     }
     let h = log(level.sigma / down)
@@ -60,12 +55,7 @@ public struct DPMSolverPlusPlus2SAncestral: DiffusionSampler {
     for e in 0..<xv.count { stage[e] = toMiddle * xv[e] + middleWeight * m[e] }
     model.denoised(workspace.stage.view, t: middle.t, into: workspace.stageDenoised)
     let toNext = next.a * down / level.sigma / level.a, weight = -next.a * expm1(-h)
-    let m2 = workspace.stageDenoised.values
-    if next.s > 0, up > 0 {
-      let z = noise.standardNormals(over: step).values, spread = next.a * noiseScale * up
-      for e in 0..<xv.count { xv[e] = toNext * xv[e] + weight * m2[e] + spread * z[e] }
-    } else {
-      for e in 0..<xv.count { xv[e] = toNext * xv[e] + weight * m2[e] }
-    }
+    ancestralUpdate(x, xWeight: toNext, denoised: workspace.stageDenoised.view, mWeight: weight, to: next, up: up,
+                    noiseScale: noiseScale, step: step, noise: noise)
   }
 }

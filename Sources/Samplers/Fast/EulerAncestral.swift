@@ -36,12 +36,7 @@ public struct EulerAncestral: DiffusionSampler {
     model.denoised(x.view, t: step.t, into: workspace.denoised)
     // a′(x̃ σ_down/σ + (1 − σ_down/σ) m), x̃ σ_down/σ = x σ_down/s.
     let xWeight = next.a * down / level.s, mWeight = next.a * (1 - down * level.a / level.s)
-    let xv = x.values, m = workspace.denoised.values
-    if next.s > 0, up > 0 {
-      let z = noise.standardNormals(over: step).values, spread = next.a * noiseScale * up
-      for e in 0..<xv.count { xv[e] = xWeight * xv[e] + mWeight * m[e] + spread * z[e] }
-    } else {
-      for e in 0..<xv.count { xv[e] = xWeight * xv[e] + mWeight * m[e] }
-    }
+    ancestralUpdate(x, xWeight: xWeight, denoised: workspace.denoised.view, mWeight: mWeight, to: next, up: up,
+                    noiseScale: noiseScale, step: step, noise: noise)
   }
 }

@@ -70,6 +70,22 @@ func ancestralLevels(from sigma: Double, to next: Double, eta: Double) -> (down:
   return ((next * next - up * up).squareRoot(), up)
 }
 
+/// The ancestral samplers' update: x ← xWeight·x + mWeight·m, plus a′ S_noise σ_up z when the
+/// step ends above σ′ = 0 and σ_up > 0 (k-diffusion adds no noise on a step to σ′ = 0). z is the
+/// step's own noise.
+func ancestralUpdate<B: BrownianSource>(
+  _ x: MutableBatchView, xWeight: Double, denoised m: BatchView, mWeight: Double, to next: NoiseLevel, up: Double,
+  noiseScale: Double, step: GridStep, noise: SamplerNoise<B>
+) {
+  let xv = x.values, m = m.values
+  if next.s > 0, up > 0 {
+    let z = noise.standardNormals(over: step).values, spread = next.a * noiseScale * up
+    for e in 0..<xv.count { xv[e] = xWeight * xv[e] + mWeight * m[e] + spread * z[e] }
+  } else {
+    for e in 0..<xv.count { xv[e] = xWeight * xv[e] + mWeight * m[e] }
+  }
+}
+
 /// Karras et al. (2022)'s stochasticity, Algorithm 2 lines 4–6: before the step from σ, raise
 /// the noise level to σ̂ = σ(1 + γ) with γ = min(S_churn/N, √2 − 1) where S_tmin ≤ σ ≤ S_tmax
 /// (N the number of steps), by adding S_noise·√(σ̂² − σ²)·z to x/a. As k-diffusion's
